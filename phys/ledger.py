@@ -1,0 +1,150 @@
+"""The TinyDB ledger `runs/ledger.json`: one small document per run and per stage of a run.
+
+TinyDB is not safe for several processes, so every write is one transaction: take an exclusive file lock,
+load the file into a fresh in-memory TinyDB, apply the change, write a temp file, fsync it and atomically
+replace the ledger. Readers never lock: thanks to the atomic replace they always read a complete file.
+
+The ledger is an index, not the source of truth: each run directory holds its own `run.json` and
+`status.json`, so a lost or damaged ledger is rebuilt from them (`phys ledger rebuild`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from filelock import FileLock
+from tinydb import Query, TinyDB
+from tinydb.storages import Storage
+
+from phys.errors import PhysError
+
+RUNS = "runs"
+STAGES = "stages"
+
+
+class _Snapshot(Storage):
+    """In-memory TinyDB storage seeded with the ledger's content; the transaction writes it out."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def read(self) -> dict[str, Any]:
+        return self.data
+
+    def write(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+
+class Ledger:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.path = self.root / "ledger.json"
+        self._lock = FileLock(str(self.root / ".ledger.lock"))
+
+    # ---- reading (no lock) -------------------------------------------------------------------------------
+    def state(self) -> str:
+        """`ok`, `missing` (no file, but run directories exist), `empty` (nothing yet) or `damaged`."""
+        if not self.path.exists():
+            return "missing" if _has_run_dirs(self.root) else "empty"
+        try:
+            self._load()
+        except PhysError:
+            return "damaged"
+        return "ok"
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            if _has_run_dirs(self.root):
+                raise PhysError(
+                    f"the ledger {self.path} is missing but run directories exist",
+                    hint="run `phys ledger rebuild` to restore it from the run directories",
+                ) from None
+            return {}
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            raise PhysError(
+                f"the ledger {self.path} is damaged (not valid JSON)",
+                hint="run `phys ledger rebuild` to restore it from the run directories",
+            ) from None
+        return data
+
+    def _db(self, data: dict[str, Any]) -> TinyDB:
+        return TinyDB(data, storage=_Snapshot)
+
+    def runs(self) -> list[dict[str, Any]]:
+        return [dict(d) for d in self._db(self._load()).table(RUNS).all()]
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        doc = self._db(self._load()).table(RUNS).get(Query().id == run_id)
+        return dict(doc) if doc else None
+
+    def stages(self, run_id: str) -> list[dict[str, Any]]:
+        table = self._db(self._load()).table(STAGES)
+        return [dict(d) for d in table.search(Query().run == run_id)]
+
+    # ---- writing (one transaction each) ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self, allow_missing: bool = False) -> Iterator[TinyDB]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            data = {} if allow_missing and not self.path.exists() else self._load()
+            db = self._db(data)
+            yield db
+            self._write(db.storage.data)
+
+    def _write(self, data: dict[str, Any]) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".ledger.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(data, f, indent=1, sort_keys=True)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def upsert_run(self, doc: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.table(RUNS).upsert(doc, Query().id == doc["id"])
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        with self.transaction() as db:
+            db.table(RUNS).update(fields, Query().id == run_id)
+
+    def upsert_stage(self, run_id: str, name: str, **fields: Any) -> None:
+        q = Query()
+        with self.transaction() as db:
+            table = db.table(STAGES)
+            cond = (q.run == run_id) & (q.name == name)
+            current = table.get(cond)
+            doc = {**(dict(current) if current else {"run": run_id, "name": name}), **fields}
+            table.upsert(doc, cond)
+
+    def remove_run(self, run_id: str) -> None:
+        with self.transaction() as db:
+            db.table(RUNS).remove(Query().id == run_id)
+            db.table(STAGES).remove(Query().run == run_id)
+
+    def replace_all(self, runs: list[dict[str, Any]], stages: list[dict[str, Any]]) -> None:
+        """Write a whole new ledger (used by `phys ledger rebuild`), whatever the old file held."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        db = self._db({})
+        db.table(RUNS).insert_multiple(runs)
+        db.table(STAGES).insert_multiple(stages)
+        with self._lock:
+            self._write(db.storage.data)
+
+def _has_run_dirs(root: Path) -> bool:
+    return root.is_dir() and any((p / "run.json").is_file() for p in root.iterdir() if p.is_dir())

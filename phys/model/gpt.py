@@ -1,0 +1,188 @@
+"""The papers' "GPT2": GPT-2 with rotary position embeddings instead of learned ones, pre-LN, no dropout.
+
+Rotary follows GPT-NeoX as used in [3.1 App. B]: base 10,000, applied to the first `rotary_pct` (1/4) of
+each head's dimensions. Embeddings are tied to the output layer as in GPT-2. Attention is written out on
+CPU (measured 15–30% faster than SDPA's CPU kernel at these sizes) and uses `scaled_dot_product_attention`
+on GPU. `KVCache` serves batched greedy decoding (`phys.model.generate`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from phys.model.loss import linear_cross_entropy
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    vocab_size: int
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    block_size: int = 128
+    rotary_pct: float = 0.25
+    rope_base: float = 10_000.0
+    attention: str = "auto"  # auto | sdpa | explicit
+
+    @property
+    def head_dim(self) -> int:
+        return self.n_embd // self.n_head
+
+
+class KVCache:
+    """Per-layer key/value buffers of shape (B, nh, T_max, hs), filled left to right."""
+
+    def __init__(self, config: GPTConfig, batch: int, max_len: int, device: torch.device, dtype: torch.dtype):
+        shape = (batch, config.n_head, max_len, config.head_dim)
+        self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
+        self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
+        self.length = 0
+
+
+def rotary_tables(config: GPTConfig, length: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    rot = max(2, int(config.head_dim * config.rotary_pct) // 2 * 2)
+    inv_freq = 1.0 / (config.rope_base ** (torch.arange(0, rot, 2, device=device, dtype=torch.float32) / rot))
+    t = torch.arange(length, device=device, dtype=torch.float32)
+    freqs = torch.outer(t, inv_freq)  # (T, rot/2)
+    emb = torch.cat((freqs, freqs), dim=-1)  # (T, rot)
+    return emb.cos(), emb.sin()
+
+
+def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """x: (B, nh, T, hs); cos/sin: (T, rot). Rotates the first `rot` dims (NeoX half-split layout)."""
+    rot = cos.shape[-1]
+    x_rot, x_pass = x[..., :rot], x[..., rot:]
+    x1, x2 = x_rot[..., : rot // 2], x_rot[..., rot // 2 :]
+    rotated = torch.cat((-x2, x1), dim=-1)
+    x_rot = x_rot * cos.to(x.dtype) + rotated * sin.to(x.dtype)
+    return torch.cat((x_rot, x_pass), dim=-1)
+
+
+_BIAS: dict[tuple[int, int, str, torch.dtype], torch.Tensor] = {}
+
+
+def causal_bias(T: int, L: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """(T, L) additive mask for T queries at positions L-T..L-1 over L keys: 0 where visible, -inf above."""
+    key = (T, L, str(device), dtype)
+    if key not in _BIAS:
+        _BIAS[key] = torch.full((T, L), float("-inf"), device=device, dtype=dtype).triu(L - T + 1)
+    return _BIAS[key]
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd)
+        self.proj = nn.Linear(config.n_embd, config.n_embd)
+
+    def forward(
+        self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
+        B, T, C = x.shape
+        nh, hs = self.config.n_head, self.config.head_dim
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q = q.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
+        k = k.view(B, T, nh, hs).transpose(1, 2)
+        v = v.view(B, T, nh, hs).transpose(1, 2)
+        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        offset = 0
+        if cache is not None:
+            offset = cache.length
+            cache.k[layer][:, :, offset : offset + T] = k
+            cache.v[layer][:, :, offset : offset + T] = v
+            k = cache.k[layer][:, :, : offset + T]  # (B, nh, offset+T, hs)
+            v = cache.v[layer][:, :, : offset + T]
+        use_sdpa = self.config.attention == "sdpa" or (self.config.attention == "auto" and x.is_cuda)
+        if use_sdpa and offset == 0:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            # One fused scale + causal-mask op: baddbmm(bias, q, k^T) on (B*nh) matrices.
+            L = offset + T
+            bias = causal_bias(T, L, x.device, q.dtype)  # (T, L), 0 or -inf
+            att = torch.baddbmm(
+                bias, q.reshape(B * nh, T, hs), k.reshape(B * nh, L, hs).transpose(1, 2), alpha=1.0 / math.sqrt(hs)
+            )  # (B*nh, T, L)
+            y = (att.softmax(dim=-1) @ v.reshape(B * nh, L, hs)).view(B, nh, T, hs)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        return self.proj(y)
+
+
+class Block(nn.Module):
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(config.n_embd)
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = nn.LayerNorm(config.n_embd)
+        self.mlp = nn.Sequential(
+            nn.Linear(config.n_embd, 4 * config.n_embd), nn.GELU(), nn.Linear(4 * config.n_embd, config.n_embd)
+        )
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache | None, layer: int):
+        x = x + self.attn(self.ln_1(x), cos, sin, cache, layer)
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.wte = nn.Embedding(config.vocab_size, config.n_embd)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.ln_f = nn.LayerNorm(config.n_embd)
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.lm_head.weight = self.wte.weight  # tied, as in GPT-2
+        cos, sin = rotary_tables(config, config.block_size * 2, torch.device("cpu"))
+        self.register_buffer("rope_cos", cos, persistent=False)
+        self.register_buffer("rope_sin", sin, persistent=False)
+        self.apply(self._init_weights)
+        for name, p in self.named_parameters():
+            if name.endswith("proj.weight") or name.endswith("mlp.2.weight"):  # GPT-2's scaled residual init
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def num_params(self, non_embedding: bool = False) -> int:
+        n = sum(p.numel() for p in self.parameters())
+        return n - self.wte.weight.numel() if non_embedding else n
+
+    def hidden(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """idx: (B, T) token ids -> final hidden states (B, T, C) after ln_f."""
+        B, T = idx.shape
+        offset = cache.length if cache is not None else 0
+        if offset + T > self.rope_cos.shape[0]:
+            raise ValueError(f"sequence of {offset + T} tokens exceeds the rotary table ({self.rope_cos.shape[0]})")
+        cos, sin = self.rope_cos[offset : offset + T], self.rope_sin[offset : offset + T]
+        x = self.wte(idx)  # (B, T, C)
+        for i, block in enumerate(self.blocks):
+            x = block(x, cos, sin, cache, i)
+        if cache is not None:
+            cache.length += T
+        return self.ln_f(x)
+
+    def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """idx: (B, T) -> logits (B, T, V)."""
+        return self.lm_head(self.hidden(idx, cache))
+
+    def loss(self, idx: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Mean next-token cross-entropy over positions where mask is true.
+
+        idx, targets: (B, T) ids; mask: (B, T) bool. Only masked positions go through the vocabulary
+        projection, which saves the softmax over question and padding tokens.
+        """
+        h = self.hidden(idx)[mask]  # (M, C)
+        if torch.is_autocast_enabled(h.device.type) or h.dtype != torch.float32:
+            return F.cross_entropy(self.lm_head(h).float(), targets[mask])
+        return linear_cross_entropy(h, self.lm_head.weight, targets[mask])

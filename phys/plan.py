@@ -1,0 +1,181 @@
+"""Recipe + scale + overrides + seed -> `Plan`: the stages in dependency order, resolved configs, cache keys.
+
+A stage's cache key is a hash of its implementation path and version, its resolved config, its seed and the
+keys of its upstream stages, so a change anywhere upstream changes every key below it. `explain` says why a
+stage would rerun.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping, get_args, get_origin, get_type_hints
+
+from phys.errors import PhysError
+from phys.spec import SCALES, Recipe, Stage
+
+
+@dataclass(frozen=True)
+class PlannedStage:
+    name: str
+    run: str
+    version: int
+    config: Any
+    deps: tuple[str, ...]
+    seed: int
+    key: str
+
+    def config_dict(self) -> dict[str, Any]:
+        return config_to_dict(self.config)
+
+
+@dataclass(frozen=True)
+class Plan:
+    recipe: Recipe
+    scale: str
+    overrides: tuple[str, ...]
+    seed: int
+    stages: tuple[PlannedStage, ...]
+
+    def stage(self, name: str) -> PlannedStage:
+        return next(s for s in self.stages if s.name == name)
+
+
+def stage_seed(run_seed: int, stage_name: str) -> int:
+    """Every stage draws its randomness from (run seed, stage name) and nothing else."""
+    digest = hashlib.sha256(f"{run_seed}:{stage_name}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    return json.loads(json.dumps(dataclasses.asdict(config), sort_keys=True))
+
+
+def cache_key(run: str, version: int, config: Any, seed: int, upstream: Mapping[str, str]) -> str:
+    payload = {
+        "run": run,
+        "version": version,
+        "config": config_to_dict(config),
+        "seed": seed,
+        "upstream": dict(sorted(upstream.items())),
+    }
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), seed: int = 0) -> Plan:
+    """Resolve a recipe at a scale with `stage.field=value` overrides; raises PhysError on bad input."""
+    if scale not in SCALES:
+        raise PhysError(f"unknown scale {scale!r}", hint=f"scales are {', '.join(SCALES)}")
+    configs = {s.name: s.config for s in recipe.stages}
+    for key, value in recipe.scales.get(scale, {}).items():
+        stage_name, field_name = _split_key(recipe, key)
+        configs[stage_name] = _replace(configs[stage_name], stage_name, field_name, value, from_text=False)
+    for item in overrides:
+        if "=" not in item:
+            raise PhysError(f"override {item!r} is not STAGE.FIELD=VALUE", hint=_valid_keys_hint(recipe))
+        key, text = item.split("=", 1)
+        stage_name, field_name = _split_key(recipe, key.strip())
+        configs[stage_name] = _replace(configs[stage_name], stage_name, field_name, text.strip(), from_text=True)
+
+    keys: dict[str, str] = {}
+    planned: list[PlannedStage] = []
+    for stage in _topological(recipe.stages):
+        seed_s = stage_seed(seed, stage.name)
+        upstream = {d: keys[d] for d in stage.deps}
+        key = cache_key(stage.run, stage.version, configs[stage.name], seed_s, upstream)
+        keys[stage.name] = key
+        planned.append(
+            PlannedStage(stage.name, stage.run, stage.version, configs[stage.name], stage.deps, seed_s, key)
+        )
+    return Plan(recipe, scale, tuple(overrides), seed, tuple(planned))
+
+
+def valid_keys(recipe: Recipe) -> list[str]:
+    return [f"{s.name}.{f.name}" for s in recipe.stages for f in dataclasses.fields(s.config)]
+
+
+def _valid_keys_hint(recipe: Recipe) -> str:
+    return "valid keys: " + ", ".join(valid_keys(recipe))
+
+
+def _split_key(recipe: Recipe, key: str) -> tuple[str, str]:
+    stage_name, _, field_name = key.partition(".")
+    names = {s.name for s in recipe.stages}
+    if stage_name not in names or field_name not in {f.name for f in dataclasses.fields(recipe.stage(stage_name).config)}:
+        raise PhysError(f"unknown override key {key!r} for recipe {recipe.name}", hint=_valid_keys_hint(recipe))
+    return stage_name, field_name
+
+
+def _replace(config: Any, stage_name: str, field_name: str, value: Any, from_text: bool) -> Any:
+    hint = get_type_hints(type(config))[field_name]
+    spelled = f"{stage_name}.{field_name}"
+    parsed = parse_value(hint, value, spelled) if from_text else value
+    try:
+        return dataclasses.replace(config, **{field_name: parsed})
+    except (ValueError, TypeError) as exc:  # __post_init__ validation names the field
+        raise PhysError(f"bad value for {spelled}: {exc}") from None
+
+
+def parse_value(hint: Any, text: str, spelled: str) -> Any:
+    """Parse override text through the field's type: int, float, bool, str, Literal, tuple[...]."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Literal:
+        if text not in [str(a) for a in args]:
+            raise PhysError(f"bad value for {spelled}: {text!r}", hint=f"choose one of {', '.join(map(str, args))}")
+        return next(a for a in args if str(a) == text)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if text.lower() in ("none", "null") and type(None) in args:
+            return None
+        return parse_value(inner[0], text, spelled)
+    if origin is tuple:
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        item_type = args[0] if args else str
+        return tuple(parse_value(item_type, t, spelled) for t in items)
+    try:
+        if hint is bool:
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if hint is int:
+            return int(text)
+        if hint is float:
+            return float(text)
+        if hint is str:
+            return text
+    except ValueError:
+        raise PhysError(f"bad value for {spelled}: {text!r} is not a {hint.__name__}") from None
+    raise PhysError(f"{spelled} cannot be set from the command line (type {hint})")
+
+
+def _topological(stages: typing.Sequence[Stage]) -> list[Stage]:
+    by_name = {s.name: s for s in stages}
+    for s in stages:
+        for d in s.deps:
+            if d not in by_name:
+                raise PhysError(f"stage {s.name!r} depends on unknown stage {d!r}")
+    order: list[Stage] = []
+    state: dict[str, str] = {}
+
+    def visit(stage: Stage, path: list[str]) -> None:
+        if state.get(stage.name) == "done":
+            return
+        if state.get(stage.name) == "visiting":
+            raise PhysError("stage dependency cycle: " + " -> ".join(path + [stage.name]))
+        state[stage.name] = "visiting"
+        for d in stage.deps:
+            visit(by_name[d], path + [stage.name])
+        state[stage.name] = "done"
+        order.append(stage)
+
+    for s in stages:
+        visit(s, [])
+    return order

@@ -1,0 +1,1 @@
+"""The shipped recipes, one module per finding, each exposing `RECIPE` (see `phys.spec`)."""

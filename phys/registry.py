@@ -1,0 +1,53 @@
+"""Recipe discovery: the modules of `phys/recipes/` (shipped inside the package, so a wheel has them) plus
+any `*.py` in the folders named by `PHYS_RECIPES` (os.pathsep-separated), each exposing `RECIPE`.
+
+Recipe names are validated before anything is imported, so a name can never point outside these folders.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import pkgutil
+from pathlib import Path
+
+import phys.recipes
+from phys.errors import PhysError
+from phys.spec import NAME_RE, Recipe
+
+
+def _extra_dirs() -> list[Path]:
+    raw = os.environ.get("PHYS_RECIPES", "")
+    return [Path(p) for p in raw.split(os.pathsep) if p]
+
+
+def recipe_names() -> list[str]:
+    names = {m.name for m in pkgutil.iter_modules(phys.recipes.__path__) if not m.name.startswith("_")}
+    for folder in _extra_dirs():
+        names |= {p.stem for p in folder.glob("*.py") if NAME_RE.match(p.stem)}
+    return sorted(names)
+
+
+def load_recipe(name: str) -> Recipe:
+    names = recipe_names()
+    if not NAME_RE.match(name) or name not in names:
+        raise PhysError(f"unknown recipe {name!r}", hint=f"recipes: {', '.join(names)} (see `phys recipes`)")
+    for folder in _extra_dirs():
+        path = folder / f"{name}.py"
+        if path.is_file():
+            spec = importlib.util.spec_from_file_location(f"phys_user_recipes.{name}", path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            break
+    else:
+        module = importlib.import_module(f"phys.recipes.{name}")
+    recipe = getattr(module, "RECIPE", None)
+    if not isinstance(recipe, Recipe):
+        raise PhysError(f"recipe module {name!r} has no RECIPE of type phys.spec.Recipe")
+    return recipe
+
+
+def all_recipes() -> list[Recipe]:
+    return [load_recipe(n) for n in recipe_names()]

@@ -1,0 +1,105 @@
+"""The dataclasses a recipe is built from: `Recipe`, `Stage`, `Check`.
+
+A recipe says *what* a finding is (claim, paper numbers, stages, checks, scales); it never says how stages
+are executed or cached — that is `phys.plan` and `phys.runner`. Nothing here imports torch: a stage names
+its implementation by import path (`"phys.stages.bios:make_data"`), resolved only when the stage runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+SCALES: tuple[str, ...] = ("smoke", "cpu", "gpu", "paper")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+Op = Literal[">=", "<=", ">", "<"]
+Role = Literal["claim", "sanity"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One cached step of a recipe: an implementation, a frozen config and named upstream stages."""
+
+    name: str
+    run: str
+    """Import path `module:function` of the stage adapter; it receives a `phys.context.StageContext`."""
+    config: Any
+    """A frozen dataclass instance; every field can be overridden with `--set NAME.FIELD=VALUE`."""
+    deps: tuple[str, ...] = ()
+    """Names of upstream stages; their output folders reach the adapter as `ctx.inputs[name]`."""
+    version: int = 1
+    """Bump when the implementation changes what it produces, so cached outputs are not reused."""
+
+    def __post_init__(self) -> None:
+        if not NAME_RE.match(self.name):
+            raise ValueError(f"stage name {self.name!r} must match {NAME_RE.pattern}")
+        if not dataclasses.is_dataclass(self.config):
+            raise TypeError(f"stage {self.name!r}: config must be a dataclass instance")
+        if ":" not in self.run:
+            raise ValueError(f"stage {self.name!r}: run must be 'module:function', got {self.run!r}")
+
+
+@dataclass(frozen=True)
+class Check:
+    """Turns one measured metric into a pass/fail against the paper's finding.
+
+    role `claim`: failing it means the finding did not reproduce. role `sanity`: failing it means the run
+    cannot judge the claim (e.g. the model never fit its training data), so the verdict is `inconclusive`.
+    """
+
+    name: str
+    metric: str
+    """Key in the metrics of the recipe's last stage, e.g. `forward_test_acc`."""
+    op: Op
+    threshold: float
+    paper: str
+    """The paper's number for this quantity, as the paper reports it (e.g. `≈ 0%`, `86.6%`)."""
+    role: Role = "claim"
+    description: str = ""
+
+    def passes(self, value: float) -> bool:
+        return {
+            ">=": value >= self.threshold,
+            "<=": value <= self.threshold,
+            ">": value > self.threshold,
+            "<": value < self.threshold,
+        }[self.op]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A finding of the papers, as a runnable and checkable experiment."""
+
+    name: str
+    part: str
+    """Paper part, e.g. `3.2`."""
+    title: str
+    claim: str
+    """The finding in one sentence."""
+    stages: tuple[Stage, ...]
+    checks: tuple[Check, ...]
+    scales: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """scale name -> {"stage.field": value}; scales not listed use the stage configs as written."""
+    paper_numbers: Mapping[str, str] = field(default_factory=dict)
+    """Headline numbers of the paper for this finding, label -> value, shown in `recipes show` and reports."""
+    doc: str = ""
+    """Longer description: setup, deviations from the paper (scale, tokenizer), references."""
+
+    def __post_init__(self) -> None:
+        if not NAME_RE.match(self.name):
+            raise ValueError(f"recipe name {self.name!r} must match {NAME_RE.pattern}")
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"recipe {self.name!r}: duplicate stage names in {names}")
+        for scale in self.scales:
+            if scale not in SCALES:
+                raise ValueError(f"recipe {self.name!r}: unknown scale {scale!r}; scales are {', '.join(SCALES)}")
+
+    def stage(self, name: str) -> Stage:
+        for s in self.stages:
+            if s.name == name:
+                return s
+        raise KeyError(name)
