@@ -1,0 +1,157 @@
+"""Whole documents packed into fixed training windows, with a fresh global shuffle every epoch.
+
+A window holds whole documents only (none is cut at a window edge: at T = 128 a cut biography would lose
+its name), each followed by `<eos>`, and never two documents of the same person: the paraphrases of one
+person in one window let attention copy across them instead of storing the facts on the name, which
+[PAPERS.md §9.1] measured as 7% vs 97% test accuracy. Epoch e is packed from
+`np.random.default_rng([seed, e])`, so the batch at any step is a pure function of (seed, step): that is
+the data position a checkpoint needs.
+
+Deviation from the papers: they concatenate all text and cut 512-token windows; here documents stay whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Docs:
+    """Tokenized documents: doc i is tokens[offsets[i]:offsets[i+1]] (no <eos>); loss from loss_start[i]."""
+
+    tokens: np.ndarray  # (N_tokens,) int32
+    offsets: np.ndarray  # (n_docs + 1,) int64
+    loss_start: np.ndarray  # (n_docs,) int32: first token index (within the doc) that is a target
+    person: np.ndarray  # (n_docs,) int32
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @classmethod
+    def from_lists(cls, docs: list[list[int]], loss_start: list[int], person: list[int]) -> Docs:
+        lengths = np.array([len(d) for d in docs], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        tokens = np.fromiter((t for d in docs for t in d), dtype=np.int32, count=int(offsets[-1]))
+        return cls(tokens, offsets, np.asarray(loss_start, dtype=np.int32), np.asarray(person, dtype=np.int32))
+
+    def save(self, folder: Path, prefix: str) -> None:
+        for name in ("tokens", "offsets", "loss_start", "person"):
+            np.save(Path(folder) / f"{prefix}_{name}.npy", getattr(self, name))
+
+    @classmethod
+    def load(cls, folder: Path, prefix: str) -> Docs:
+        arrays = {n: np.load(Path(folder) / f"{prefix}_{n}.npy", mmap_mode="r")
+                  for n in ("tokens", "offsets", "loss_start", "person")}
+        return cls(**arrays)
+
+
+def pack_rows(lengths: np.ndarray, person: np.ndarray, capacity: int, rng: np.random.Generator,
+              open_limit: int = 16) -> list[list[int]]:
+    """Doc ids per window: first fit over a few open windows, in a random doc order, person-exclusive.
+
+    lengths include each doc's <eos>; capacity is the room for docs in one window.
+    """
+    too_long = lengths > capacity
+    if too_long.any():
+        raise ValueError(f"a document of {int(lengths.max())} tokens does not fit a window of {capacity}")
+    min_len = int(lengths.min())
+    rows: list[list[int]] = []
+    open_rows: list[tuple[list[int], set[int], list[int]]] = []  # (room, persons, docs)
+    for d in rng.permutation(len(lengths)).tolist():
+        size, who = int(lengths[d]), int(person[d])
+        for row in open_rows:
+            if row[0][0] >= size and who not in row[1]:
+                row[0][0] -= size
+                row[1].add(who)
+                row[2].append(d)
+                break
+        else:
+            open_rows.append(([capacity - size], {who}, [d]))
+        still_open = []
+        for r in open_rows:
+            (rows if r[0][0] < min_len else still_open).append(r[2] if r[0][0] < min_len else r)
+        if len(still_open) > open_limit:  # close the oldest window: bounded work per document
+            rows.append(still_open.pop(0)[2])
+        open_rows = still_open
+    rows.extend(r[2] for r in open_rows)
+    order = rng.permutation(len(rows))
+    return [rows[i] for i in order]
+
+
+def materialize(docs: Docs, rows: list[list[int]], block_size: int, eos_id: int, pad_id: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Windows (R, T+1) of ids: <eos> doc <eos> doc <eos> … <pad>…, and the target mask (R, T).
+
+    mask[r, j] says whether window[r, j+1] is a training target: a token (or the closing <eos>) of a doc
+    at or after its loss_start.
+    """
+    R = len(rows)
+    windows = np.full((R, block_size + 1), pad_id, dtype=np.int64)
+    mask = np.zeros((R, block_size), dtype=bool)
+    for r, row in enumerate(rows):
+        windows[r, 0] = eos_id
+        pos = 1
+        for d in row:
+            a, b = int(docs.offsets[d]), int(docs.offsets[d + 1])
+            n = b - a
+            windows[r, pos : pos + n] = docs.tokens[a:b]
+            windows[r, pos + n] = eos_id
+            mask[r, pos - 1 + int(docs.loss_start[d]) : pos + n] = True  # targets windows[pos+ls .. pos+n]
+            pos += n + 1
+    return windows, mask
+
+
+class PackedStream:
+    """Batches of packed windows as a pure function of the step: batch(step) -> (x, y, mask), each (B, T)."""
+
+    def __init__(self, docs: Docs, block_size: int, batch_size: int, seed: int, eos_id: int, pad_id: int):
+        self.docs, self.T, self.B, self.seed = docs, block_size, batch_size, seed
+        self.eos_id, self.pad_id = eos_id, pad_id
+        self._lengths = np.diff(np.asarray(docs.offsets)) + 1  # + <eos>
+        self._person = np.asarray(docs.person)
+        self._epochs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._starts = [0]  # _starts[e] = global index of epoch e's first window
+
+    def epoch(self, e: int) -> tuple[np.ndarray, np.ndarray]:
+        if e not in self._epochs:
+            rng = np.random.default_rng([self.seed, e])
+            rows = pack_rows(self._lengths, self._person, self.T, rng)
+            self._epochs[e] = materialize(self.docs, rows, self.T, self.eos_id, self.pad_id)
+            for old in [k for k in self._epochs if k < e - 1]:
+                del self._epochs[old]
+        return self._epochs[e]
+
+    def windows_per_epoch(self, e: int = 0) -> int:
+        return len(self.epoch(e)[0])
+
+    def _locate(self, index: int) -> tuple[int, int]:
+        e = 0
+        while True:
+            if e + 1 >= len(self._starts):
+                self._starts.append(self._starts[e] + len(self.epoch(e)[0]))
+            if index < self._starts[e + 1]:
+                return e, index - self._starts[e]
+            e += 1
+
+    def batch(self, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        first = step * self.B
+        e, i = self._locate(first)
+        parts_w, parts_m, need = [], [], self.B
+        while need:
+            w, m = self.epoch(e)
+            take = min(need, len(w) - i)
+            parts_w.append(w[i : i + take])
+            parts_m.append(m[i : i + take])
+            need -= take
+            e, i = e + 1, 0
+            if need and e + 1 >= len(self._starts):
+                self._starts.append(self._starts[e - 1] + len(self.epoch(e - 1)[0]))
+        windows = np.concatenate(parts_w)
+        return windows[:, :-1], windows[:, 1:], np.concatenate(parts_m)
+
+    def epochs_at(self, step: int) -> float:
+        e, i = self._locate(step * self.B)
+        return e + i / len(self.epoch(e)[0])

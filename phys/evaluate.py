@@ -1,0 +1,72 @@
+"""Exact-match evaluation of generated answers: batched greedy decoding, per attribute and per half.
+
+An answer is right only if the whole generated attribute equals the truth ([3.1 §2]: no partial credit).
+Prompts are grouped by token length so every batch decodes without padding.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any, Iterable, Sequence
+
+import torch
+
+from phys.data.tokenizer import Tokenizer
+from phys.model.generate import greedy
+from phys.model.gpt import GPT
+
+
+def answer_prompts(model: GPT, tokenizer: Tokenizer, prompts: Sequence[str], max_new_tokens: int,
+                   batch_size: int, device: str, progress: Any = None) -> list[str]:
+    """Greedy answers (text up to <eos>, stripped, final '.' removed), in the order of `prompts`."""
+    encoded = [tokenizer.encode(p) for p in prompts]
+    by_length: dict[int, list[int]] = defaultdict(list)
+    for i, ids in enumerate(encoded):
+        by_length[len(ids)].append(i)
+    answers: list[str] = [""] * len(prompts)
+    done = 0
+    for length in sorted(by_length):
+        idx = by_length[length]
+        for start in range(0, len(idx), batch_size):
+            chunk = idx[start : start + batch_size]
+            batch = torch.tensor([encoded[i] for i in chunk], dtype=torch.long, device=device)  # (b, P)
+            out = greedy(model, batch, max_new_tokens, tokenizer.eos_id).tolist()  # (b, max_new)
+            for i, ids in zip(chunk, out):
+                answers[i] = tokenizer.decode(ids).strip().removesuffix(".")
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(prompts))
+    return answers
+
+
+def accuracy_table(items: Iterable[dict[str, Any]], predictions: Sequence[str]) -> dict[str, float]:
+    """Metrics `{kind}_{split}_{task}` and the means `{kind}_{split}_acc` (mean over tasks)."""
+    hits: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
+    for item, pred in zip(items, predictions):
+        hits[(item["kind"], item["split"], item["task"])].append(pred == item["answer"])
+    metrics: dict[str, float] = {}
+    per_group: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for (kind, split, task), h in sorted(hits.items()):
+        acc = sum(h) / len(h)
+        metrics[f"{_label(kind)}_{split}_{task}"] = round(acc, 4)
+        per_group[(kind, split)].append(acc)
+    for (kind, split), accs in per_group.items():
+        metrics[f"{_label(kind)}_{split}_acc"] = round(sum(accs) / len(accs), 4)
+    return metrics
+
+
+def _label(kind: str) -> str:
+    return {"qa": "forward"}.get(kind, kind)
+
+
+def majority_baseline(people: Sequence[dict[str, Any]], attributes: Sequence[str]) -> dict[str, float]:
+    """Accuracy on P_test of always answering P_train's most common value (company city: ~13.7% [3.1])."""
+    train = [p for p in people if p["split"] == "train"]
+    test = [p for p in people if p["split"] == "test"]
+    out = {}
+    for a in attributes:
+        top, _ = Counter(p[a] for p in train).most_common(1)[0]
+        out[f"majority_baseline_{a}"] = round(sum(p[a] == top for p in test) / max(1, len(test)), 4)
+    if out:
+        out["majority_baseline"] = round(sum(out.values()) / len(out), 4)
+    return out

@@ -1,0 +1,60 @@
+"""Reversal curse — Part 3.2 (arXiv 2309.14402), Result 7: knowledge cannot be searched in reverse.
+
+Setup (as in [3.2 §5]): bioS multi5+permute biographies of N people; mixed training on all biographies
+plus the forward QA (six attributes) and inverse-search QA ("Give me the full name of the person born on
+<date> in <city>?") of P_train, the first half of the people. Evaluated on P_test, people whose
+biographies were trained on but none of their questions. The paper finds forward QA works on P_test while
+inverse search stays at ≈ 0% for every bioS augmentation, even though inverse questions of P_train are
+fitted: the failure is one of generalization, not of capacity.
+
+Deviations at the `cpu` scale, measured on 2 cores (see README): N = 500 instead of 100,000; a 4-layer,
+128-wide GPT2 (rotary) instead of GPT2-12-12; 128-token windows of whole documents instead of 512-token
+cuts; a word-level tokenizer built from the data instead of GPT-2's BPE; one shuffled stream of
+biographies and QA (person-exclusive windows) instead of all-BIO / all-QA sequences at QA_r = 0.8; greedy
+decoding instead of beam 4 (the paper: "similar"). The `gpu` scale is a guess, not yet measured.
+"""
+
+from phys.spec import Check, Recipe, Stage
+from phys.stages.bios import BiosConfig
+from phys.stages.qa_eval import EvalConfig
+from phys.stages.train import TrainConfig
+
+RECIPE = Recipe(
+    name="reversal_curse",
+    part="3.2",
+    title="Reversal curse: no inverse knowledge search",
+    claim="A model that answers 'What is the birth city of X?' for people it only read biographies of "
+          "cannot answer 'Who was born on <date> in <city>?' for them: inverse search stays at ~0%.",
+    stages=(
+        Stage("data", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation="multi5+permute",
+                                                         inverse_tasks=("birth_to_full",))),
+        Stage("train", "phys.stages.train:run", TrainConfig(), deps=("data",)),
+        Stage("evaluate", "phys.stages.qa_eval:run", EvalConfig(), deps=("data", "train")),
+    ),
+    checks=(
+        Check("forward QA works on unseen people", "forward_test_acc", ">=", 0.8,
+              paper="96.6% (multi5+permute, [3.1] Result 3)"),
+        Check("inverse search fails on unseen people", "inverse_test_acc", "<=", 0.05,
+              paper="≈ 0% for all bioS augmentations ([3.2] Result 7)"),
+        Check("the model fit its training QA", "forward_train_acc", ">=", 0.8, paper="≈ 100%", role="sanity",
+              description="without it the run cannot judge the claim"),
+    ),
+    scales={
+        "smoke": {"data.n_people": 40, "train.n_layer": 2, "train.n_embd": 64, "train.batch_size": 16,
+                  "train.steps": 30, "train.ckpt_every": 10, "train.log_every": 5},
+        "cpu": {},
+        "gpu": {"data.n_people": 10_000, "train.n_layer": 8, "train.n_head": 8, "train.n_embd": 512,
+                "train.block_size": 512, "train.batch_size": 96, "train.steps": 20_000, "train.lr": 1e-3,
+                "train.warmup_frac": 0.05, "train.ckpt_every": 1000, "train.log_every": 100},
+        "paper": {"data.n_people": 100_000, "data.inverse_tasks": ("birth_to_full", "all_to_full"),
+                  "train.n_layer": 12, "train.n_head": 12, "train.n_embd": 768, "train.block_size": 512,
+                  "train.batch_size": 96, "train.steps": 80_000, "train.lr": 1e-3, "train.warmup_frac": 0.0125,
+                  "train.ckpt_every": 2000, "train.log_every": 200},
+    },
+    paper_numbers={
+        "inverse search on P_test, all 16 bioS augmentations": "≈ 0%",
+        "forward QA on P_test, multi5+permute": "96.6%",
+        "majority baseline, company city": "13.7%",
+    },
+    doc=__doc__ or "",
+)

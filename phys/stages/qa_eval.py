@@ -1,0 +1,50 @@
+"""The `evaluate` stage of the knowledge recipes: greedy answers to every eval prompt, exact match.
+
+Inputs: `data` (eval.jsonl, people.jsonl, tokenizer.json) and `train` (model). Output: predictions.jsonl
+(prompt, truth, prediction) and the metrics of `phys.evaluate.accuracy_table` + majority baselines.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from phys.context import StageContext
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    batch_size: int = 256
+    """Prompts decoded together."""
+    max_new_tokens: int = 16
+    """Longest answer generated (tokens)."""
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.max_new_tokens < 1:
+            raise ValueError("batch_size and max_new_tokens must be >= 1")
+
+
+def run(ctx: StageContext) -> dict[str, Any]:
+    import torch
+
+    from phys.data.tokenizer import Tokenizer
+    from phys.evaluate import accuracy_table, answer_prompts, majority_baseline
+    from phys.train import load_model
+
+    cfg: EvalConfig = ctx.config
+    data, trained = ctx.inputs["data"], ctx.inputs["train"]
+    tokenizer = Tokenizer.load(data / "tokenizer.json")
+    items = [json.loads(line) for line in (data / "eval.jsonl").read_text().splitlines()]
+    people = [json.loads(line) for line in (data / "people.jsonl").read_text().splitlines()]
+    model = load_model(trained, ctx.device)
+    torch.manual_seed(ctx.seed)
+    predictions = answer_prompts(model, tokenizer, [i["prompt"] for i in items], cfg.max_new_tokens,
+                                 cfg.batch_size, ctx.device, progress=lambda d, t: ctx.progress(d, t))
+    with open(ctx.out / "predictions.jsonl", "w") as f:
+        for item, pred in zip(items, predictions):
+            f.write(json.dumps({**item, "prediction": pred, "correct": pred == item["answer"]}) + "\n")
+    attributes = sorted({i["task"] for i in items if i["kind"] == "qa"})
+    metrics = {**accuracy_table(items, predictions), **majority_baseline(people, attributes)}
+    ctx.log("  ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k.endswith("_acc")))
+    return metrics

@@ -1,0 +1,159 @@
+"""The training loop: AdamW, linear warmup + cosine, gradient clipping, bf16 autocast where it helps,
+atomic checkpoints and exact resume.
+
+Science code: it takes a config, documents, a folder and callbacks (`TrainHooks`), and knows nothing of
+the ledger. Everything that decides the numbers — the batch at a step, the learning rate at a step, the
+RNG — is a function of (seed, step) or lives in the checkpoint, so a run killed at any point and resumed
+ends with the same weights as one never interrupted (bit-exact on CPU).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from phys import checkpoint
+from phys.context import StageInterrupted
+from phys.data.packing import Docs, PackedStream
+from phys.data.tokenizer import Tokenizer
+from phys.model.gpt import GPT, GPTConfig
+from phys.stages.train import TrainConfig
+
+
+class TrainHooks(Protocol):
+    def log(self, line: str) -> None: ...
+    def metrics(self, **values: Any) -> None: ...
+    def trim_metrics(self, step: int) -> None: ...
+    def progress(self, done: int, total: int, **info: Any) -> None: ...
+    def should_stop(self) -> bool: ...
+
+
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    warmup = int(cfg.steps * cfg.warmup_frac)
+    if step < warmup:
+        return cfg.lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, cfg.steps - warmup)
+    floor = cfg.lr * cfg.min_lr_ratio
+    return floor + (cfg.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def cpu_has_native_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast_dtype(cfg: TrainConfig, device: str) -> torch.dtype | None:
+    if cfg.precision == "fp32":
+        return None
+    if cfg.precision == "bf16":
+        return torch.bfloat16
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    # Without native bf16 a CPU emulates it: measured 3x slower than fp32 on an AVX-512 Xeon.
+    return torch.bfloat16 if cpu_has_native_bf16() else None
+
+
+def model_config(cfg: TrainConfig, vocab_size: int) -> GPTConfig:
+    return GPTConfig(vocab_size=vocab_size, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
+                     block_size=cfg.block_size, rotary_pct=cfg.rotary_pct)
+
+
+def make_optimizer(model: GPT, cfg: TrainConfig, device: str) -> torch.optim.AdamW:
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
+                             fused=device.startswith("cuda"))
+
+
+def load_model(folder: Path, device: str = "cpu") -> GPT:
+    """The trained model a `train` stage left in `folder` (model.json + model.pt)."""
+    config = GPTConfig(**json.loads((folder / "model.json").read_text()))
+    model = GPT(config)
+    model.load_state_dict(torch.load(folder / "model.pt", map_location=device, weights_only=True))
+    return model.to(device).eval()
+
+
+def train(cfg: TrainConfig, docs: Docs, tokenizer: Tokenizer, out: Path, seed: int, device: str,
+          hooks: TrainHooks) -> dict[str, Any]:
+    torch.manual_seed(seed)
+    if device == "cpu":
+        torch.set_flush_denormal(True)  # denormal gradients made CPU matmuls up to 5x slower
+    model = GPT(model_config(cfg, len(tokenizer))).to(device)
+    optimizer = make_optimizer(model, cfg, device)
+    stream = PackedStream(docs, cfg.block_size, cfg.batch_size, seed, tokenizer.eos_id, tokenizer.pad_id)
+    ckpt_dir = out / "checkpoints"
+    start = 0
+    state = checkpoint.load_latest(ckpt_dir, map_location=device)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        checkpoint.set_rng_state(state["rng"], device)
+        start = int(state["step"])
+        hooks.trim_metrics(start)
+        hooks.log(f"resumed from the checkpoint at step {start}")
+    amp = autocast_dtype(cfg, device)
+    device_type = "cuda" if device.startswith("cuda") else "cpu"
+    compiled = cfg.compile == "on" or (cfg.compile == "auto" and device_type == "cuda")
+    loss_fn = torch.compile(model.loss) if compiled else model.loss
+    hooks.log(f"model {model.num_params() / 1e6:.2f}M params ({model.num_params(True) / 1e6:.2f}M non-embedding), "
+              f"vocab {len(tokenizer)}, {stream.windows_per_epoch()} windows/epoch, precision "
+              f"{'bf16' if amp else 'fp32'}{', compiled' if compiled else ''}")
+
+    def save(step: int) -> None:
+        checkpoint.save(ckpt_dir, step, {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+            "rng": checkpoint.rng_state(device), "config": asdict(cfg),
+        })
+
+    model.train()
+    window_loss, window_n, t0, tokens = 0.0, 0, time.perf_counter(), 0
+    loss_value = float("nan")
+    for step in range(start, cfg.steps):
+        if hooks.should_stop():
+            save(step)
+            raise StageInterrupted(f"stopped at step {step}")
+        x, y, mask = (torch.from_numpy(a).to(device, non_blocking=True) for a in stream.batch(step))
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(cfg, step)
+        with torch.autocast(device_type, dtype=amp or torch.float32, enabled=amp is not None):
+            loss = loss_fn(x, y, mask)
+        loss.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        window_loss += loss.item()
+        window_n += 1
+        tokens += x.numel()
+        done = step + 1
+        if done % cfg.log_every == 0 or done == cfg.steps:
+            elapsed = time.perf_counter() - t0
+            loss_value = window_loss / window_n
+            tok_s = tokens / elapsed
+            hooks.metrics(step=done, loss=round(loss_value, 5), lr=lr_at(cfg, step), tokens_per_s=round(tok_s),
+                          epoch=round(stream.epochs_at(step), 3))
+            hooks.progress(done, cfg.steps, loss=round(loss_value, 4), tokens_per_s=round(tok_s))
+            window_loss, window_n, t0, tokens = 0.0, 0, time.perf_counter(), 0
+        if done % cfg.ckpt_every == 0 and done < cfg.steps:
+            save(done)
+    torch.save(model.state_dict(), out / "model.pt")
+    (out / "model.json").write_text(json.dumps(asdict(model.config), indent=1))
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+    return {
+        "final_loss": loss_value,
+        "params": model.num_params(),
+        "params_non_embedding": model.num_params(non_embedding=True),
+        "epochs": round(stream.epochs_at(cfg.steps - 1), 2),
+        "train_tokens": cfg.steps * cfg.batch_size * cfg.block_size,
+    }
