@@ -147,8 +147,6 @@ class PackedStream:
             parts_m.append(m[i : i + take])
             need -= take
             e, i = e + 1, 0
-            if need and e + 1 >= len(self._starts):
-                self._starts.append(self._starts[e - 1] + len(self.epoch(e - 1)[0]))
         windows = np.concatenate(parts_w)
         return windows[:, :-1], windows[:, 1:], np.concatenate(parts_m)
 

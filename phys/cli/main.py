@@ -1,0 +1,70 @@
+"""The `phys` command: a thin Typer shell over the core. Errors a user can cause print one line and a
+hint on stderr and exit 1, without a traceback; data goes to stdout (`--json`), messages to stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from phys.errors import PhysError
+
+app = typer.Typer(
+    name="phys", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="A lab bench for the Physics of Language Models findings: run a recipe, get a verdict.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class State:
+    runs_root: Path = Path(os.environ.get("PHYS_RUNS", "runs"))
+
+
+@app.callback()
+def _root(
+    runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="Where runs, the ledger and the store "
+                                                     "live (env PHYS_RUNS, default ./runs).")] = None,
+) -> None:
+    if runs_dir is not None:
+        State.runs_root = runs_dir
+
+
+def runs_root() -> Path:
+    return State.runs_root
+
+
+def _register() -> None:
+    from phys.cli import ledger_cmd, recipes_cmd, run_cmd, runs_cmd
+
+    app.add_typer(recipes_cmd.app, name="recipes")
+    app.add_typer(run_cmd.app, name="run")
+    app.add_typer(runs_cmd.app, name="runs")
+    app.add_typer(ledger_cmd.app, name="ledger")
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    from phys.cli.render import err
+
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except PhysError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+        if exc.hint:
+            err.print(f"[dim]hint:[/] {exc.hint}", markup=True, highlight=False)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,125 @@
+"""`phys recipes`: list, show and check (plan with cache hits; runs nothing)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from phys import registry
+from phys.cli.render import VERDICT_STYLE, err, fmt, out, print_json, styled
+from phys.errors import PhysError
+from phys.ledger import Ledger
+from phys.plan import make_plan
+from phys.store import Store
+
+app = typer.Typer(help="List, show and check recipes.", no_args_is_help=False)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+ScaleOpt = Annotated[Optional[str], typer.Option("--scale", help="smoke | cpu | gpu | paper (default: gpu if CUDA "
+                                                 "is available, else cpu).")]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override STAGE.FIELD=VALUE (repeatable).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Run seed; every stage seed derives from it.")]
+
+
+def _last_verdicts() -> dict[str, str]:
+    from phys.cli.main import runs_root
+
+    try:
+        records = Ledger(runs_root()).runs()
+    except PhysError as exc:
+        err.print(f"[yellow]warning:[/] {exc.message} — last verdicts not shown ({exc.hint})")
+        return {}
+    last: dict[str, str] = {}
+    for r in sorted(records, key=lambda r: r["id"][:15]):
+        if r.get("verdict"):
+            last[r["recipe"]] = f"{r['verdict']} ({r['scale']})"
+    return last
+
+
+@app.callback(invoke_without_command=True)
+def recipes(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """List every recipe with its paper part, claim and last verdict."""
+    if ctx.invoked_subcommand is not None:
+        return
+    verdicts = _last_verdicts()
+    rows = [{"name": r.name, "part": r.part, "title": r.title, "claim": r.claim,
+             "last_verdict": verdicts.get(r.name)} for r in registry.all_recipes()]
+    if json:
+        print_json(rows)
+        return
+    table = Table(title="recipes", title_justify="left")
+    for col in ("part", "name", "claim", "last verdict"):
+        table.add_column(col, overflow="fold")
+    for r in sorted(rows, key=lambda r: (r["part"], r["name"])):
+        verdict = r["last_verdict"] or ""
+        table.add_row(r["part"], r["name"], r["claim"],
+                      styled(verdict.split(" (")[0], VERDICT_STYLE) + verdict[len(verdict.split(" (")[0]):] if verdict else "—")
+    out.print(table)
+
+
+@app.command("show")
+def show(name: str, scale: ScaleOpt = None, json: JsonOpt = False) -> None:
+    """Claim, paper numbers, stages with their configs, checks and scales of one recipe."""
+    recipe = registry.load_recipe(name)
+    plan = make_plan(recipe, scale or "cpu")
+    data = {
+        "name": recipe.name, "part": recipe.part, "title": recipe.title, "claim": recipe.claim,
+        "paper_numbers": dict(recipe.paper_numbers), "doc": recipe.doc, "scale": plan.scale,
+        "stages": [{"name": s.name, "run": s.run, "deps": list(s.deps), "config": s.config_dict()} for s in plan.stages],
+        "checks": [dataclasses.asdict(c) for c in recipe.checks],
+        "scales": {k: {kk: v for kk, v in d.items()} for k, d in recipe.scales.items()},
+    }
+    if json:
+        print_json(data)
+        return
+    out.print(f"[bold]{recipe.name}[/] — part {recipe.part}: {recipe.title}\n\n{recipe.claim}\n")
+    out.print(recipe.doc.strip() + "\n", markup=False)
+    if recipe.paper_numbers:
+        out.print("[bold]paper numbers[/]")
+        for k, v in recipe.paper_numbers.items():
+            out.print(f"  {k}: {v}", markup=False)
+    out.print(f"\n[bold]stages[/] at scale {plan.scale}")
+    for s in plan.stages:
+        cfg = ", ".join(f"{k}={v}" for k, v in s.config_dict().items())
+        out.print(f"  {s.name} <- {', '.join(s.deps) or '∅'}: {cfg}", markup=False)
+    out.print("\n[bold]checks[/]")
+    for c in recipe.checks:
+        out.print(f"  [{c.role}] {c.name}: {c.metric} {c.op} {c.threshold} (paper: {c.paper})", markup=False)
+    out.print("\n[bold]scales[/] (overrides of the stage configs)")
+    for k, d in recipe.scales.items():
+        out.print(f"  {k}: " + (", ".join(f"{kk}={v}" for kk, v in d.items()) or "as written"), markup=False)
+
+
+@app.command("check")
+def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt = 0, json: JsonOpt = False) -> None:
+    """Validate a recipe and show its plan: cache key of each stage, cache hit or why it would run."""
+    from phys.cli.main import runs_root
+    from phys.environment import default_scale
+
+    recipe = registry.load_recipe(name)
+    plan = make_plan(recipe, scale or default_scale(), set_ or [], seed)
+    store = Store(runs_root())
+    rows = []
+    for s in plan.stages:
+        why = store.verify(s.key)
+        if why is None:
+            state, reason = "cached", "intact in the store"
+        elif store.partial(s.key).exists():
+            state, reason = "resume", "a partial result exists (interrupted run): it will continue"
+        else:
+            state, reason = "run", why
+        rows.append({"stage": s.name, "key": s.key, "state": state, "reason": reason, "seed": s.seed,
+                     "deps": list(s.deps)})
+    if json:
+        print_json({"recipe": recipe.name, "scale": plan.scale, "seed": seed, "stages": rows})
+        return
+    table = Table(title=f"{recipe.name} at scale {plan.scale}, seed {seed}", title_justify="left")
+    for col in ("stage", "key", "state", "why"):
+        table.add_column(col)
+    for r in rows:
+        style = {"cached": "green", "resume": "yellow", "run": "cyan"}[r["state"]]
+        table.add_row(r["stage"], r["key"], f"[{style}]{r['state']}[/]", r["reason"])
+    out.print(table)

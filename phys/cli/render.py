@@ -1,0 +1,75 @@
+"""Rich rendering shared by the commands: human output on stderr, JSON on stdout, the live run view."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+STATUS_STYLE = {"done": "green", "running": "cyan", "queued": "cyan", "crashed": "red", "failed": "red",
+                "interrupted": "yellow", "cancelled": "dim"}
+VERDICT_STYLE = {"reproduced": "bold green", "not reproduced": "bold red", "inconclusive": "yellow"}
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=1, default=str) + "\n")
+
+
+def styled(text: str | None, styles: dict[str, str]) -> str:
+    if not text:
+        return "—"
+    style = styles.get(text)
+    return f"[{style}]{text}[/]" if style else text
+
+
+def fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "—" if value is None else str(value)
+
+
+class RichUI:
+    """The foreground run view: a line per stage event and a progress bar for the running stage."""
+
+    def __init__(self) -> None:
+        self.bars = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=err, transient=False,
+        )
+        self.tasks: dict[str, Any] = {}
+        self._last_line = 0.0
+
+    def __enter__(self) -> RichUI:
+        if err.is_terminal:
+            self.bars.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bars.stop()
+
+    def log(self, line: str) -> None:
+        self.bars.console.print(line, markup=False)
+
+    def stage(self, name: str, state: str, detail: str = "") -> None:
+        if state == "done" and name in self.tasks:
+            self.bars.update(self.tasks[name], completed=self.bars.tasks[self.tasks[name]].total)
+
+    def progress_info(self, info: dict[str, Any]) -> str:
+        return "  ".join(f"{k} {fmt(v)}" for k, v in info.items())
+
+    def progress(self, stage: str, done: int, total: int, info: dict[str, Any]) -> None:
+        text = self.progress_info(info)
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bars.add_task(stage, total=total, info=text)
+        self.bars.update(self.tasks[stage], completed=done, total=total, info=text)
+        if not err.is_terminal and (time.time() - self._last_line > 10 or done >= total):
+            self._last_line = time.time()
+            err.print(f"{stage}: {done}/{total} {text}", markup=False)

@@ -1,0 +1,158 @@
+"""`phys runs`: list, show, logs, resume, cancel and remove runs."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from phys import runner, runs
+from phys.cli.recipes_cmd import JsonOpt
+from phys.cli.render import STATUS_STYLE, VERDICT_STYLE, err, fmt, out, print_json, styled
+from phys.ledger import Ledger
+from phys.rundir import RunDir
+
+app = typer.Typer(help="Inspect and control runs (RUN = a run id, a unique prefix, or `last`).")
+
+RunArg = Annotated[str, typer.Argument(help="A run id, a unique prefix of one, or `last`.", metavar="RUN")]
+
+
+def _root():
+    from phys.cli.main import runs_root
+
+    return runs_root()
+
+
+@app.callback(invoke_without_command=True)
+def _default(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """List runs (same as `phys runs ls`)."""
+    if ctx.invoked_subcommand is None:
+        ls(json=json)
+
+
+@app.command("ls")
+def ls(json: JsonOpt = False) -> None:
+    """Every run, newest first, with its derived status and verdict."""
+    records = runs.list_runs(_root())
+    if json:
+        print_json(records)
+        return
+    if not records:
+        err.print("no runs yet; start one with `phys run recipe reversal_curse`")
+        return
+    table = Table(title_justify="left")
+    for col in ("run", "recipe", "scale", "status", "verdict", "created"):
+        table.add_column(col, no_wrap=col in ("run", "status"))
+    for r in records:
+        table.add_row(r["id"], r["recipe"], r["scale"], styled(r["status"], STATUS_STYLE),
+                      styled(r.get("verdict"), VERDICT_STYLE), (r.get("created") or "").replace("T", " "))
+    out.print(table)
+
+
+def print_summary(record: dict) -> None:
+    out.print(f"[bold]{record['id']}[/]  {record['recipe']} @ {record['scale']}  seed {record['seed']}  "
+              f"device {record.get('device')}")
+    out.print(f"status {styled(record['status'], STATUS_STYLE)}   verdict {styled(record.get('verdict'), VERDICT_STYLE)}")
+    if record.get("error"):
+        out.print(f"[red]error:[/] {record['error']}", markup=True)
+    if record.get("checks"):
+        table = Table(title="checks", title_justify="left")
+        for col in ("check", "metric", "measured", "threshold", "paper", "pass"):
+            table.add_column(col, overflow="fold")
+        for c in record["checks"]:
+            ok = "[green]yes[/]" if c["passed"] else ("[yellow]no[/]" if c["role"] == "sanity" else "[red]NO[/]")
+            table.add_row(f"{c['name']}{' (sanity)' if c['role'] == 'sanity' else ''}", c["metric"],
+                          fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", c["paper"], ok)
+        out.print(table)
+    if record.get("report"):
+        out.print(f"report: {record['report']}")
+
+
+@app.command("show")
+def show(run: RunArg, json: JsonOpt = False) -> None:
+    """Status, verdict, checks (measured vs threshold vs paper), metrics and stages of a run."""
+    root = _root()
+    record = runs.details(root, runs.resolve(root, run))
+    if json:
+        print_json(record)
+        return
+    print_summary(record)
+    stages = Table(title="stages", title_justify="left")
+    for col in ("stage", "key", "status", "seconds"):
+        stages.add_column(col)
+    for name, s in (record.get("stages") or {}).items():
+        stages.add_row(name, s.get("key", ""), s.get("status", ""), fmt(s.get("seconds")))
+    out.print(stages)
+    progress = record.get("progress")
+    if progress and record["status"] in ("running", "queued"):
+        out.print(f"progress: {progress['stage']} {progress['done']}/{progress['total']}")
+    metrics = record.get("metrics") or {}
+    if metrics:
+        table = Table(title="metrics", title_justify="left")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        for k, v in sorted(metrics.items()):
+            table.add_row(k, fmt(v))
+        out.print(table)
+    out.print(f"folder: {record['dir']}")
+
+
+@app.command("logs")
+def logs(run: RunArg, follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing new lines "
+                                                            "until the run ends.")] = False) -> None:
+    """Print a run's log.txt."""
+    root = _root()
+    run_id = runs.resolve(root, run)
+    path = RunDir(root, run_id).log
+    with open(path) as f:
+        typer.echo(f.read(), nl=False)
+        while follow:
+            line = f.readline()
+            if line:
+                typer.echo(line, nl=False)
+                continue
+            if runs.get(root, run_id)["status"] not in ("running", "queued"):
+                typer.echo(f.read(), nl=False)
+                break
+            time.sleep(0.5)
+
+
+@app.command("resume")
+def resume(run: RunArg, detach: Annotated[bool, typer.Option("--detach", help="Resume in the background.")] = False,
+           json: JsonOpt = False) -> None:
+    """Continue a crashed or interrupted run: finished stages are reused, training resumes from its checkpoint."""
+    from phys.cli.run_cmd import foreground
+
+    root = _root()
+    run_id = runs.resolve(root, run)
+    runner.prepare_resume(root, run_id)
+    foreground(run_id, detach=detach, json=json)
+
+
+@app.command("cancel")
+def cancel(run: RunArg) -> None:
+    """Stop a run (SIGTERM: it checkpoints first) and mark it cancelled."""
+    root = _root()
+    run_id = runs.resolve(root, run)
+    runner.cancel(root, run_id)
+    err.print(f"{run_id} cancelled")
+
+
+@app.command("rm")
+def rm(run: RunArg, yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False) -> None:
+    """Delete a run's folder and ledger record (stage results stay in the store)."""
+    root = _root()
+    run_id = runs.resolve(root, run)
+    record = runs.get(root, run_id)
+    if record["status"] in ("running", "queued"):
+        from phys.errors import PhysError
+
+        raise PhysError(f"run {run_id} is {record['status']}", hint=f"cancel it first: `phys runs cancel {run_id}`")
+    if not yes and not typer.confirm(f"delete {run_id}?"):
+        raise typer.Exit(1)
+    shutil.rmtree(RunDir(root, run_id).path, ignore_errors=True)
+    Ledger(root).remove_run(run_id)
+    err.print(f"removed {run_id}")

@@ -1,0 +1,38 @@
+"""User mistakes: one line and a hint on stderr, exit 1, no traceback, nothing written."""
+
+import pytest
+
+from conftest import phys
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["run", "recipe", "no_such_recipe", "--scale", "smoke"], "unknown recipe 'no_such_recipe'"),
+    (["run", "recipe", "../../etc/passwd", "--scale", "smoke"], "unknown recipe"),
+    (["run", "recipe", "reversal_curse", "--scale", "smoke", "--set", "train.nope=1"], "unknown override key"),
+    (["run", "recipe", "reversal_curse", "--scale", "smoke", "--set", "train.lr=fast"], "not a float"),
+    (["run", "recipe", "reversal_curse", "--scale", "tiny"], "unknown scale"),
+    (["run", "recipe", "reversal_curse", "--scale", "smoke", "--device", "tpu"], "unknown device"),
+    (["recipes", "show", "nope"], "unknown recipe"),
+    (["recipes", "check", "nope", "--scale", "cpu"], "unknown recipe"),
+    (["runs", "show", "nope"], "no runs yet"),
+])
+def test_user_errors_are_one_line_with_a_hint(runs, args, needle):
+    proc = phys(runs, *args, check=False)
+    assert proc.returncode == 1
+    assert needle in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "hint:" in proc.stderr
+    assert not runs.exists()  # nothing written
+
+
+def test_unknown_and_unsafe_run_ids(smoke_runs):
+    root, record = smoke_runs
+    for bad, needle in [("zzz", "no run 'zzz'"), ("../store", "is not a run id"), ("/etc", "is not a run id")]:
+        proc = phys(root, "runs", "show", bad, check=False)
+        assert proc.returncode == 1 and needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_run_ids_resolve_from_prefix_and_last(smoke_runs):
+    root, record = smoke_runs
+    for ref in (record["id"], record["id"][:20], "last"):
+        assert phys(root, "runs", "show", ref, "--json").stdout.count(record["id"]) >= 1

@@ -1,0 +1,77 @@
+import torch
+import torch.nn.functional as F
+
+from phys.model.generate import greedy, greedy_full
+from phys.model.gpt import GPT, GPTConfig
+from phys.model.loss import linear_cross_entropy
+
+
+def tiny(**kw) -> GPT:
+    torch.manual_seed(0)
+    return GPT(GPTConfig(vocab_size=50, n_layer=2, n_head=2, n_embd=32, block_size=32, **kw)).eval()
+
+
+def test_changing_a_later_token_never_changes_earlier_logits():
+    model = tiny()
+    x = torch.randint(0, 50, (2, 16))
+    y = x.clone()
+    y[:, 10:] = (y[:, 10:] + 7) % 50
+    with torch.no_grad():
+        a, b = model(x), model(y)
+    assert torch.allclose(a[:, :10], b[:, :10], atol=1e-6)
+    assert not torch.allclose(a[:, 10:], b[:, 10:], atol=1e-3)
+
+
+def test_sdpa_and_explicit_attention_agree():
+    x = torch.randint(0, 50, (2, 16))
+    with torch.no_grad():
+        a = tiny(attention="explicit")(x)
+        b = tiny(attention="sdpa")(x)
+    assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_kv_cache_decoding_equals_full_recomputation():
+    model = tiny()
+    prompts = torch.randint(3, 50, (4, 7))
+    assert torch.equal(greedy(model, prompts, 12, eos_id=1), greedy_full(model, prompts, 12, eos_id=1))
+
+
+def test_cached_logits_equal_full_logits():
+    from phys.model.gpt import KVCache
+
+    model = tiny()
+    x = torch.randint(0, 50, (2, 12))
+    cache = KVCache(model.config, 2, 12, x.device, torch.float32)
+    with torch.no_grad():
+        first = model(x[:, :5], cache)
+        rest = torch.cat([model(x[:, i : i + 1], cache) for i in range(5, 12)], dim=1)
+        full = model(x)
+    assert torch.allclose(torch.cat([first, rest], dim=1), full, atol=1e-5)
+
+
+def test_fused_loss_matches_cross_entropy_and_its_gradients():
+    torch.manual_seed(0)
+    h = torch.randn(40, 16, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(30, 16, dtype=torch.float64, requires_grad=True)
+    t = torch.randint(0, 30, (40,))
+    ours = linear_cross_entropy(h, w, t)
+    ref = F.cross_entropy(h @ w.t(), t)
+    assert torch.allclose(ours, ref)
+    for a, b in zip(torch.autograd.grad(ours, (h, w)), torch.autograd.grad(ref, (h, w))):
+        assert torch.allclose(a, b)
+
+
+def test_a_tiny_model_overfits_one_batch():
+    model = tiny().train()
+    x = torch.randint(0, 50, (4, 16))
+    y = torch.roll(x, -1, dims=1)
+    mask = torch.ones_like(x, dtype=torch.bool)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    first = None
+    for _ in range(150):
+        loss = model.loss(x, y, mask)
+        first = first if first is not None else loss.item()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert first > 3.5 and loss.item() < 0.1
