@@ -71,16 +71,18 @@ def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), 
     """Resolve a recipe at a scale with `stage.field=value` overrides; raises PhysError on bad input."""
     if scale not in SCALES:
         raise PhysError(f"unknown scale {scale!r}", hint=f"scales are {', '.join(SCALES)}")
-    configs = {s.name: s.config for s in recipe.stages}
+    changes: dict[str, dict[str, Any]] = {s.name: {} for s in recipe.stages}
     for key, value in recipe.scales.get(scale, {}).items():
         stage_name, field_name = _split_key(recipe, key)
-        configs[stage_name] = _replace(configs[stage_name], stage_name, field_name, value, from_text=False)
+        changes[stage_name][field_name] = value
     for item in overrides:
         if "=" not in item:
             raise PhysError(f"override {item!r} is not STAGE.FIELD=VALUE", hint=_valid_keys_hint(recipe))
         key, text = item.split("=", 1)
         stage_name, field_name = _split_key(recipe, key.strip())
-        configs[stage_name] = _replace(configs[stage_name], stage_name, field_name, text.strip(), from_text=True)
+        hint = get_type_hints(type(recipe.stage(stage_name).config))[field_name]
+        changes[stage_name][field_name] = parse_value(hint, text.strip(), key.strip())
+    configs = {s.name: _replace(s.config, s.name, changes[s.name]) for s in recipe.stages}
 
     keys: dict[str, str] = {}
     planned: list[PlannedStage] = []
@@ -111,14 +113,15 @@ def _split_key(recipe: Recipe, key: str) -> tuple[str, str]:
     return stage_name, field_name
 
 
-def _replace(config: Any, stage_name: str, field_name: str, value: Any, from_text: bool) -> Any:
-    hint = get_type_hints(type(config))[field_name]
-    spelled = f"{stage_name}.{field_name}"
-    parsed = parse_value(hint, value, spelled) if from_text else value
+def _replace(config: Any, stage_name: str, fields: dict[str, Any]) -> Any:
+    """All changes of one stage at once: validation in __post_init__ sees the final config."""
+    if not fields:
+        return config
     try:
-        return dataclasses.replace(config, **{field_name: parsed})
-    except (ValueError, TypeError) as exc:  # __post_init__ validation names the field
-        raise PhysError(f"bad value for {spelled}: {exc}") from None
+        return dataclasses.replace(config, **fields)
+    except (ValueError, TypeError) as exc:  # __post_init__ says what is wrong
+        spelled = ", ".join(f"{stage_name}.{k}" for k in fields)
+        raise PhysError(f"bad value for {spelled}: {exc}", hint="`phys recipes show RECIPE` lists the configs") from None
 
 
 def parse_value(hint: Any, text: str, spelled: str) -> Any:
@@ -152,8 +155,9 @@ def parse_value(hint: Any, text: str, spelled: str) -> Any:
         if hint is str:
             return text
     except ValueError:
-        raise PhysError(f"bad value for {spelled}: {text!r} is not a {hint.__name__}") from None
-    raise PhysError(f"{spelled} cannot be set from the command line (type {hint})")
+        kind = {int: "an integer", float: "a number", bool: "true or false"}.get(hint, hint.__name__)
+        raise PhysError(f"bad value for {spelled}: {text!r} is not {kind}", hint=f"e.g. --set {spelled}=…") from None
+    raise PhysError(f"{spelled} cannot be set from the command line (type {hint})", hint="edit the recipe instead")
 
 
 def _topological(stages: typing.Sequence[Stage]) -> list[Stage]:
@@ -161,7 +165,7 @@ def _topological(stages: typing.Sequence[Stage]) -> list[Stage]:
     for s in stages:
         for d in s.deps:
             if d not in by_name:
-                raise PhysError(f"stage {s.name!r} depends on unknown stage {d!r}")
+                raise PhysError(f"stage {s.name!r} depends on unknown stage {d!r}", hint="fix the recipe's deps")
     order: list[Stage] = []
     state: dict[str, str] = {}
 
@@ -169,7 +173,7 @@ def _topological(stages: typing.Sequence[Stage]) -> list[Stage]:
         if state.get(stage.name) == "done":
             return
         if state.get(stage.name) == "visiting":
-            raise PhysError("stage dependency cycle: " + " -> ".join(path + [stage.name]))
+            raise PhysError("stage dependency cycle: " + " -> ".join(path + [stage.name]), hint="fix the recipe's deps")
         state[stage.name] = "visiting"
         for d in stage.deps:
             visit(by_name[d], path + [stage.name])

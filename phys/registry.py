@@ -45,7 +45,8 @@ def load_recipe(name: str) -> Recipe:
         module = importlib.import_module(f"phys.recipes.{name}")
     recipe = getattr(module, "RECIPE", None)
     if not isinstance(recipe, Recipe):
-        raise PhysError(f"recipe module {name!r} has no RECIPE of type phys.spec.Recipe")
+        raise PhysError(f"recipe module {name!r} has no RECIPE of type phys.spec.Recipe",
+                         hint="a recipe module defines RECIPE = phys.spec.Recipe(...)")
     return recipe
 
 

@@ -134,7 +134,8 @@ def prepare_resume(runs_root: Path, run_id: str) -> None:
         raise PhysError(f"run {run_id} is not in the ledger", hint="see `phys ledger check`")
     status = process.derive_status(record, rd.heartbeat)
     if status not in RESUMABLE:
-        raise PhysError(f"run {run_id} is {status}; only {', '.join(RESUMABLE)} runs can be resumed")
+        raise PhysError(f"run {run_id} is {status}; only {', '.join(RESUMABLE)} runs can be resumed",
+                        hint="start a new run with `phys run recipe NAME`")
     ledger.update_run(run_id, status="queued", **process.identity())
 
 
@@ -142,11 +143,11 @@ def cancel(runs_root: Path, run_id: str, wait_s: float = 60.0) -> str:
     ledger = Ledger(runs_root)
     record = ledger.run(run_id)
     if record is None:
-        raise PhysError(f"run {run_id} is not in the ledger")
+        raise PhysError(f"run {run_id} is not in the ledger", hint="see `phys runs ls`")
     rd = RunDir(runs_root, run_id)
     status = process.derive_status(record, rd.heartbeat)
     if status in ("done", "cancelled"):
-        raise PhysError(f"run {run_id} is already {status}")
+        raise PhysError(f"run {run_id} is already {status}", hint="nothing to cancel")
     if status in process.LIVE:
         os.kill(int(record["pid"]), signal.SIGTERM)
         deadline = time.time() + wait_s

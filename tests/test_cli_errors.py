@@ -9,7 +9,7 @@ from conftest import phys
     (["run", "recipe", "no_such_recipe", "--scale", "smoke"], "unknown recipe 'no_such_recipe'"),
     (["run", "recipe", "../../etc/passwd", "--scale", "smoke"], "unknown recipe"),
     (["run", "recipe", "reversal_curse", "--scale", "smoke", "--set", "train.nope=1"], "unknown override key"),
-    (["run", "recipe", "reversal_curse", "--scale", "smoke", "--set", "train.lr=fast"], "not a float"),
+    (["run", "recipe", "reversal_curse", "--scale", "smoke", "--set", "train.lr=fast"], "not a number"),
     (["run", "recipe", "reversal_curse", "--scale", "tiny"], "unknown scale"),
     (["run", "recipe", "reversal_curse", "--scale", "smoke", "--device", "tpu"], "unknown device"),
     (["recipes", "show", "nope"], "unknown recipe"),

@@ -30,10 +30,10 @@ def test_overrides_are_parsed_through_the_field_type():
 @pytest.mark.parametrize("override,needle", [
     ("train.nope=1", "valid keys: data.n_people"),
     ("nostage.lr=1", "valid keys"),
-    ("train.lr=fast", "not a float"),
-    ("train.steps=1.5", "not a int"),
+    ("train.lr=fast", "not a number"),
+    ("train.steps=1.5", "not an integer"),
     ("train.precision=fp8", "choose one of auto, fp32, bf16"),
-    ("train.n_embd=100", "divisible"),
+    ("train.n_embd=130", "divisible"),
     ("data.augmentation=triple", "augmentation"),
     ("train.lr", "STAGE.FIELD=VALUE"),
 ])

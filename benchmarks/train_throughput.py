@@ -1,0 +1,94 @@
+"""Training throughput of a recipe's model at a scale, on its real packed data: tokens/s.
+
+    python benchmarks/train_throughput.py                      # reversal_curse at cpu scale
+    python benchmarks/train_throughput.py --steps 200 --scale smoke --set train.precision=bf16
+
+Builds the recipe's `data` stage in a temporary folder, then times `--steps` optimizer steps after
+`--warmup` steps, and prints the median and best tokens/s over windows of `--window` steps. The acceptance
+figure for the cpu scale of reversal_curse is 18,000 tokens/s (the prototype of CPU_SCALE.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from phys.context import StageContext
+from phys.plan import make_plan
+from phys.registry import load_recipe
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipe", default="reversal_curse")
+    parser.add_argument("--scale", default="cpu")
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--window", type=int, default=10)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args()
+
+    from phys.data.packing import Docs, PackedStream
+    from phys.data.tokenizer import Tokenizer
+    from phys.train import autocast_dtype, lr_at, make_optimizer, model_config
+    from phys.model.gpt import GPT
+
+    plan = make_plan(load_recipe(args.recipe), args.scale, args.overrides)
+    data_stage, train_stage = plan.stage("data"), plan.stage("train")
+    cfg = train_stage.config
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        module, func = data_stage.run.split(":")
+        getattr(__import__(module, fromlist=[func]), func)(
+            StageContext("data", data_stage.config, data_stage.seed, out, log=lambda line: None))
+        tokenizer = Tokenizer.load(out / "tokenizer.json")
+        docs = Docs.load(out, "train")
+        stream = PackedStream(docs, cfg.block_size, cfg.batch_size, 0, tokenizer.eos_id, tokenizer.pad_id)
+        device = args.device
+        if device == "cpu":
+            torch.set_flush_denormal(True)
+        torch.manual_seed(0)
+        model = GPT(model_config(cfg, len(tokenizer))).to(device)
+        optimizer = make_optimizer(model, cfg, device)
+        amp = autocast_dtype(cfg, device)
+        device_type = "cuda" if device.startswith("cuda") else "cpu"
+        loss_fn = torch.compile(model.loss) if device_type == "cuda" and cfg.compile != "off" else model.loss
+
+        def step(i: int) -> None:
+            x, y, mask = (torch.from_numpy(a).to(device, non_blocking=True) for a in stream.batch(i))
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(cfg, i)
+            with torch.autocast(device_type, dtype=amp or torch.float32, enabled=amp is not None):
+                loss = loss_fn(x, y, mask)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+
+        for i in range(args.warmup):
+            step(i)
+        rates = []
+        tokens_per_step = cfg.batch_size * cfg.block_size
+        for w in range(args.steps // args.window):
+            if device_type == "cuda":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for i in range(args.window):
+                step(args.warmup + w * args.window + i)
+            if device_type == "cuda":
+                torch.cuda.synchronize()
+            rates.append(tokens_per_step * args.window / (time.perf_counter() - t0))
+    print(f"{args.recipe} @ {args.scale} on {device} ({'bf16' if amp else 'fp32'}, {torch.get_num_threads()} threads): "
+          f"{model.num_params() / 1e6:.2f}M params, batch {cfg.batch_size} x {cfg.block_size} tokens, vocab {len(tokenizer)}")
+    print(f"tokens/s: median {statistics.median(rates):,.0f}  best {max(rates):,.0f}  worst {min(rates):,.0f}  "
+          f"({len(rates)} windows of {args.window} steps)")
+
+
+if __name__ == "__main__":
+    main()
