@@ -19,7 +19,9 @@ from phys.model.gpt import GPT
 def answer_prompts(model: GPT, tokenizer: Tokenizer, prompts: Sequence[str], max_new_tokens: int,
                    batch_size: int, device: str, progress: Any = None) -> list[str]:
     """Greedy answers (text up to <eos>, stripped, final '.' removed), in the order of `prompts`."""
-    encoded = [tokenizer.encode(p) for p in prompts]
+    # Every training document follows an <eos> (the window start or the previous document's end), so a
+    # prompt does too: without it the model sees a context it never trained on.
+    encoded = [[tokenizer.eos_id] + tokenizer.encode(p) for p in prompts]
     by_length: dict[int, list[int]] = defaultdict(list)
     for i, ids in enumerate(encoded):
         by_length[len(ids)].append(i)

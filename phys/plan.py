@@ -183,3 +183,19 @@ def _topological(stages: typing.Sequence[Stage]) -> list[Stage]:
     for s in stages:
         visit(s, [])
     return order
+
+
+def explain_difference(planned: PlannedStage, previous: dict[str, Any] | None) -> str | None:
+    """Why `planned` differs from a previously run stage record (run.json's `stages` entry), or None."""
+    if previous is None or previous.get("key") == planned.key:
+        return None
+    reasons = []
+    if previous.get("run") != planned.run or previous.get("version") != planned.version:
+        reasons.append("implementation changed")
+    if previous.get("seed") != planned.seed:
+        reasons.append("seed differs")
+    old, new = previous.get("config", {}), planned.config_dict()
+    for name in sorted(set(old) | set(new)):
+        if old.get(name) != new.get(name):
+            reasons.append(f"{planned.name}.{name} {old.get(name)!r} -> {new.get(name)!r}")
+    return ", ".join(reasons) or "an upstream stage changed"

@@ -12,7 +12,7 @@ from phys import registry
 from phys.cli.render import VERDICT_STYLE, err, fmt, out, print_json, styled
 from phys.errors import PhysError
 from phys.ledger import Ledger
-from phys.plan import make_plan
+from phys.plan import explain_difference, make_plan
 from phys.store import Store
 
 app = typer.Typer(help="List, show and check recipes.", no_args_is_help=False)
@@ -37,6 +37,22 @@ def _last_verdicts() -> dict[str, str]:
         if r.get("verdict"):
             last[r["recipe"]] = f"{r['verdict']} ({r['scale']})"
     return last
+
+
+def _previous_stages(recipe_name: str) -> tuple[dict[str, dict], str | None]:
+    """Stage records of the newest run of this recipe (to say what changed), from its run.json."""
+    from phys.cli.main import runs_root
+    from phys.rundir import RunDir
+
+    try:
+        records = [r for r in Ledger(runs_root()).runs() if r.get("recipe") == recipe_name]
+    except PhysError:
+        return {}, None
+    if not records:
+        return {}, None
+    newest = max(records, key=lambda r: r["id"][:15])
+    info = RunDir(runs_root(), newest["id"]).read("run.json") or {}
+    return {s["name"]: s for s in info.get("stages", [])}, newest["id"]
 
 
 @app.callback(invoke_without_command=True)
@@ -102,6 +118,7 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
     recipe = registry.load_recipe(name)
     plan = make_plan(recipe, scale or default_scale(), set_ or [], seed)
     store = Store(runs_root())
+    previous, previous_id = _previous_stages(recipe.name)
     rows = []
     for s in plan.stages:
         why = store.verify(s.key)
@@ -111,6 +128,9 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
             state, reason = "resume", "a partial result exists (interrupted run): it will continue"
         else:
             state, reason = "run", why
+            changed = explain_difference(s, previous.get(s.name))
+            if changed:
+                reason += f"; vs {previous_id}: {changed}"
         rows.append({"stage": s.name, "key": s.key, "state": state, "reason": reason, "seed": s.seed,
                      "deps": list(s.deps)})
     if json:

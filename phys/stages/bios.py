@@ -31,6 +31,8 @@ class BiosConfig:
     """Mixed training: P_train's QA is in the training stream with the biographies."""
     qa_attributes: tuple[str, ...] = ATTRIBUTES
     """Attributes with forward QA (trained for P_train when mixed; evaluated on both halves)."""
+    qa_repeats: int = 1
+    """Copies of each P_train question per epoch: raises the QA share of the stream (QA_r of [3.1 §2.1])."""
     inverse_tasks: tuple[str, ...] = ("birth_to_full",)
     """Inverse-search tasks (e.g. birth_to_full, all_to_first), trained for P_train when mixed."""
     max_eval_people: int = 1000
@@ -41,6 +43,8 @@ class BiosConfig:
 
         if self.n_people < 4:
             raise ValueError("n_people must be >= 4")
+        if self.qa_repeats < 1:
+            raise ValueError("qa_repeats must be >= 1")
         if not 0 < self.train_fraction < 1:
             raise ValueError("train_fraction must be in (0, 1)")
         parse_augmentation(self.augmentation)
@@ -74,7 +78,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         questions += [("inverse", t, *bios.inverse_qa(p, t)) for t in cfg.inverse_tasks]
         for kind, task, prompt, answer in questions:
             if cfg.mixed and split[p.id] == "train":
-                train_docs.append((prompt, answer, p.id))
+                train_docs += [(prompt, answer, p.id)] * cfg.qa_repeats
             eval_items.append({"kind": kind, "task": task, "split": split[p.id], "person": p.id,
                                "prompt": prompt, "answer": answer.strip().removesuffix(".")})
     tokenizer = Tokenizer.build([q + a for q, a, _ in train_docs] + [e["prompt"] for e in eval_items])
