@@ -41,7 +41,7 @@ def check(runs_root: Path) -> dict[str, Any]:
         if rd.read("run.json") is None or rd.read("status.json") is None:
             problems["damaged_dirs"].append(f"{run_id}: run.json or status.json missing or damaged")
             continue
-        if records and run_id not in records:
+        if state in ("ok", "empty") and run_id not in records:
             problems["unindexed_dirs"].append(f"{run_id}: folder without a ledger record")
         status = rd.read("status.json") or {}
         for name, stage in (status.get("stages") or {}).items():

@@ -16,20 +16,25 @@ import torch
 _NAME = re.compile(r"^ckpt-(\d{8})\.pt$")
 
 
-def save(folder: Path, step: int, state: dict[str, Any], keep: int = 2) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"ckpt-{step:08d}.pt"
-    tmp = folder / f".{path.name}.tmp"
+def save_file(path: Path, obj: Any) -> None:
+    """torch.save into a temp file, fsync, rename over `path`, fsync the folder: never half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as f:
-        torch.save(state, f)
+        torch.save(obj, f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    dir_fd = os.open(folder, os.O_RDONLY)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def save(folder: Path, step: int, state: dict[str, Any], keep: int = 2) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"ckpt-{step:08d}.pt"
+    save_file(path, state)
     for old in checkpoints(folder)[:-keep]:
         old.unlink(missing_ok=True)
     return path

@@ -70,17 +70,13 @@ def resolve_device(device: str) -> str:
     if device == "cuda" or device.startswith("cuda:"):
         if not torch.cuda.is_available():
             raise PhysError(f"device {device!r} requested but CUDA is not available", hint="use --device cpu")
-        index = int(device.split(":")[1]) if ":" in device else 0
+        suffix = device.split(":", 1)[1] if ":" in device else "0"
+        if not suffix.isdigit():
+            raise PhysError(f"unknown device {device!r}", hint="use cpu, cuda, cuda:N or auto")
+        index = int(suffix)
         if index >= torch.cuda.device_count():
             raise PhysError(f"device {device!r} does not exist", hint=f"{torch.cuda.device_count()} GPU(s) visible")
         return device
     raise PhysError(f"unknown device {device!r}", hint="use cpu, cuda, cuda:N or auto")
 
 
-def device_info(device: str) -> dict[str, Any]:
-    import torch
-
-    info: dict[str, Any] = {"device": device, "threads": torch.get_num_threads()}
-    if device.startswith("cuda"):
-        info["name"] = torch.cuda.get_device_name(torch.device(device))
-    return info

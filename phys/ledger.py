@@ -88,10 +88,6 @@ class Ledger:
         doc = self._db(self._load()).table(RUNS).get(Query().id == run_id)
         return dict(doc) if doc else None
 
-    def stages(self, run_id: str) -> list[dict[str, Any]]:
-        table = self._db(self._load()).table(STAGES)
-        return [dict(d) for d in table.search(Query().run == run_id)]
-
     # ---- writing (one transaction each) ------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self, allow_missing: bool = False) -> Iterator[TinyDB]:
@@ -115,22 +111,21 @@ class Ledger:
                 os.unlink(tmp)
             raise
 
-    def upsert_run(self, doc: dict[str, Any]) -> None:
-        with self.transaction() as db:
+    def upsert_run(self, doc: dict[str, Any], allow_missing: bool = False) -> None:
+        with self.transaction(allow_missing=allow_missing) as db:
             db.table(RUNS).upsert(doc, Query().id == doc["id"])
 
     def update_run(self, run_id: str, **fields: Any) -> None:
         with self.transaction() as db:
             db.table(RUNS).update(fields, Query().id == run_id)
 
-    def upsert_stage(self, run_id: str, name: str, **fields: Any) -> None:
+    def record_stage(self, run: dict[str, Any], name: str, stage: dict[str, Any]) -> None:
+        """One transaction: the run's record (which summarises its stages) and the stage's own document."""
         q = Query()
         with self.transaction() as db:
-            table = db.table(STAGES)
-            cond = (q.run == run_id) & (q.name == name)
-            current = table.get(cond)
-            doc = {**(dict(current) if current else {"run": run_id, "name": name}), **fields}
-            table.upsert(doc, cond)
+            db.table(RUNS).upsert(run, q.id == run["id"])
+            cond = (q.run == run["id"]) & (q.name == name)
+            db.table(STAGES).upsert({"run": run["id"], "name": name, **stage}, cond)
 
     def remove_run(self, run_id: str) -> None:
         with self.transaction() as db:

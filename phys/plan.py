@@ -55,8 +55,10 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(config), sort_keys=True))
 
 
-def cache_key(run: str, version: int, config: Any, seed: int, upstream: Mapping[str, str]) -> str:
+def cache_key(run: str, version: int, config: Any, seed: int, upstream: Mapping[str, str],
+              device_type: str | None = None) -> str:
     payload = {
+        **({"device_type": device_type} if device_type else {}),
         "run": run,
         "version": version,
         "config": config_to_dict(config),
@@ -67,8 +69,13 @@ def cache_key(run: str, version: int, config: Any, seed: int, upstream: Mapping[
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), seed: int = 0) -> Plan:
-    """Resolve a recipe at a scale with `stage.field=value` overrides; raises PhysError on bad input."""
+def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), seed: int = 0,
+              device: str = "cpu") -> Plan:
+    """Resolve a recipe at a scale with `stage.field=value` overrides; raises PhysError on bad input.
+
+    `device` matters only to stages marked `device_sensitive`, whose key includes its type (cpu / cuda).
+    """
+    device_type = device.split(":")[0]
     if scale not in SCALES:
         raise PhysError(f"unknown scale {scale!r}", hint=f"scales are {', '.join(SCALES)}")
     changes: dict[str, dict[str, Any]] = {s.name: {} for s in recipe.stages}
@@ -89,7 +96,8 @@ def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), 
     for stage in _topological(recipe.stages):
         seed_s = stage_seed(seed, stage.name)
         upstream = {d: keys[d] for d in stage.deps}
-        key = cache_key(stage.run, stage.version, configs[stage.name], seed_s, upstream)
+        key = cache_key(stage.run, stage.version, configs[stage.name], seed_s, upstream,
+                        device_type if stage.device_sensitive else None)
         keys[stage.name] = key
         planned.append(
             PlannedStage(stage.name, stage.run, stage.version, configs[stage.name], stage.deps, seed_s, key)

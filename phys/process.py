@@ -17,7 +17,7 @@ HEARTBEAT_STALE_S = 60.0
 LIVE = ("queued", "running")
 
 
-def _start_time(pid: int) -> str | None:
+def start_time(pid: int) -> str | None:
     """The kernel's start time of `pid` (Linux: field 22 of /proc/PID/stat), None where unavailable."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -28,7 +28,7 @@ def _start_time(pid: int) -> str | None:
 
 def identity() -> dict[str, Any]:
     pid = os.getpid()
-    return {"host": socket.gethostname(), "pid": pid, "pid_start": _start_time(pid)}
+    return {"host": socket.gethostname(), "pid": pid, "pid_start": start_time(pid)}
 
 
 def is_alive(record: dict[str, Any], heartbeat: Path | None = None) -> bool:
@@ -43,7 +43,7 @@ def is_alive(record: dict[str, Any], heartbeat: Path | None = None) -> bool:
         return False
     except PermissionError:
         pass
-    started = _start_time(int(pid))
+    started = start_time(int(pid))
     if started is not None and record.get("pid_start") not in (None, started):
         return False  # the pid was reused by another process
     if started is not None and _is_zombie(int(pid)):

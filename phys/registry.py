@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 import os
 import pkgutil
+import sys
 from pathlib import Path
 
 import phys.recipes
@@ -36,10 +37,17 @@ def load_recipe(name: str) -> Recipe:
     for folder in _extra_dirs():
         path = folder / f"{name}.py"
         if path.is_file():
-            spec = importlib.util.spec_from_file_location(f"phys_user_recipes.{name}", path)
+            module_name = f"phys_user_recipes.{name}"
+            spec = importlib.util.spec_from_file_location(module_name, path)
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+            sys.modules[module_name] = module  # dataclasses resolve their module through sys.modules
+            try:
+                spec.loader.exec_module(module)
+            except Exception as exc:
+                del sys.modules[module_name]
+                raise PhysError(f"recipe {path} does not load: {type(exc).__name__}: {exc}",
+                                hint="fix the file or remove its folder from PHYS_RECIPES") from None
             break
     else:
         module = importlib.import_module(f"phys.recipes.{name}")

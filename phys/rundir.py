@@ -47,8 +47,9 @@ class RunDir:
         self.report = self.path / "report.md"
         self.stages = self.path / "stages"
 
-    def create(self, run_info: dict[str, Any]) -> None:
-        self.stages.mkdir(parents=True, exist_ok=False)
+    def write_info(self, run_info: dict[str, Any]) -> None:
+        """Fill a freshly made run folder: run.json, empty log and metrics, stages/."""
+        self.stages.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.run_json, run_info)
         self.log.touch()
         self.metrics.touch()
@@ -90,7 +91,7 @@ class RunDir:
     def trim_metrics(self, stage: str, after_step: int) -> None:
         """Drop `stage` records past `after_step`, so a resumed curve continues without a repeated stretch."""
         kept = [r for r in self.read_metrics() if not (r.get("stage") == stage and r.get("step", 0) > after_step)]
-        tmp = self.metrics.with_name(".metrics.jsonl.tmp")
+        tmp = self.metrics.with_name(f".metrics.jsonl.{os.getpid()}.tmp")
         tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
         os.replace(tmp, self.metrics)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +20,8 @@ import time
 import traceback
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
+
+from tinydb import Query
 
 from phys import environment, process
 from phys.context import StageContext, StageInterrupted
@@ -58,13 +61,17 @@ def now() -> str:
 
 
 def plan_for(info: dict[str, Any]) -> Plan:
+    """The run's plan rebuilt from run.json; PhysError if the recipe changed since the run was created."""
     recipe = load_recipe(info["recipe"])
-    return make_plan(recipe, info["scale"], info.get("overrides", []), info["seed"])
-
-
-def check_ledger(ledger: Ledger) -> None:
-    """Refuse to write next to a missing or damaged ledger: it would hide the runs it indexed."""
-    ledger.runs()  # raises PhysError with a hint when missing (with run dirs) or damaged
+    plan = make_plan(recipe, info["scale"], info.get("overrides", []), info["seed"], info["device"])
+    recorded = {s["name"]: s["key"] for s in info["stages"]}
+    changed = [s.name for s in plan.stages if recorded.get(s.name) != s.key]
+    if changed:
+        raise PhysError(
+            f"recipe {recipe.name} changed since run {info['id']} was created (stages {', '.join(changed)})",
+            hint="start a new run instead of resuming this one",
+        )
+    return plan
 
 
 def create_run(
@@ -72,11 +79,14 @@ def create_run(
 ) -> str:
     recipe = load_recipe(recipe_name)
     ledger = Ledger(runs_root)
-    check_ledger(ledger)
+    ledger_state = ledger.state()
+    if ledger_state in ("missing", "damaged"):
+        ledger.runs()  # raises the PhysError that says so, with its hint: a new record would hide old runs
     scale = scale or environment.default_scale()
-    plan = make_plan(recipe, scale, overrides, seed)
     device = environment.resolve_device(device)
-    run_id = new_run_id(recipe.name, scale)
+    plan = make_plan(recipe, scale, overrides, seed, device)
+    rd = _new_run_dir(runs_root, recipe.name, scale)
+    run_id = rd.id
     info = {
         "id": run_id,
         "recipe": recipe.name,
@@ -97,11 +107,23 @@ def create_run(
         "host": environment.host(),
     }
     record = _base_record(info)
-    ledger.upsert_run(record)
-    rd = RunDir(runs_root, run_id)
-    rd.create(info)
+    rd.write_info(info)
     rd.write_status(record)
+    ledger.upsert_run(record, allow_missing=ledger_state == "empty")
     return run_id
+
+
+def _new_run_dir(runs_root: Path, recipe: str, scale: str) -> RunDir:
+    """A fresh run folder; the exclusive mkdir makes two runs started in the same second distinct."""
+    Path(runs_root).mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        rd = RunDir(runs_root, new_run_id(recipe, scale))
+        try:
+            rd.path.mkdir()
+        except FileExistsError:
+            continue
+        return rd
+    raise RuntimeError("could not allocate a run id")
 
 
 def _base_record(info: dict[str, Any]) -> dict[str, Any]:
@@ -122,24 +144,31 @@ def spawn(runs_root: Path, run_id: str) -> int:
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     # The child records its own identity when it starts; until then the record names the child's pid.
-    Ledger(runs_root).update_run(run_id, pid=proc.pid, pid_start=process._start_time(proc.pid))
+    Ledger(runs_root).update_run(run_id, pid=proc.pid, pid_start=process.start_time(proc.pid))
     return proc.pid
 
 
 def prepare_resume(runs_root: Path, run_id: str) -> None:
-    ledger = Ledger(runs_root)
-    record = ledger.run(run_id)
+    """Check that the run can resume and claim it (status `queued`, this process) in one transaction."""
     rd = RunDir(runs_root, run_id)
-    if record is None:
-        raise PhysError(f"run {run_id} is not in the ledger", hint="see `phys ledger check`")
-    status = process.derive_status(record, rd.heartbeat)
-    if status not in RESUMABLE:
-        raise PhysError(f"run {run_id} is {status}; only {', '.join(RESUMABLE)} runs can be resumed",
-                        hint="start a new run with `phys run recipe NAME`")
-    ledger.update_run(run_id, status="queued", **process.identity())
+    plan_for(rd.info())  # the recipe must still produce the recorded stage keys
+    ledger = Ledger(runs_root)
+    with ledger.transaction() as db:
+        runs = db.table("runs")
+        record = runs.get(Query().id == run_id)
+        if record is None:
+            raise PhysError(f"run {run_id} is not in the ledger", hint="see `phys ledger check`")
+        status = process.derive_status(dict(record), rd.heartbeat)
+        if status not in RESUMABLE:
+            raise PhysError(f"run {run_id} is {status}; only {', '.join(RESUMABLE)} runs can be resumed",
+                            hint="start a new run with `phys run recipe NAME`")
+        claimed = {**dict(record), "status": "queued", **process.identity()}
+        runs.upsert(claimed, Query().id == run_id)
+    rd.write_status(claimed)
 
 
-def cancel(runs_root: Path, run_id: str, wait_s: float = 60.0) -> str:
+def cancel(runs_root: Path, run_id: str, wait_s: float = 60.0) -> None:
+    """SIGTERM the run (it checkpoints and stops), wait for it to exit, then mark it `cancelled`."""
     ledger = Ledger(runs_root)
     record = ledger.run(run_id)
     if record is None:
@@ -149,14 +178,26 @@ def cancel(runs_root: Path, run_id: str, wait_s: float = 60.0) -> str:
     if status in ("done", "cancelled"):
         raise PhysError(f"run {run_id} is already {status}", hint="nothing to cancel")
     if status in process.LIVE:
-        os.kill(int(record["pid"]), signal.SIGTERM)
+        if record.get("host") != socket.gethostname():
+            raise PhysError(f"run {run_id} runs on host {record.get('host')}", hint="cancel it there")
+        try:
+            os.kill(int(record["pid"]), signal.SIGTERM)
+        except ProcessLookupError:
+            pass
         deadline = time.time() + wait_s
         while time.time() < deadline and process.is_alive(record, rd.heartbeat):
             time.sleep(0.2)
-    record = {**(ledger.run(run_id) or record), "status": "cancelled", "ended": now()}
-    rd.write_status(record)
-    ledger.upsert_run(record)
-    return "cancelled"
+        if process.is_alive(record, rd.heartbeat):
+            raise PhysError(f"run {run_id} did not stop within {wait_s:.0f} s",
+                            hint="it stops at its next step; check with `phys runs show`")
+    with ledger.transaction() as db:
+        runs = db.table("runs")
+        current = dict(runs.get(Query().id == run_id) or record)
+        if current.get("status") == "done":
+            raise PhysError(f"run {run_id} finished before it could be cancelled", hint="nothing to cancel")
+        current.update(status="cancelled", ended=now())
+        runs.upsert(current, Query().id == run_id)
+    rd.write_status(current)
 
 
 class _Execution:
@@ -171,7 +212,8 @@ class _Execution:
         self.info = self.rd.info()
         record = self.ledger.run(run_id) or self.rd.read("status.json") or _base_record(self.info)
         self.record: dict[str, Any] = dict(record)
-        self.stop = threading.Event()
+        self.stop = threading.Event()  # the user asked to stop (SIGINT / SIGTERM)
+        self.ended = threading.Event()  # this execution is over (stops the heartbeat)
         self._last_progress = 0.0
 
     # ---- recording ---------------------------------------------------------------------------------------
@@ -185,19 +227,16 @@ class _Execution:
 
     def set_stage(self, name: str, **fields: Any) -> None:
         self.record["stages"][name] = {**self.record["stages"].get(name, {}), **fields}
-        self.ledger.upsert_stage(self.rd.id, name, **self.record["stages"][name])
-        self.save()
+        self.rd.write_status(self.record)
+        self.ledger.record_stage(self.record, name, self.record["stages"][name])
 
     # ---- the run -----------------------------------------------------------------------------------------
     def run(self) -> str:
-        plan = plan_for(self.info)
-        recorded = {s["name"]: s["key"] for s in self.info["stages"]}
-        changed = [s.name for s in plan.stages if recorded.get(s.name) != s.key]
-        if changed:
-            raise PhysError(
-                f"recipe {plan.recipe.name} changed since run {self.rd.id} was created (stages {', '.join(changed)})",
-                hint="start a new run instead of resuming this one",
-            )
+        try:
+            plan = plan_for(self.info)
+        except PhysError as exc:
+            self._fail(str(exc), tb=None)
+            raise
         self.record.update(status="running", started=self.record.get("started") or now(), ended=None, error=None,
                            **process.identity())
         self.save()
@@ -209,13 +248,14 @@ class _Execution:
         try:
             results: dict[str, Any] = {}
             for stage in plan.stages:
+                if self.stop.is_set():
+                    raise StageInterrupted(f"stopped before stage {stage.name}")
                 results.update(self._run_stage(plan, stage.name))
             return self._finish(plan, results)
-        except StageInterrupted:
+        except (StageInterrupted, KeyboardInterrupt):
             self.record.update(status="interrupted", ended=now())
             self.save()
-            self.say("interrupted: progress is checkpointed; continue with `phys runs resume "
-                     f"{self.rd.id}`")
+            self.say(f"interrupted: progress is checkpointed; continue with `phys runs resume {self.rd.id}`")
             return "interrupted"
         except PhysError as exc:
             self._fail(str(exc), tb=None)
@@ -224,7 +264,7 @@ class _Execution:
             self._fail(f"{type(exc).__name__}: {exc}", tb=traceback.format_exc())
             raise
         finally:
-            self.stop.set()
+            self.ended.set()
             for sig, handler in old_handlers.items():
                 signal.signal(sig, handler)
 
@@ -241,14 +281,15 @@ class _Execution:
 
         def handler(signum: int, frame: Any) -> None:
             if self.stop.is_set():
-                raise KeyboardInterrupt
+                raise KeyboardInterrupt  # a second signal: stop now, without waiting for the next step
             self.stop.set()
             self.say(f"received {signal.Signals(signum).name}: saving a checkpoint and stopping")
 
         return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def _heartbeat(self) -> None:
-        while not self.stop.wait(process.HEARTBEAT_EVERY_S if self.rd.heartbeat.exists() else 0):
+        self.rd.heartbeat.touch()
+        while not self.ended.wait(process.HEARTBEAT_EVERY_S):
             self.rd.heartbeat.touch()
 
     def _run_stage(self, plan: Plan, name: str) -> dict[str, Any]:
@@ -296,7 +337,14 @@ class _Execution:
             should_stop=self.stop.is_set,
         )
         t0 = time.time()
-        result = func(ctx) or {}
+        try:
+            result = func(ctx) or {}
+        except (StageInterrupted, KeyboardInterrupt):
+            self.set_stage(name, status="interrupted")
+            raise
+        except BaseException:
+            self.set_stage(name, status="failed")
+            raise
         seconds = round(time.time() - t0, 2)
         meta = {"stage": name, "run": stage.run, "version": stage.version, "seed": stage.seed,
                 "config": stage.config_dict(), "deps": {d: plan.stage(d).key for d in stage.deps},

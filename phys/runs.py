@@ -22,7 +22,7 @@ def with_status(runs_root: Path, record: dict[str, Any]) -> dict[str, Any]:
 def list_runs(runs_root: Path) -> list[dict[str, Any]]:
     """Every run in the ledger, newest first, status derived."""
     records = Ledger(runs_root).runs()
-    return sorted((with_status(runs_root, r) for r in records), key=lambda r: r["id"][:15] + r["id"], reverse=True)
+    return sorted((with_status(runs_root, r) for r in records), key=lambda r: r["id"], reverse=True)
 
 
 def resolve(runs_root: Path, text: str) -> str:
@@ -33,7 +33,7 @@ def resolve(runs_root: Path, text: str) -> str:
     if not ids:
         raise PhysError("there are no runs yet", hint="start one with `phys run recipe NAME`")
     if text == "last":
-        return max(ids, key=lambda i: (i[:15], i))
+        return max(ids)  # ids start with the creation time
     if text in ids:
         return text
     matches = [i for i in ids if i.startswith(text)]

@@ -32,6 +32,8 @@ class Stage:
     """Names of upstream stages; their output folders reach the adapter as `ctx.inputs[name]`."""
     version: int = 1
     """Bump when the implementation changes what it produces, so cached outputs are not reused."""
+    device_sensitive: bool = False
+    """The device type (cpu / cuda) enters the cache key: e.g. training, whose precision follows the device."""
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.name):
@@ -52,7 +54,7 @@ class Check:
 
     name: str
     metric: str
-    """Key in the metrics of the recipe's last stage, e.g. `forward_test_acc`."""
+    """Key in the run's metrics (the results of all its stages, merged), e.g. `forward_test_acc`."""
     op: Op
     threshold: float
     paper: str

@@ -93,13 +93,17 @@ def train(cfg: TrainConfig, docs: Docs, tokenizer: Tokenizer, out: Path, seed: i
     optimizer = make_optimizer(model, cfg, device)
     stream = PackedStream(docs, cfg.block_size, cfg.batch_size, seed, tokenizer.eos_id, tokenizer.pad_id)
     ckpt_dir = out / "checkpoints"
-    start = 0
+    if (out / "result.json").exists() and (out / "model.pt").exists():
+        hooks.log("training had already finished; its result is reused")
+        return json.loads((out / "result.json").read_text())
+    start, window_loss, window_n = 0, 0.0, 0
     state = checkpoint.load_latest(ckpt_dir, map_location=device)
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         checkpoint.set_rng_state(state["rng"], device)
         start = int(state["step"])
+        window_loss, window_n = float(state["window_loss"]), int(state["window_n"])
         hooks.trim_metrics(start)
         hooks.log(f"resumed from the checkpoint at step {start}")
     amp = autocast_dtype(cfg, device)
@@ -114,10 +118,11 @@ def train(cfg: TrainConfig, docs: Docs, tokenizer: Tokenizer, out: Path, seed: i
         checkpoint.save(ckpt_dir, step, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
             "rng": checkpoint.rng_state(device), "config": asdict(cfg),
+            "window_loss": window_loss, "window_n": window_n,  # the loss average being accumulated
         })
 
     model.train()
-    window_loss, window_n, t0, tokens = 0.0, 0, time.perf_counter(), 0
+    t0, tokens = time.perf_counter(), 0
     loss_value = float("nan")
     for step in range(start, cfg.steps):
         if hooks.should_stop():
@@ -147,13 +152,17 @@ def train(cfg: TrainConfig, docs: Docs, tokenizer: Tokenizer, out: Path, seed: i
             window_loss, window_n, t0, tokens = 0.0, 0, time.perf_counter(), 0
         if done % cfg.ckpt_every == 0 and done < cfg.steps:
             save(done)
-    torch.save(model.state_dict(), out / "model.pt")
-    (out / "model.json").write_text(json.dumps(asdict(model.config), indent=1))
-    shutil.rmtree(ckpt_dir, ignore_errors=True)
-    return {
+    result = {
         "final_loss": loss_value,
         "params": model.num_params(),
         "params_non_embedding": model.num_params(non_embedding=True),
         "epochs": round(stream.epochs_at(cfg.steps - 1), 2),
         "train_tokens": cfg.steps * cfg.batch_size * cfg.block_size,
     }
+    # model.pt, then result.json (the "finished" marker), then the checkpoints go: a kill at any point
+    # leaves either a resumable checkpoint or a finished model.
+    checkpoint.save_file(out / "model.pt", model.state_dict())
+    (out / "model.json").write_text(json.dumps(asdict(model.config), indent=1))
+    (out / "result.json").write_text(json.dumps(result, indent=1))
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+    return result

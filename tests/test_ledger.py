@@ -21,7 +21,7 @@ def _write_many(args):
     ledger = Ledger(Path(root))
     for i in range(20):
         ledger.upsert_run({"id": f"w{worker}-{i}", "status": "done"})
-        ledger.upsert_stage(f"w{worker}-{i}", "train", key="k")
+        ledger.record_stage({"id": f"w{worker}-{i}", "status": "running"}, "train", {"key": "k"})
     return worker
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from phys import audit
 from phys.cli.recipes_cmd import JsonOpt
@@ -26,7 +27,7 @@ def check(json: JsonOpt = False) -> None:
     else:
         for kind, items in report["problems"].items():
             for item in items:
-                out.print(f"[red]{kind}[/]: {item}", markup=True, highlight=False)
+                out.print(f"[red]{kind}[/]: {escape(item)}", markup=True, highlight=False)
         if report["ok"]:
             out.print(f"[green]ok[/]: {report['runs']} runs, {report['store_entries']} store entries")
     if not report["ok"]:

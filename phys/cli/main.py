@@ -50,14 +50,16 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
+    from rich.markup import escape
+
     from phys.cli.render import err
 
     try:
         code = app(args=argv, standalone_mode=False)
     except PhysError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False)
         if exc.hint:
-            err.print(f"[dim]hint:[/] {exc.hint}", markup=True, highlight=False)
+            err.print(f"[dim]hint:[/] {escape(exc.hint)}", markup=True, highlight=False)
         sys.exit(1)
     except click.exceptions.Abort:
         err.print("aborted")

@@ -20,6 +20,7 @@ app = typer.Typer(help="List, show and check recipes.", no_args_is_help=False)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 ScaleOpt = Annotated[Optional[str], typer.Option("--scale", help="smoke | cpu | gpu | paper (default: gpu if CUDA "
                                                  "is available, else cpu).")]
+DeviceOpt = Annotated[str, typer.Option("--device", help="cpu | cuda | cuda:N | auto")]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override STAGE.FIELD=VALUE (repeatable).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Run seed; every stage seed derives from it.")]
 
@@ -77,10 +78,11 @@ def recipes(ctx: typer.Context, json: JsonOpt = False) -> None:
 
 
 @app.command("show")
-def show(name: str, scale: ScaleOpt = None, json: JsonOpt = False) -> None:
+def show(name: str, scale: Annotated[str, typer.Option("--scale", help="Show the configs at this scale.")] = "cpu",
+         json: JsonOpt = False) -> None:
     """Claim, paper numbers, stages with their configs, checks and scales of one recipe."""
     recipe = registry.load_recipe(name)
-    plan = make_plan(recipe, scale or "cpu")
+    plan = make_plan(recipe, scale)
     data = {
         "name": recipe.name, "part": recipe.part, "title": recipe.title, "claim": recipe.claim,
         "paper_numbers": dict(recipe.paper_numbers), "doc": recipe.doc, "scale": plan.scale,
@@ -110,13 +112,14 @@ def show(name: str, scale: ScaleOpt = None, json: JsonOpt = False) -> None:
 
 
 @app.command("check")
-def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt = 0, json: JsonOpt = False) -> None:
+def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt = 0, device: DeviceOpt = "auto",
+          json: JsonOpt = False) -> None:
     """Validate a recipe and show its plan: cache key of each stage, cache hit or why it would run."""
     from phys.cli.main import runs_root
-    from phys.environment import default_scale
+    from phys.environment import default_scale, resolve_device
 
     recipe = registry.load_recipe(name)
-    plan = make_plan(recipe, scale or default_scale(), set_ or [], seed)
+    plan = make_plan(recipe, scale or default_scale(), set_ or [], seed, resolve_device(device))
     store = Store(runs_root())
     previous, previous_id = _previous_stages(recipe.name)
     rows = []

@@ -1,4 +1,5 @@
-"""Rich rendering shared by the commands: human output on stderr, JSON on stdout, the live run view."""
+"""Rich rendering shared by the commands: tables on stdout (or JSON with --json), messages and the live
+run view on stderr."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from phys.report import fmt
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -27,12 +30,6 @@ def styled(text: str | None, styles: dict[str, str]) -> str:
         return "—"
     style = styles.get(text)
     return f"[{style}]{text}[/]" if style else text
-
-
-def fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "—" if value is None else str(value)
 
 
 class RichUI:

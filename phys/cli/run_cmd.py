@@ -7,12 +7,11 @@ from typing import Annotated, Optional
 import typer
 
 from phys import runner
-from phys.cli.recipes_cmd import JsonOpt, ScaleOpt, SeedOpt, SetOpt
+from phys.cli.recipes_cmd import DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, SetOpt
 from phys.cli.render import err, print_json
 
 app = typer.Typer(help="Run things.", no_args_is_help=True)
 
-DeviceOpt = Annotated[str, typer.Option("--device", help="cpu | cuda | cuda:N | auto")]
 DetachOpt = Annotated[bool, typer.Option("--detach", help="Run in the background (survives the terminal); "
                                           "prints the run id.")]
 

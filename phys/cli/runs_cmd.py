@@ -7,11 +7,13 @@ import time
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from phys import runner, runs
 from phys.cli.recipes_cmd import JsonOpt
 from phys.cli.render import STATUS_STYLE, VERDICT_STYLE, err, fmt, out, print_json, styled
+from phys.errors import PhysError
 from phys.ledger import Ledger
 from phys.rundir import RunDir
 
@@ -57,7 +59,7 @@ def print_summary(record: dict) -> None:
               f"device {record.get('device')}")
     out.print(f"status {styled(record['status'], STATUS_STYLE)}   verdict {styled(record.get('verdict'), VERDICT_STYLE)}")
     if record.get("error"):
-        out.print(f"[red]error:[/] {record['error']}", markup=True)
+        out.print(f"[red]error:[/] {escape(record['error'])}", markup=True)
     if record.get("checks"):
         table = Table(title="checks", title_justify="left")
         for col in ("check", "metric", "measured", "threshold", "paper", "pass"):
@@ -107,6 +109,9 @@ def logs(run: RunArg, follow: Annotated[bool, typer.Option("-f", "--follow", hel
     root = _root()
     run_id = runs.resolve(root, run)
     path = RunDir(root, run_id).log
+    if not path.exists():
+        raise PhysError(f"run {run_id} has no log.txt (its folder is gone or damaged)",
+                        hint="see `phys ledger check`")
     with open(path) as f:
         typer.echo(f.read(), nl=False)
         while follow:
@@ -148,8 +153,6 @@ def rm(run: RunArg, yes: Annotated[bool, typer.Option("--yes", "-y", help="Do no
     run_id = runs.resolve(root, run)
     record = runs.get(root, run_id)
     if record["status"] in ("running", "queued"):
-        from phys.errors import PhysError
-
         raise PhysError(f"run {run_id} is {record['status']}", hint=f"cancel it first: `phys runs cancel {run_id}`")
     if not yes and not typer.confirm(f"delete {run_id}?"):
         raise typer.Exit(1)

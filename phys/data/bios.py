@@ -126,9 +126,11 @@ def _sentence(person: Person, attribute: str, template: str, subject: str) -> st
     return template.format(name=subject, value=person.value(attribute), their=person.possessive)
 
 
-def biographies(person: Person, augmentation: Augmentation, rng: random.Random) -> list[str]:
-    """The biography entries of one person under `augmentation`."""
-    templates = load_templates()
+def biographies(person: Person, augmentation: Augmentation, rng: random.Random,
+                 templates_per_attribute: int = 0) -> list[str]:
+    """The biography entries of one person under `augmentation`, drawing from the first
+    `templates_per_attribute` templates of each pool (0: all of them, 46–52 as in the paper)."""
+    templates = {a: t[: templates_per_attribute or None] for a, t in load_templates().items()}
 
     def draw() -> dict[str, str]:
         return {a: rng.choice(templates[a]) for a in ATTRIBUTES}

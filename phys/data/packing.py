@@ -72,7 +72,10 @@ def pack_rows(lengths: np.ndarray, person: np.ndarray, capacity: int, rng: np.ra
             open_rows.append(([capacity - size], {who}, [d]))
         still_open = []
         for r in open_rows:
-            (rows if r[0][0] < min_len else still_open).append(r[2] if r[0][0] < min_len else r)
+            if r[0][0] < min_len:  # no document fits any more: close it
+                rows.append(r[2])
+            else:
+                still_open.append(r)
         if len(still_open) > open_limit:  # close the oldest window: bounded work per document
             rows.append(still_open.pop(0)[2])
         open_rows = still_open

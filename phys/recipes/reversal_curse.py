@@ -28,7 +28,7 @@ RECIPE = Recipe(
     stages=(
         Stage("data", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation="multi5+permute",
                                                          inverse_tasks=("birth_to_full",))),
-        Stage("train", "phys.stages.train:run", TrainConfig(), deps=("data",)),
+        Stage("train", "phys.stages.train:run", TrainConfig(), deps=("data",), device_sensitive=True),
         Stage("evaluate", "phys.stages.qa_eval:run", EvalConfig(), deps=("data", "train")),
     ),
     checks=(

@@ -31,6 +31,8 @@ class BiosConfig:
     """Mixed training: P_train's QA is in the training stream with the biographies."""
     qa_attributes: tuple[str, ...] = ATTRIBUTES
     """Attributes with forward QA (trained for P_train when mixed; evaluated on both halves)."""
+    templates_per_attribute: int = 0
+    """Sentence templates drawn per attribute: 0 = all (46–52, the paper's pools); fewer = less diverse text."""
     qa_repeats: int = 1
     """Copies of each P_train question per epoch: raises the QA share of the stream (QA_r of [3.1 §2.1])."""
     inverse_tasks: tuple[str, ...] = ("birth_to_full",)
@@ -43,6 +45,8 @@ class BiosConfig:
 
         if self.n_people < 4:
             raise ValueError("n_people must be >= 4")
+        if self.templates_per_attribute < 0:
+            raise ValueError("templates_per_attribute must be >= 0")
         if self.qa_repeats < 1:
             raise ValueError("qa_repeats must be >= 1")
         if not 0 < self.train_fraction < 1:
@@ -71,7 +75,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
     # (text, loss-start char offset, person): biographies are all target; QA only from the answer.
     train_docs: list[tuple[str, str, int]] = []
     for p in people:
-        train_docs += [("", text, p.id) for text in bios.biographies(p, augmentation, rng)]
+        texts = bios.biographies(p, augmentation, rng, cfg.templates_per_attribute)
+        train_docs += [("", text, p.id) for text in texts]
     eval_items: list[dict[str, Any]] = []
     for p in people:
         questions = [("qa", a, *bios.qa(p, a)) for a in cfg.qa_attributes]

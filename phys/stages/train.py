@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from phys.context import StageContext
+from phys.errors import PhysError
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class TrainConfig:
             raise ValueError("lr must be in (0, 1)")
         if not 0 <= self.warmup_frac < 1:
             raise ValueError("warmup_frac must be in [0, 1)")
+        if not 0 < self.rotary_pct <= 1:
+            raise ValueError("rotary_pct must be in (0, 1]")
+        if not 0 <= self.min_lr_ratio <= 1:
+            raise ValueError("min_lr_ratio must be in [0, 1]")
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
@@ -73,4 +78,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
     data = ctx.inputs["data"]
     tokenizer = Tokenizer.load(data / "tokenizer.json")
     docs = Docs.load(data, "train")
+    longest = int((docs.offsets[1:] - docs.offsets[:-1]).max()) + 1  # + <eos>
+    if longest > ctx.config.block_size:
+        raise PhysError(f"train.block_size={ctx.config.block_size} is shorter than the longest document "
+                        f"({longest} tokens)", hint=f"use --set train.block_size={longest} or more")
     return train(ctx.config, docs, tokenizer, ctx.out, ctx.seed, ctx.device, ctx)
