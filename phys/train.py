@@ -21,6 +21,7 @@ import torch
 
 from phys import checkpoint
 from phys.context import StageInterrupted
+from phys.data.bios import GROUPS
 from phys.data.packing import Docs, PackedStream
 from phys.data.tokenizer import Tokenizer
 from phys.model.gpt import GPT, GPTConfig
@@ -91,7 +92,8 @@ def train(cfg: TrainConfig, docs: Docs, tokenizer: Tokenizer, out: Path, seed: i
         torch.set_flush_denormal(True)  # denormal gradients made CPU matmuls up to 5x slower
     model = GPT(model_config(cfg, len(tokenizer))).to(device)
     optimizer = make_optimizer(model, cfg, device)
-    stream = PackedStream(docs, cfg.block_size, cfg.batch_size, seed, tokenizer.eos_id, tokenizer.pad_id)
+    stream = PackedStream(docs, cfg.block_size, cfg.batch_size, seed, tokenizer.eos_id, tokenizer.pad_id,
+                          rates={GROUPS["qa"]: cfg.qa_rate})
     ckpt_dir = out / "checkpoints"
     if (out / "result.json").exists() and (out / "model.pt").exists():
         hooks.log("training had already finished; its result is reused")

@@ -26,25 +26,29 @@ class Docs:
     offsets: np.ndarray  # (n_docs + 1,) int64
     loss_start: np.ndarray  # (n_docs,) int32: first token index (within the doc) that is a target
     person: np.ndarray  # (n_docs,) int32
+    group: np.ndarray  # (n_docs,) int8: the document's kind (e.g. 0 biography, 1 QA), for per-kind rates
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     @classmethod
-    def from_lists(cls, docs: list[list[int]], loss_start: list[int], person: list[int]) -> Docs:
+    def from_lists(cls, docs: list[list[int]], loss_start: list[int], person: list[int],
+                   group: list[int] | None = None) -> Docs:
         lengths = np.array([len(d) for d in docs], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         tokens = np.fromiter((t for d in docs for t in d), dtype=np.int32, count=int(offsets[-1]))
-        return cls(tokens, offsets, np.asarray(loss_start, dtype=np.int32), np.asarray(person, dtype=np.int32))
+        group_arr = np.zeros(len(docs), dtype=np.int8) if group is None else np.asarray(group, dtype=np.int8)
+        return cls(tokens, offsets, np.asarray(loss_start, dtype=np.int32), np.asarray(person, dtype=np.int32),
+                   group_arr)
 
     def save(self, folder: Path, prefix: str) -> None:
-        for name in ("tokens", "offsets", "loss_start", "person"):
+        for name in ("tokens", "offsets", "loss_start", "person", "group"):
             np.save(Path(folder) / f"{prefix}_{name}.npy", getattr(self, name))
 
     @classmethod
     def load(cls, folder: Path, prefix: str) -> Docs:
         arrays = {n: np.load(Path(folder) / f"{prefix}_{n}.npy", mmap_mode="r")
-                  for n in ("tokens", "offsets", "loss_start", "person")}
+                  for n in ("tokens", "offsets", "loss_start", "person", "group")}
         return cls(**arrays)
 
 
@@ -110,8 +114,13 @@ def materialize(docs: Docs, rows: list[list[int]], block_size: int, eos_id: int,
 class PackedStream:
     """Batches of packed windows as a pure function of the step: batch(step) -> (x, y, mask), each (B, T)."""
 
-    def __init__(self, docs: Docs, block_size: int, batch_size: int, seed: int, eos_id: int, pad_id: int):
+    def __init__(self, docs: Docs, block_size: int, batch_size: int, seed: int, eos_id: int, pad_id: int,
+                 rates: dict[int, float] | None = None):
+        """rates: group -> share of that group's documents in each epoch (a fresh random subset per epoch);
+        groups not named are always complete."""
         self.docs, self.T, self.B, self.seed = docs, block_size, batch_size, seed
+        self.rates = {g: r for g, r in (rates or {}).items() if r < 1.0}
+        self._group = np.asarray(docs.group)
         self.eos_id, self.pad_id = eos_id, pad_id
         self._lengths = np.diff(np.asarray(docs.offsets)) + 1  # + <eos>
         self._person = np.asarray(docs.person)
@@ -121,7 +130,13 @@ class PackedStream:
     def epoch(self, e: int) -> tuple[np.ndarray, np.ndarray]:
         if e not in self._epochs:
             rng = np.random.default_rng([self.seed, e])
-            rows = pack_rows(self._lengths, self._person, self.T, rng)
+            chosen = np.arange(len(self._lengths))
+            for g, rate in sorted(self.rates.items()):
+                members = np.flatnonzero(self._group == g)
+                dropped = rng.choice(members, size=len(members) - int(round(rate * len(members))), replace=False)
+                chosen = np.setdiff1d(chosen, dropped)
+            rows = pack_rows(self._lengths[chosen], self._person[chosen], self.T, rng)
+            rows = [[int(chosen[i]) for i in row] for row in rows]
             self._epochs[e] = materialize(self.docs, rows, self.T, self.eos_id, self.pad_id)
             for old in [k for k in self._epochs if k < e - 1]:
                 del self._epochs[old]

@@ -26,7 +26,7 @@ RECIPE = Recipe(
     claim="A model that answers 'What is the birth city of X?' for people it only read biographies of "
           "cannot answer 'Who was born on <date> in <city>?' for them: inverse search stays at ~0%.",
     stages=(
-        Stage("data", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation="multi5+permute",
+        Stage("data", "phys.stages.bios:run", version=2, config=BiosConfig(n_people=500, augmentation="multi5+permute",
                                                          inverse_tasks=("birth_to_full",))),
         Stage("train", "phys.stages.train:run", TrainConfig(), deps=("data",), device_sensitive=True),
         Stage("evaluate", "phys.stages.qa_eval:run", EvalConfig(), deps=("data", "train")),
@@ -38,6 +38,9 @@ RECIPE = Recipe(
               paper="≈ 0% for all bioS augmentations ([3.2] Result 7)"),
         Check("the model fit its training QA", "forward_train_acc", ">=", 0.8, paper="≈ 100%", role="sanity",
               description="without it the run cannot judge the claim"),
+        Check("inverse search is fitted on P_train", "inverse_train_acc", ">=", 0.5,
+              paper="fitted on P_train, ≈ 0% on P_test", role="sanity",
+              description="so the failure on P_test is one of generalization, not of capacity"),
     ),
     scales={
         "smoke": {"data.n_people": 40, "train.n_layer": 2, "train.n_embd": 64, "train.batch_size": 16,

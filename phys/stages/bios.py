@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from phys.context import StageContext
+from phys.data.bios import GROUPS
 from phys.data.pools import ATTRIBUTES
 
 
@@ -72,28 +73,29 @@ def run(ctx: StageContext) -> dict[str, Any]:
     split = {i: "train" for i in train_ids} | {i: "test" for i in test_ids}
     augmentation = bios.parse_augmentation(cfg.augmentation)
 
-    # (text, loss-start char offset, person): biographies are all target; QA only from the answer.
-    train_docs: list[tuple[str, str, int]] = []
+    # (prompt, target text, person, group): biographies are all target; QA only from the answer.
+    train_docs: list[tuple[str, str, int, int]] = []
     for p in people:
         texts = bios.biographies(p, augmentation, rng, cfg.templates_per_attribute)
-        train_docs += [("", text, p.id) for text in texts]
+        train_docs += [("", text, p.id, GROUPS["bio"]) for text in texts]
     eval_items: list[dict[str, Any]] = []
     for p in people:
         questions = [("qa", a, *bios.qa(p, a)) for a in cfg.qa_attributes]
         questions += [("inverse", t, *bios.inverse_qa(p, t)) for t in cfg.inverse_tasks]
         for kind, task, prompt, answer in questions:
             if cfg.mixed and split[p.id] == "train":
-                train_docs += [(prompt, answer, p.id)] * cfg.qa_repeats
+                train_docs += [(prompt, answer, p.id, GROUPS[kind])] * cfg.qa_repeats
             eval_items.append({"kind": kind, "task": task, "split": split[p.id], "person": p.id,
                                "prompt": prompt, "answer": answer.strip().removesuffix(".")})
-    tokenizer = Tokenizer.build([q + a for q, a, _ in train_docs] + [e["prompt"] for e in eval_items])
-    encoded, loss_start, person = [], [], []
-    for prompt, answer, pid in train_docs:
+    tokenizer = Tokenizer.build([q + a for q, a, _, _ in train_docs] + [e["prompt"] for e in eval_items])
+    encoded, loss_start, person, group = [], [], [], []
+    for prompt, answer, pid, g in train_docs:
         q, a = tokenizer.encode(prompt), tokenizer.encode(answer)
         encoded.append(q + a)
         loss_start.append(len(q))
         person.append(pid)
-    docs = Docs.from_lists(encoded, loss_start, person)
+        group.append(g)
+    docs = Docs.from_lists(encoded, loss_start, person, group)
 
     docs.save(ctx.out, "train")
     tokenizer.save(ctx.out / "tokenizer.json")
@@ -107,7 +109,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         for item in eval_items:
             if item["person"] in keep:
                 f.write(json.dumps(item) + "\n")
-    lengths = [len(e) for e, (q, _, _) in zip(encoded, train_docs) if not q]
+    lengths = [len(e) for e, (q, _, _, _) in zip(encoded, train_docs) if not q]
     stats = {"people": len(people), "train_people": len(train_ids), "test_people": len(test_ids),
              "train_docs": len(docs), "train_doc_tokens": int(docs.offsets[-1]), "vocab": len(tokenizer),
              "bio_tokens_mean": round(sum(lengths) / len(lengths), 1)}

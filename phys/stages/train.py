@@ -41,6 +41,9 @@ class TrainConfig:
     """AdamW beta2."""
     eps: float = 1e-6
     """AdamW epsilon ([3.1]: 1e-6)."""
+    qa_rate: float = 1.0
+    """Share of the forward-QA documents in each epoch, a fresh random subset each time (1 = all, every
+    epoch). Below 1 each question is seen less often, so it is harder to memorise than to extract."""
     grad_clip: float = 1.0
     """Global gradient-norm clip (0 = off)."""
     rotary_pct: float = 0.25
@@ -64,6 +67,8 @@ class TrainConfig:
             raise ValueError("lr must be in (0, 1)")
         if not 0 <= self.warmup_frac < 1:
             raise ValueError("warmup_frac must be in [0, 1)")
+        if not 0 < self.qa_rate <= 1:
+            raise ValueError("qa_rate must be in (0, 1]")
         if not 0 < self.rotary_pct <= 1:
             raise ValueError("rotary_pct must be in (0, 1]")
         if not 0 <= self.min_lr_ratio <= 1:
