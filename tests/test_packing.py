@@ -58,3 +58,16 @@ def test_targets_shift_inputs_and_mask_skips_prompt_and_padding():
     assert x[0].tolist() == [1, 5, 6, 7, 8, 1, 0, 0]
     assert y[0].tolist() == [5, 6, 7, 8, 1, 0, 0, 0]
     assert m[0].tolist() == [False, False, True, True, True, False, False, False]  # targets 7, 8, <eos>
+
+
+def test_rates_take_a_fresh_share_of_a_group_each_epoch():
+    # doc i is six copies of token 10 + i; docs 40..79 form group 1
+    docs = Docs.from_lists([[10 + i] * 6 for i in range(80)], [0] * 80, list(range(80)), [0] * 40 + [1] * 40)
+    s = PackedStream(docs, 32, 4, seed=0, eos_id=1, pad_id=0, rates={1: 0.25})
+    chosen = []
+    for e in range(2):
+        present = set(np.unique(s.epoch(e)[0]).tolist()) - {0, 1}
+        assert set(range(10, 50)) <= present  # group 0: every document, every epoch
+        chosen.append(present - set(range(10, 50)))
+        assert len(chosen[-1]) == 10  # group 1: a quarter
+    assert chosen[0] != chosen[1]  # a fresh subset each epoch

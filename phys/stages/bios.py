@@ -74,15 +74,18 @@ def run(ctx: StageContext) -> dict[str, Any]:
     augmentation = bios.parse_augmentation(cfg.augmentation)
 
     # (prompt, target text, person, group): biographies are all target; QA only from the answer.
+    # Every document starts with a space (GPT-2's add_prefix_space): a name then is the same token at the
+    # start of a biography (" Anya Briar Forger was born …") as inside a question ("… of Anya Briar …").
     train_docs: list[tuple[str, str, int, int]] = []
     for p in people:
         texts = bios.biographies(p, augmentation, rng, cfg.templates_per_attribute)
-        train_docs += [("", text, p.id, GROUPS["bio"]) for text in texts]
+        train_docs += [("", " " + text, p.id, GROUPS["bio"]) for text in texts]
     eval_items: list[dict[str, Any]] = []
     for p in people:
         questions = [("qa", a, *bios.qa(p, a)) for a in cfg.qa_attributes]
         questions += [("inverse", t, *bios.inverse_qa(p, t)) for t in cfg.inverse_tasks]
         for kind, task, prompt, answer in questions:
+            prompt = " " + prompt
             if cfg.mixed and split[p.id] == "train":
                 train_docs += [(prompt, answer, p.id, GROUPS[kind])] * cfg.qa_repeats
             eval_items.append({"kind": kind, "task": task, "split": split[p.id], "person": p.id,
