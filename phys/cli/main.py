@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from phys.errors import PhysError
@@ -50,23 +49,15 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; click's standalone mode handles usage errors and exit codes, PhysError is ours."""
     from rich.markup import escape
 
     from phys.cli.render import err
 
     try:
-        code = app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="phys")
     except PhysError as exc:
         err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False)
         if exc.hint:
             err.print(f"[dim]hint:[/] {escape(exc.hint)}", markup=True, highlight=False)
         sys.exit(1)
-    except click.exceptions.Abort:
-        err.print("aborted")
-        sys.exit(130)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
