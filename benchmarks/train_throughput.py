@@ -36,7 +36,7 @@ def main() -> None:
 
     from phys.data.packing import Docs, PackedStream
     from phys.data.tokenizer import Tokenizer
-    from phys.train import autocast_dtype, lr_at, make_optimizer, model_config
+    from phys.train import autocast_dtype, make_optimizer, model_config, train_step
     from phys.model.gpt import GPT
 
     plan = make_plan(load_recipe(args.recipe), args.scale, args.overrides)
@@ -61,15 +61,7 @@ def main() -> None:
         loss_fn = torch.compile(model.loss) if device_type == "cuda" and cfg.compile != "off" else model.loss
 
         def step(i: int) -> None:
-            x, y, mask = (torch.from_numpy(a).to(device, non_blocking=True) for a in stream.batch(i))
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(cfg, i)
-            with torch.autocast(device_type, dtype=amp or torch.float32, enabled=amp is not None):
-                loss = loss_fn(x, y, mask)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+            train_step(model, optimizer, loss_fn, stream, cfg, i, device, amp)
 
         for i in range(args.warmup):
             step(i)

@@ -85,6 +85,23 @@ def load_model(folder: Path, device: str = "cpu") -> GPT:
     return model.to(device).eval()
 
 
+def train_step(model: GPT, optimizer: torch.optim.Optimizer, loss_fn: Any, stream: PackedStream,
+               cfg: TrainConfig, step: int, device: str, amp: torch.dtype | None) -> tuple[torch.Tensor, int]:
+    """One optimizer step on the batch of `step` at the learning rate of `step`; returns (loss, tokens)."""
+    x, y, mask = (torch.from_numpy(a).to(device, non_blocking=True) for a in stream.batch(step))
+    for group in optimizer.param_groups:
+        group["lr"] = lr_at(cfg, step)
+    device_type = "cuda" if device.startswith("cuda") else "cpu"
+    with torch.autocast(device_type, dtype=amp or torch.float32, enabled=amp is not None):
+        loss = loss_fn(x, y, mask)
+    loss.backward()
+    if cfg.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss, x.numel()
+
+
 def train(cfg: TrainConfig, docs: Docs, tokenizer: Tokenizer, out: Path, seed: int, device: str,
           hooks: TrainHooks) -> dict[str, Any]:
     torch.manual_seed(seed)
@@ -130,19 +147,10 @@ def train(cfg: TrainConfig, docs: Docs, tokenizer: Tokenizer, out: Path, seed: i
         if hooks.should_stop():
             save(step)
             raise StageInterrupted(f"stopped at step {step}")
-        x, y, mask = (torch.from_numpy(a).to(device, non_blocking=True) for a in stream.batch(step))
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(cfg, step)
-        with torch.autocast(device_type, dtype=amp or torch.float32, enabled=amp is not None):
-            loss = loss_fn(x, y, mask)
-        loss.backward()
-        if cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        loss, n_tokens = train_step(model, optimizer, loss_fn, stream, cfg, step, device, amp)
         window_loss += loss.item()
         window_n += 1
-        tokens += x.numel()
+        tokens += n_tokens
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
             elapsed = time.perf_counter() - t0
