@@ -55,5 +55,8 @@ def details(runs_root: Path, run_id: str) -> dict[str, Any]:
     """Everything `phys runs show` prints: the record, stages, checks, progress and where the files are."""
     record = get(runs_root, run_id)
     rd = RunDir(runs_root, run_id)
-    return {**record, "progress": rd.read("progress.json"), "dir": str(rd.path),
+    order = [s["name"] for s in (rd.read("run.json") or {}).get("stages", [])]
+    stages = record.get("stages") or {}
+    stages = {n: stages[n] for n in order if n in stages} | stages  # plan order (the ledger sorts keys)
+    return {**record, "stages": stages, "progress": rd.read("progress.json"), "dir": str(rd.path),
             "report": str(rd.report) if rd.report.exists() else None}

@@ -7,6 +7,7 @@ import time
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -45,29 +46,29 @@ def ls(json: JsonOpt = False) -> None:
     if not records:
         err.print("no runs yet; start one with `phys run recipe reversal_curse`")
         return
-    table = Table(title_justify="left")
-    for col in ("run", "recipe", "scale", "status", "verdict", "created"):
-        table.add_column(col, no_wrap=col in ("run", "status"))
+    # The id already says when, which recipe and which scale: three columns fit 80 columns over SSH.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("run (created-recipe-scale-tag)", "status", "verdict"):
+        table.add_column(col, no_wrap=True)
     for r in records:
-        table.add_row(r["id"], r["recipe"], r["scale"], styled(r["status"], STATUS_STYLE),
-                      styled(r.get("verdict"), VERDICT_STYLE), (r.get("created") or "").replace("T", " "))
+        table.add_row(r["id"], styled(r["status"], STATUS_STYLE), styled(r.get("verdict"), VERDICT_STYLE))
     out.print(table)
 
 
 def print_summary(record: dict) -> None:
-    out.print(f"[bold]{record['id']}[/]  {record['recipe']} @ {record['scale']}  seed {record['seed']}  "
-              f"device {record.get('device')}")
-    out.print(f"status {styled(record['status'], STATUS_STYLE)}   verdict {styled(record.get('verdict'), VERDICT_STYLE)}")
+    out.print(f"[bold]{record['id']}[/]")
+    out.print(f"{record['recipe']} @ {record['scale']}, seed {record['seed']}, device {record.get('device')}   "
+              f"status {styled(record['status'], STATUS_STYLE)}   verdict {styled(record.get('verdict'), VERDICT_STYLE)}")
     if record.get("error"):
         out.print(f"[red]error:[/] {escape(record['error'])}", markup=True)
     if record.get("checks"):
-        table = Table(title="checks", title_justify="left")
-        for col in ("check", "metric", "measured", "threshold", "paper", "pass"):
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in ("check", "measured", "need", "paper", "ok"):
             table.add_column(col, overflow="fold")
         for c in record["checks"]:
             ok = "[green]yes[/]" if c["passed"] else ("[yellow]no[/]" if c["role"] == "sanity" else "[red]NO[/]")
-            table.add_row(f"{c['name']}{' (sanity)' if c['role'] == 'sanity' else ''}", c["metric"],
-                          fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", c["paper"], ok)
+            name = f"{c['metric']}{' (sanity)' if c['role'] == 'sanity' else ''}\n[dim]{escape(c['name'])}[/]"
+            table.add_row(name, fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", escape(c["paper"]), ok)
         out.print(table)
     if record.get("report"):
         out.print(f"report: {record['report']}")
@@ -82,7 +83,7 @@ def show(run: RunArg, json: JsonOpt = False) -> None:
         print_json(record)
         return
     print_summary(record)
-    stages = Table(title="stages", title_justify="left")
+    stages = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("stage", "key", "status", "seconds"):
         stages.add_column(col)
     for name, s in (record.get("stages") or {}).items():
@@ -93,7 +94,7 @@ def show(run: RunArg, json: JsonOpt = False) -> None:
         out.print(f"progress: {progress['stage']} {progress['done']}/{progress['total']}")
     metrics = record.get("metrics") or {}
     if metrics:
-        table = Table(title="metrics", title_justify="left")
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         table.add_column("metric")
         table.add_column("value", justify="right")
         for k, v in sorted(metrics.items()):
