@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from multiprocessing import Pool
 from pathlib import Path
 

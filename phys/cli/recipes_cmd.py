@@ -6,10 +6,11 @@ import dataclasses
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from phys import registry
-from phys.cli.render import VERDICT_STYLE, err, fmt, out, print_json, styled
+from phys.cli.render import VERDICT_STYLE, err, out, print_json, styled
 from phys.errors import PhysError
 from phys.ledger import Ledger
 from phys.plan import explain_difference, make_plan
@@ -25,19 +26,17 @@ SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override STA
 SeedOpt = Annotated[int, typer.Option("--seed", help="Run seed; every stage seed derives from it.")]
 
 
-def _last_verdicts() -> dict[str, str]:
+def _last_verdicts() -> dict[str, dict[str, str]]:
+    """recipe -> {verdict, scale, run} of its newest run with a verdict (run ids sort by creation time)."""
     from phys.cli.main import runs_root
 
     try:
         records = Ledger(runs_root()).runs()
     except PhysError as exc:
-        err.print(f"[yellow]warning:[/] {exc.message} — last verdicts not shown ({exc.hint})")
+        err.print(f"[yellow]warning:[/] {escape(exc.message)}; last verdicts not shown ({escape(exc.hint or '')})")
         return {}
-    last: dict[str, str] = {}
-    for r in sorted(records, key=lambda r: r["id"][:15]):
-        if r.get("verdict"):
-            last[r["recipe"]] = f"{r['verdict']} ({r['scale']})"
-    return last
+    return {r["recipe"]: {"verdict": r["verdict"], "scale": r["scale"], "run": r["id"]}
+            for r in sorted(records, key=lambda r: r["id"]) if r.get("verdict")}
 
 
 def _previous_stages(recipe_name: str) -> tuple[dict[str, dict], str | None]:
@@ -51,7 +50,7 @@ def _previous_stages(recipe_name: str) -> tuple[dict[str, dict], str | None]:
         return {}, None
     if not records:
         return {}, None
-    newest = max(records, key=lambda r: r["id"][:15])
+    newest = max(records, key=lambda r: r["id"])
     info = RunDir(runs_root(), newest["id"]).read("run.json") or {}
     return {s["name"]: s for s in info.get("stages", [])}, newest["id"]
 
@@ -71,9 +70,9 @@ def recipes(ctx: typer.Context, json: JsonOpt = False) -> None:
     for col in ("part", "name", "claim", "last verdict"):
         table.add_column(col, overflow="fold")
     for r in sorted(rows, key=lambda r: (r["part"], r["name"])):
-        verdict = r["last_verdict"] or ""
-        table.add_row(r["part"], r["name"], r["claim"],
-                      styled(verdict.split(" (")[0], VERDICT_STYLE) + verdict[len(verdict.split(" (")[0]):] if verdict else "—")
+        last = r["last_verdict"]
+        shown = f"{styled(last['verdict'], VERDICT_STYLE)} ({last['scale']})" if last else "—"
+        table.add_row(r["part"], r["name"], r["claim"], shown)
     out.print(table)
 
 

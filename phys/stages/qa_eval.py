@@ -26,8 +26,6 @@ class EvalConfig:
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
-    import torch
-
     from phys.data.tokenizer import Tokenizer
     from phys.evaluate import accuracy_table, answer_prompts, majority_baseline
     from phys.train import load_model
@@ -37,8 +35,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     tokenizer = Tokenizer.load(data / "tokenizer.json")
     items = [json.loads(line) for line in (data / "eval.jsonl").read_text().splitlines()]
     people = [json.loads(line) for line in (data / "people.jsonl").read_text().splitlines()]
-    model = load_model(trained, ctx.device)
-    torch.manual_seed(ctx.seed)
+    model = load_model(trained, ctx.device)  # greedy decoding: no randomness to seed
     predictions = answer_prompts(model, tokenizer, [i["prompt"] for i in items], cfg.max_new_tokens,
                                  cfg.batch_size, ctx.device, progress=lambda d, t: ctx.progress(d, t))
     with open(ctx.out / "predictions.jsonl", "w") as f:
