@@ -67,6 +67,6 @@ def rebuild(runs_root: Path) -> dict[str, Any]:
         for name, stage in (status.get("stages") or {}).items():
             stages.append({"run": rd.id, "name": name, **stage})
     if not runs and not skipped and not Path(runs_root).is_dir():
-        raise PhysError(f"no runs folder at {runs_root}", hint="pass --runs-dir or set PHYS_RUNS")
+        raise PhysError(f"no runs folder at {runs_root}", hint="pass --runs-dir or set PHYS_RUNS_DIR")
     Ledger(runs_root).replace_all(runs, stages)
     return {"runs": len(runs), "stages": len(stages), "skipped": skipped}

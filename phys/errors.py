@@ -16,3 +16,8 @@ class PhysError(Exception):
 
     def __str__(self) -> str:
         return self.message if self.hint is None else f"{self.message} ({self.hint})"
+
+
+def describe(exc: PhysError) -> str:
+    """The text the CLI prints for `exc` (without colour): shown verbatim by the TUI's notifications."""
+    return f"error: {exc.message}" + (f"\nhint: {exc.hint}" if exc.hint else "")

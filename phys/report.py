@@ -1,9 +1,18 @@
-"""report.md: the claim, each check with the paper's number beside the measured one, and all metrics."""
+"""A run's report: `runs/<id>/report.md` (claim, paper vs measured for every check, stages, metrics) and
+its PNG figures in `runs/<id>/figures/` (curves, checks, arms).
+
+Written at the end of every run and on demand by `phys report RUN` (also for unfinished runs: whatever is
+recorded so far). The markdown is rendered without matplotlib; figures import it lazily.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from phys.curves import series
+from phys.errors import PhysError
+from phys.rundir import RunDir
 from phys.spec import Recipe
 
 
@@ -14,8 +23,9 @@ def fmt(value: Any) -> str:
 
 
 def render_report(
-    recipe: Recipe, run_info: Mapping[str, Any], verdict: str, checks: Sequence[Mapping[str, Any]],
-    metrics: Mapping[str, Any],
+    recipe: Recipe, run_info: Mapping[str, Any], verdict: str | None, checks: Sequence[Mapping[str, Any]],
+    metrics: Mapping[str, Any], status: str = "done", stages: Mapping[str, Mapping[str, Any]] | None = None,
+    figures: Sequence[str] = (),
 ) -> str:
     lines = [
         f"# {recipe.title} — {run_info['id']}",
@@ -25,7 +35,7 @@ def render_report(
         f"Scale `{run_info['scale']}`, seed {run_info['seed']}, device {run_info.get('device', '?')}, "
         f"overrides: {', '.join(run_info.get('overrides') or []) or 'none'}.",
         "",
-        f"## Verdict: **{verdict}**",
+        f"## Verdict: **{verdict or 'none yet'}**" + ("" if status == "done" else f" (run {status})"),
         "",
         "| check | role | measured | threshold | paper | pass |",
         "|---|---|---|---|---|---|",
@@ -38,6 +48,47 @@ def render_report(
     if recipe.paper_numbers:
         lines += ["", "## The paper's numbers", ""]
         lines += [f"- {label}: {value}" for label, value in recipe.paper_numbers.items()]
+    if figures:
+        lines += ["", "## Figures", ""]
+        lines += [f"![{Path(f).stem}]({f})" for f in figures]
+    if stages:
+        lines += ["", "## Stages", "", "| stage | status | cached | seconds | key |", "|---|---|---|---|---|"]
+        lines += [f"| {n} | {s.get('status', '—')} | {'yes' if s.get('cached') else 'no'} | {fmt(s.get('seconds'))} "
+                  f"| `{s.get('key', '')}` |" for n, s in stages.items()]
     lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {fmt(v)} |" for k, v in sorted(metrics.items()) if not isinstance(v, (dict, list))]
     return "\n".join(lines) + "\n"
+
+
+def write_report(runs_root: Path, run_id: str, figures: bool = True) -> dict[str, Any]:
+    """Write report.md (and, with `figures`, the PNGs) from the run's own files; returns the paths."""
+    from phys.registry import load_recipe
+
+    rd = RunDir(runs_root, run_id)
+    info = rd.info()
+    record = rd.read("status.json")
+    if record is None:
+        raise PhysError(f"run {run_id}: status.json is missing or damaged", hint="see `phys ledger check`")
+    recipe = load_recipe(info["recipe"])
+    pngs: list[Path] = []
+    if figures:
+        from phys import figures as fig
+
+        folder = rd.path / "figures"
+        folder.mkdir(exist_ok=True)
+        made = [
+            fig.curves_png(series(rd.read_metrics()), folder / "curves.png", f"{recipe.name} — {run_id}"),
+            fig.checks_png(record.get("checks") or [], folder / "checks.png", f"{recipe.title}: measured vs needed"),
+            fig.arms_png(record.get("metrics") or {}, folder / "arms.png", f"{recipe.title}: arms"),
+        ]
+        pngs = [p for p in made if p is not None]
+    order = [s["name"] for s in info.get("stages", [])]
+    stages = record.get("stages") or {}
+    stages = {n: stages[n] for n in order if n in stages}
+    text = render_report(recipe, info, record.get("verdict"), record.get("checks") or [], record.get("metrics") or {},
+                         status=record.get("status", "?"), stages=stages,
+                         figures=[str(p.relative_to(rd.path)) for p in pngs])
+    tmp = rd.report.with_name(".report.md.tmp")
+    tmp.write_text(text)
+    tmp.replace(rd.report)
+    return {"id": run_id, "report": str(rd.report), "figures": [str(p) for p in pngs]}

@@ -29,7 +29,7 @@ from phys.errors import PhysError
 from phys.ledger import Ledger
 from phys.plan import Plan, make_plan
 from phys.registry import load_recipe
-from phys.report import render_report
+from phys.report import write_report
 from phys.rundir import RunDir, new_run_id, write_json_atomic
 from phys.store import Store
 from phys.verdict import judge
@@ -366,12 +366,23 @@ class _Execution:
     def _finish(self, plan: Plan, metrics: dict[str, Any]) -> str:
         verdict, checks = judge(plan.recipe.checks, metrics)
         check_dicts = [c.to_dict() for c in checks]
-        self.rd.report.write_text(render_report(plan.recipe, self.info, verdict, check_dicts, metrics))
         self.record.update(status="done", ended=now(), verdict=verdict, checks=check_dicts,
                            metrics={k: v for k, v in metrics.items() if isinstance(v, (int, float, str))})
         self.save()
         self.say(f"verdict: {verdict}")
+        self._write_report()
         return verdict
+
+    def _write_report(self) -> None:
+        """report.md and figures; a figure that fails must not turn a finished run into a failed one."""
+        try:
+            write_report(self.root, self.rd.id)
+        except Exception:  # noqa: BLE001 - the traceback goes to log.txt, the markdown is still written
+            self.rd.append_log(traceback.format_exc())
+            self.say("report: figures failed (traceback above); wrote report.md without them")
+            write_report(self.root, self.rd.id, figures=False)
+            return
+        self.say(f"report: {self.rd.report}")
 
 
 def execute(runs_root: Path, run_id: str, ui: UI | None = None) -> str:

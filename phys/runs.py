@@ -15,6 +15,8 @@ _SAFE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 def with_status(runs_root: Path, record: dict[str, Any]) -> dict[str, Any]:
+    if record.get("status") not in process.LIVE:
+        return record  # only a live status can be stale
     heartbeat = Path(runs_root) / record["id"] / "heartbeat"
     return {**record, "status": process.derive_status(record, heartbeat)}
 

@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
 SCALES: tuple[str, ...] = ("smoke", "cpu", "gpu", "paper")
+PARTS: dict[str, str] = {
+    "2.1": "Grade-school math and the hidden reasoning process",
+    "2.2": "How to learn from mistakes on grade-school math problems",
+    "3.1": "Knowledge storage and extraction",
+    "3.2": "Knowledge manipulation",
+    "3.3": "Knowledge capacity scaling laws",
+}
+"""Paper parts of *Physics of Language Models*, by number: how the TUI and listings group recipes."""
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Op = Literal[">=", "<=", ">", "<"]
@@ -87,6 +95,8 @@ class Recipe:
     """scale name -> {"stage.field": value}; scales not listed use the stage configs as written."""
     paper_numbers: Mapping[str, str] = field(default_factory=dict)
     """Headline numbers of the paper for this finding, label -> value, shown in `recipes show` and reports."""
+    estimates: Mapping[str, str] = field(default_factory=dict)
+    """scale -> expected wall time as measured (e.g. `5 min on 2 CPU cores`); shown until this machine has its own."""
     doc: str = ""
     """Longer description: setup, deviations from the paper (scale, tokenizer), references."""
 

@@ -16,7 +16,7 @@ SMOKE = ["--scale", "smoke", "--device", "cpu"]
 def phys(runs: Path, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run `python -m phys --runs-dir RUNS ARGS…` in a subprocess, as a user would."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    env.pop("PHYS_RUNS", None)
+    env.pop("PHYS_RUNS_DIR", None)
     proc = subprocess.run([sys.executable, "-m", "phys", "--runs-dir", str(runs), *args], capture_output=True,
                           text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:

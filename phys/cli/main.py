@@ -20,13 +20,13 @@ app = typer.Typer(
 
 
 class State:
-    runs_root: Path = Path(os.environ.get("PHYS_RUNS", "runs"))
+    runs_root: Path = Path(os.environ.get("PHYS_RUNS_DIR", "runs"))
 
 
 @app.callback()
 def _root(
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="Where runs, the ledger and the store "
-                                                     "live (env PHYS_RUNS, default ./runs).")] = None,
+                                                     "live (env PHYS_RUNS_DIR, default ./runs).")] = None,
 ) -> None:
     if runs_dir is not None:
         State.runs_root = runs_dir
@@ -37,12 +37,14 @@ def runs_root() -> Path:
 
 
 def _register() -> None:
-    from phys.cli import ledger_cmd, recipes_cmd, run_cmd, runs_cmd
+    from phys.cli import ledger_cmd, recipes_cmd, report_cmd, run_cmd, runs_cmd, tui_cmd
 
     app.add_typer(recipes_cmd.app, name="recipes")
     app.add_typer(run_cmd.app, name="run")
     app.add_typer(runs_cmd.app, name="runs")
     app.add_typer(ledger_cmd.app, name="ledger")
+    app.command("report")(report_cmd.report)
+    app.command("tui")(tui_cmd.tui)
 
 
 _register()
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="phys")
     except PhysError as exc:
-        err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False, soft_wrap=True)
         if exc.hint:
-            err.print(f"[dim]hint:[/] {escape(exc.hint)}", markup=True, highlight=False)
+            err.print(f"[dim]hint:[/] {escape(exc.hint)}", markup=True, highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich import box
@@ -160,3 +160,66 @@ def rm(run: RunArg, yes: Annotated[bool, typer.Option("--yes", "-y", help="Do no
     shutil.rmtree(RunDir(root, run_id).path, ignore_errors=True)
     Ledger(root).remove_run(run_id)
     err.print(f"removed {run_id}")
+
+
+@app.command("plot")
+def plot(
+    run: RunArg,
+    metric: Annotated[Optional[list[str]], typer.Option("--metric", "-m", help="A curve, `stage.metric` or just "
+                                                       "`metric` (repeatable); default: the losses.")] = None,
+    width: Annotated[int, typer.Option(help="Columns (default: the terminal's).")] = 0,
+    height: Annotated[int, typer.Option(help="Rows.")] = 20,
+    json: JsonOpt = False,
+) -> None:
+    """Draw a run's curves (training loss and any metric logged per step) in the terminal."""
+    from phys import curves, termplot
+
+    root = _root()
+    run_id = runs.resolve(root, run)
+    chosen = curves.pick(curves.series(RunDir(root, run_id).read_metrics()), metric or [])
+    if json:
+        print_json({"id": run_id, "curves": {k: [list(p) for p in v] for k, v in chosen.items()}})
+        return
+    if not chosen:
+        raise PhysError(f"run {run_id} has no curves yet", hint="training logs its loss every `log_every` steps")
+    columns = width or min(shutil.get_terminal_size((100, 24)).columns, 120)
+    typer.echo(termplot.render(chosen, columns, height, title=run_id, color=out.is_terminal))
+
+
+@app.command("compare")
+def compare(runs_: Annotated[list[str], typer.Argument(help="Two or more runs (ids, prefixes or `last`).",
+                                                        metavar="RUN RUN…")], json: JsonOpt = False) -> None:
+    """Runs side by side: config differences, verdicts, checks and metrics."""
+    from phys.compare import compare as compare_runs
+
+    root = _root()
+    ids = [runs.resolve(root, r) for r in runs_]
+    data = compare_runs(root, ids)
+    if json:
+        print_json(data)
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("", overflow="fold")
+    for r in data["runs"]:
+        table.add_column(r["id"][-4:] + f"\n[dim]{r['scale']}[/]", overflow="fold")
+    table.add_row("recipe", *[r["recipe"] for r in data["runs"]])
+    table.add_row("status", *[styled(r["status"], STATUS_STYLE) for r in data["runs"]])
+    table.add_row("verdict", *[styled(r["verdict"], VERDICT_STYLE) for r in data["runs"]], end_section=True)
+    for key, values in data["config"].items():
+        table.add_row(escape(key), *[escape(fmt(v)) for v in values])
+    table.add_row(f"[dim]({data['same']} settings the same)[/]", *[""] * len(ids), end_section=True)
+    for metric, checks in data["checks"].items():
+        table.add_row(escape(metric), *[_check_cell(c) for c in checks])
+    for key, values in data["metrics"].items():
+        if key not in data["checks"]:
+            table.add_row(f"[dim]{escape(key)}[/]", *[fmt(v) for v in values])
+    for r in data["runs"]:
+        err.print(f"[dim]{r['id'][-4:]}[/] = {r['id']}")
+    out.print(table)
+
+
+def _check_cell(check: dict | None) -> str:
+    if check is None:
+        return "—"
+    mark = "[green]✓[/]" if check["passed"] else ("[yellow]✗[/]" if check["role"] == "sanity" else "[red]✗[/]")
+    return f"{fmt(check['measured'])} {mark}"

@@ -65,5 +65,7 @@ RECIPE = Recipe(
         "forward QA on P_test, multi5+permute": "96.6%",
         "majority baseline, company city": "13.7%",
     },
+    estimates={"smoke": "6 s on 2 CPU cores", "cpu": "5-6 min on 2 CPU cores", "gpu": "not measured yet",
+               "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
 )

@@ -1,0 +1,28 @@
+"""`phys report RUN`: (re)write a run's report.md and its PNG figures."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from phys.cli.recipes_cmd import JsonOpt
+from phys.cli.render import err, print_json
+
+
+def report(run: Annotated[str, typer.Argument(help="A run id, a unique prefix of one, or `last`.", metavar="RUN")],
+           json: JsonOpt = False) -> None:
+    """Write runs/<id>/report.md and figures/*.png (claim, paper vs measured, curves, arms)."""
+    from phys import runs
+    from phys.cli.main import runs_root
+    from phys.report import write_report
+
+    root = runs_root()
+    written = write_report(root, runs.resolve(root, run))
+    if json:
+        print_json(written)
+        return
+    err.print(f"wrote {written['report']}")
+    for path in written["figures"]:
+        err.print(f"      {path}")
+    typer.echo(written["report"])

@@ -1,0 +1,46 @@
+"""Curves of a run: the step-indexed records of `metrics.jsonl` as named series `stage.metric`.
+
+Shared by `phys runs plot`, the TUI's plots and the report's figures, so all three show the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from phys.errors import PhysError
+
+Series = dict[str, list[tuple[float, float]]]
+_NOT_CURVES = {"stage", "step", "t"}
+
+
+def series(records: Iterable[dict[str, Any]]) -> Series:
+    """`{"train.loss": [(step, value), …], …}` from metrics records; records without a step are skipped."""
+    out: Series = {}
+    for r in records:
+        step = r.get("step")
+        if not isinstance(step, (int, float)):
+            continue
+        stage = r.get("stage", "run")
+        for key, value in r.items():
+            if key in _NOT_CURVES or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            out.setdefault(f"{stage}.{key}", []).append((float(step), float(value)))
+    return out
+
+
+def pick(curves: Series, wanted: Sequence[str] = ()) -> Series:
+    """The curves named by `wanted` (`train.loss` or just `loss`); by default every `*.loss` curve.
+
+    An unknown name is a PhysError listing the curves there are.
+    """
+    if not wanted:
+        losses = {k: v for k, v in curves.items() if k.endswith(".loss")}
+        return losses or dict(list(curves.items())[:1])
+    chosen: Series = {}
+    for name in wanted:
+        matches = [k for k in curves if k == name or k.split(".", 1)[1] == name]
+        if not matches:
+            raise PhysError(f"no curve {name!r} in this run",
+                            hint="curves: " + (", ".join(sorted(curves)) or "none yet (nothing logged a step)"))
+        chosen.update({k: curves[k] for k in matches})
+    return chosen

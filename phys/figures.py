@@ -1,0 +1,104 @@
+"""The report's PNG figures (matplotlib, Agg backend): curves, checks, and arms for multi-arm recipes.
+
+Imported only when a report is written (matplotlib costs ~0.7 s to import), never by listing commands.
+Multi-arm recipes name per-arm metrics `metric@arm` (e.g. `forward_test_acc@multi5+permute`); every metric
+reported for two or more arms gets a group of bars in `arms.png`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from phys.curves import Series
+
+PASS, FAIL, SANITY_FAIL = "#2e7d32", "#c62828", "#f9a825"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def curves_png(curves: Series, path: Path, title: str) -> Path | None:
+    """One panel per curve, against step."""
+    if not curves:
+        return None
+    plt = _pyplot()
+    n = len(curves)
+    fig, axes = plt.subplots(n, 1, figsize=(7, 2.4 * n), sharex=True, squeeze=False)
+    for ax, (name, points) in zip(axes[:, 0], curves.items()):
+        xs, ys = zip(*points)
+        ax.plot(xs, ys, lw=1.4)
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        if name.endswith("loss") and min(ys) > 0 and max(ys) / min(ys) > 20:
+            ax.set_yscale("log")
+    axes[-1, 0].set_xlabel("step")
+    axes[0, 0].set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def checks_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> Path | None:
+    """A bar per check: the measured value, coloured pass / fail, with its threshold as a tick."""
+    checks = [c for c in checks if c.get("measured") is not None]
+    if not checks:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(checks) + 1.2))
+    labels = [f"{c['metric']}{' (sanity)' if c['role'] == 'sanity' else ''}" for c in checks]
+    colors = [PASS if c["passed"] else (SANITY_FAIL if c["role"] == "sanity" else FAIL) for c in checks]
+    ys = range(len(checks))
+    ax.barh(ys, [c["measured"] for c in checks], color=colors, height=0.55)
+    for y, c in zip(ys, checks):
+        ax.plot([c["threshold"]] * 2, [y - 0.4, y + 0.4], color="black", lw=2)
+        ax.annotate(f"{c['measured']:.3g}  (need {c['op']} {c['threshold']:g})", (c["measured"], y),
+                    xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_yticks(list(ys), labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(1.0, max(c["measured"] for c in checks) * 1.35))
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def arm_metrics(metrics: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """`{"metric": {"arm": value}}` for metrics named `metric@arm` that two or more arms report."""
+    grouped: dict[str, dict[str, float]] = {}
+    for key, value in metrics.items():
+        if "@" in key and isinstance(value, (int, float)) and not isinstance(value, bool):
+            metric, arm = key.split("@", 1)
+            grouped.setdefault(metric, {})[arm] = float(value)
+    return {m: arms for m, arms in grouped.items() if len(arms) >= 2}
+
+
+def arms_png(metrics: Mapping[str, Any], path: Path, title: str) -> Path | None:
+    """Grouped bars: for each per-arm metric, one bar per arm."""
+    grouped = arm_metrics(metrics)
+    if not grouped:
+        return None
+    plt = _pyplot()
+    arms = list(dict.fromkeys(a for by_arm in grouped.values() for a in by_arm))
+    width = 0.8 / len(arms)
+    fig, ax = plt.subplots(figsize=(max(7, 1.2 * len(grouped) * len(arms) / 2), 3.6))
+    for i, arm in enumerate(arms):
+        xs = [j + i * width for j in range(len(grouped))]
+        ax.bar(xs, [by_arm.get(arm, 0.0) for by_arm in grouped.values()], width, label=arm)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(grouped))], list(grouped), rotation=20, ha="right")
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,235 @@
+"""The run screen: stages (status, progress, cache hits, durations), checks (claim, measured, threshold,
+paper, pass/fail), live curves, the log tail and the files; actions resume, cancel and report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Log, Static, TabbedContent, TabPane
+
+from phys import runner
+from phys.errors import PhysError
+from phys.report import fmt
+from phys.tui import commands
+from phys.tui.data import RunReader, RunView, human_size
+from phys.tui.widgets import styles
+from phys.tui.widgets.plot import Plot
+
+
+class RunScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("m", "next_curve", "Next curve"),
+        Binding("r", "resume", "Resume"),
+        Binding("x", "cancel_run", "Cancel run"),
+        Binding("p", "report", "Report"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        view: RunView
+
+    @dataclass
+    class Failed(Message):
+        error: PhysError
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.reader: RunReader | None = None
+        self.view: RunView | None = None
+        self.curve_index = 0
+        self._loading = False
+        self._last_error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.run_id, id="run-title")
+        with TabbedContent(id="run-tabs"):
+            with TabPane("Overview", id="tab-overview"):
+                with VerticalScroll():
+                    yield DataTable(id="stages", cursor_type="row", show_cursor=False)
+                    yield DataTable(id="checks", cursor_type="row", show_cursor=False)
+                    yield Static("", id="run-error")
+            with TabPane("Curves", id="tab-curves"):
+                yield Plot(id="plot")
+                yield Static("", id="curve-name")
+            with TabPane("Log", id="tab-log"):
+                yield Log(id="log", max_lines=2000)
+            with TabPane("Files", id="tab-files"):
+                yield DataTable(id="files", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reader = RunReader(self.app.root, self.run_id)
+        self.query_one("#stages", DataTable).add_columns("stage", "status", "progress", "cache", "took")
+        self.query_one("#checks", DataTable).add_columns("check", "measured", "need", "ok", "paper")
+        self.query_one("#files", DataTable).add_columns("file", "size")
+        self.poll()
+        self.set_interval(self.app.poll_s, self.poll)
+
+    # ---- data --------------------------------------------------------------------------------------------
+    def poll(self) -> None:
+        if not self._loading:
+            self._loading = True
+            self.load()
+
+    @work(thread=True, group="poll")
+    def load(self) -> None:
+        try:
+            view = self.reader.load()
+        except (PhysError, OSError) as exc:
+            error = exc if isinstance(exc, PhysError) else PhysError(f"run {self.run_id}: {exc}",
+                                                                     hint="see `phys ledger check`")
+            self.post_message(self.Failed(error))
+            return
+        self.post_message(self.Loaded(view))
+
+    def on_run_screen_failed(self, message: Failed) -> None:
+        self._loading = False
+        if str(message.error) != self._last_error:
+            self._last_error = str(message.error)
+            self.app.show_error(message.error)
+
+    def on_run_screen_loaded(self, message: Loaded) -> None:
+        self._loading = False
+        self.view = view = message.view
+        record = view.record
+        self.query_one("#run-title", Static).update(self.title_text(record))
+        self.show_stages(view)
+        self.show_checks(record)
+        error = record.get("error")
+        self.query_one("#run-error", Static).update(Text(f"error: {error}", style="red") if error else "")
+        self.show_curve()
+        if view.new_log:
+            self.query_one("#log", Log).write_lines(view.new_log)
+        files = self.query_one("#files", DataTable)
+        if files.row_count != len(view.artifacts):
+            files.clear()
+            for path, size in view.artifacts:
+                files.add_row(path, human_size(size))
+
+    def title_text(self, record: dict) -> Text:
+        text = Text.assemble(
+            (record["recipe"], "bold"), f" @ {record['scale']}  seed {record['seed']}  {record.get('device')}  ",
+            styles.status(record["status"]), "  ", styles.verdict(record.get("verdict")),
+        )
+        text.append(f"\n{record['id']}", style="dim")
+        return text
+
+    def show_stages(self, view: RunView) -> None:
+        table = self.query_one("#stages", DataTable)
+        stages = view.record.get("stages") or {}
+        progress = view.record.get("progress") or {}
+        table.clear()
+        for name in view.stage_order or list(stages):
+            s = stages.get(name, {})
+            status = s.get("status", "pending")
+            done = ""
+            if status == "running" and progress.get("stage") == name and progress.get("total"):
+                done = f"{progress['done']}/{progress['total']}"
+                extra = "  ".join(f"{k} {fmt(v)}" for k, v in progress.items() if k not in ("stage", "done", "total", "t"))
+                done += f"  {extra}" if extra else ""
+            elif status in ("done", "cached"):
+                done = "100%"
+            cache = "hit" if s.get("cached") else ("" if status == "pending" else "miss")
+            took = f"{s['seconds']:.1f}s" if isinstance(s.get("seconds"), (int, float)) else ""
+            table.add_row(name, styles.status(status if status != "cached" else "done"), done, cache, took)
+
+    def show_checks(self, record: dict) -> None:
+        table = self.query_one("#checks", DataTable)
+        table.clear()
+        checks = record.get("checks") or []
+        if not checks:
+            table.add_row(Text("checks are judged when the run finishes", style="dim"), "", "", "", "")
+        for c in checks:
+            name = Text(c["metric"]) + (Text(" (sanity)", style="dim") if c["role"] == "sanity" else Text(""))
+            table.add_row(name, fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", styles.passed(c), c["paper"])
+
+    def show_curve(self) -> None:
+        curves = self.view.curves if self.view else {}
+        names = sorted(curves, key=lambda k: (not k.endswith(".loss"), k))
+        if not names:
+            self.query_one("#plot", Plot).show({}, "no curves yet")
+            self.query_one("#curve-name", Static).update(Text("training logs its loss every log_every steps",
+                                                               style="dim"))
+            return
+        name = names[self.curve_index % len(names)]
+        self.query_one("#plot", Plot).show({name: curves[name]}, name)
+        self.query_one("#curve-name", Static).update(
+            Text(f"{name}  ({self.curve_index % len(names) + 1}/{len(names)}; m: next curve)", style="dim"))
+
+    # ---- actions -----------------------------------------------------------------------------------------
+    def action_next_curve(self) -> None:
+        self.curve_index += 1
+        self.show_curve()
+
+    def writable(self) -> bool:
+        if self.app.read_only:
+            self.app.show_error(PhysError("the TUI is read-only", hint="restart it without --read-only to act on runs"))
+        return not self.app.read_only
+
+    def action_resume(self) -> None:
+        if self.writable():
+            self.notify(f"resuming {self.run_id}…")
+            self.resume()
+
+    @work(thread=True, group="action")
+    def resume(self) -> None:
+        try:
+            commands.resume(self.app.root, self.run_id)
+        except PhysError as exc:
+            self.app.call_from_thread(self.app.show_error, exc)
+            return
+        self.app.call_from_thread(self.notify, f"resumed {self.run_id} in the background")
+
+    def action_cancel_run(self) -> None:
+        if not self.writable():
+            return
+        from phys.tui.screens.confirm import ConfirmScreen
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.notify(f"cancelling {self.run_id}: it checkpoints, then stops…")
+                self.cancel_run()
+
+        self.app.push_screen(ConfirmScreen(f"Cancel {self.run_id}?\nIt saves a checkpoint and stops; "
+                                           "a cancelled run is not resumed."), confirmed)
+
+    @work(thread=True, group="action")
+    def cancel_run(self) -> None:
+        try:
+            runner.cancel(self.app.root, self.run_id)
+        except PhysError as exc:
+            self.app.call_from_thread(self.app.show_error, exc)
+            return
+        self.app.call_from_thread(self.notify, f"cancelled {self.run_id}")
+
+    def action_report(self) -> None:
+        if self.app.read_only:  # read-only writes nothing: show the report the run wrote, if any
+            report = self.app.root / self.run_id / "report.md"
+            if not report.exists():
+                self.app.show_error(PhysError(f"run {self.run_id} has no report.md yet",
+                                              hint="runs write one when they finish; the TUI is read-only"))
+                return
+            self.app.open_report({"id": self.run_id, "report": str(report), "figures": []})
+            return
+        self.notify("writing the report…")
+        self.write_report()
+
+    @work(thread=True, group="action")
+    def write_report(self) -> None:
+        from phys.report import write_report
+
+        try:
+            written = write_report(self.app.root, self.run_id)
+        except PhysError as exc:
+            self.app.call_from_thread(self.app.show_error, exc)
+            return
+        self.app.call_from_thread(self.app.open_report, written)

@@ -1,0 +1,345 @@
+"""Pilot tests of `phys tui`: every screen driven by keys on a fixture runs folder (a finished, a running, a
+crashed and a failed run); launch, cancel and resume act on real smoke runs. Waits are on the app's workers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Select
+from textual.worker import WorkerCancelled
+
+import tui_fixture as fx
+from phys import runner, runs
+from phys.errors import PhysError, describe
+from phys.ledger import Ledger
+from phys.plan import make_plan
+from phys.recipes.reversal_curse import RECIPE
+from phys.tui.app import make_app
+from phys.tui.screens.compare import CompareScreen
+from phys.tui.screens.launch import LaunchScreen
+from phys.tui.screens.recipes import RecipesScreen
+from phys.tui.screens.report import ReportScreen
+from phys.tui.screens.run import RunScreen
+from phys.tui.screens.runs import RunsScreen
+
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def fixture_root(tmp_path: Path) -> Path:
+    return fx.build(tmp_path / "runs")
+
+
+async def settle(pilot) -> None:
+    """Let the app finish what it started: workers first, then the messages they posted."""
+    for _ in range(5):  # a worker whose screen closed is cancelled: that counts as finished
+        try:
+            await pilot.app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            continue
+    await pilot.pause()
+
+
+async def until(pilot, predicate, timeout: float = 120.0) -> None:
+    """Drive the screen's own poll worker until `predicate()` holds (for work done by another process)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for the TUI to show the expected state"
+        pilot.app.screen.poll()
+        await settle(pilot)
+        await asyncio.sleep(0.2)
+
+
+def table_rows(app, selector: str) -> list[list[str]]:
+    table = app.screen.query_one(selector, DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def plain(widget) -> str:
+    """What a Static shows, as plain text."""
+    from rich.console import Console
+    from rich.text import Text
+
+    if isinstance(widget.content, Text):
+        return widget.content.plain
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))
+    console.print(widget.content)
+    return console.export_text().rstrip()
+
+
+def notifications(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def run(coro) -> None:
+    asyncio.run(coro)
+
+
+def test_runs_screen_shows_derived_status_newest_first_and_filters(fixture_root):
+    async def main():
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, RunsScreen)
+            rows = table_rows(app, "#runs")
+            assert [r[0] for r in rows] == ["bbbb", "aaaa", "cccc", "dddd"]  # newest first
+            status = {r[0]: r[3] for r in rows}
+            assert status == {"aaaa": "done", "bbbb": "running", "cccc": "crashed", "dddd": "failed"}
+            by_id = {r[0]: r for r in rows}
+            assert by_id["bbbb"][4] == "train 50%" and by_id["bbbb"][6] == "10m"
+            assert by_id["aaaa"][5] == "reproduced" and by_id["aaaa"][7] == "5m09s"
+            assert by_id["cccc"][4] == "at train"
+            await pilot.press("slash", *"crashed", "enter")
+            assert [r[0] for r in table_rows(app, "#runs")] == ["cccc"]
+            await pilot.press("escape")
+            assert len(table_rows(app, "#runs")) == 4
+
+    run(main())
+
+
+def test_run_screen_shows_stages_checks_curves_and_log(fixture_root):
+    async def main():
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("down", "enter")  # the second row: the finished run
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, RunScreen) and screen.run_id == fx.FINISHED
+            stages = table_rows(app, "#stages")
+            assert [r[0] for r in stages] == ["data", "train", "evaluate"]
+            assert [r[4] for r in stages] == ["2.1s", "290.4s", "8.7s"]
+            checks = {r[0]: (r[1], r[2], r[3]) for r in table_rows(app, "#checks")}
+            assert checks["forward_test_acc"] == ("0.958", ">= 0.8", "pass")
+            assert checks["inverse_test_acc"] == ("0", "<= 0.05", "pass")
+            assert "train.loss" in screen.view.curves and len(screen.view.curves["train.loss"]) == 140
+            assert screen.query_one("#log").line_count >= 1
+            files = [r[0] for r in table_rows(app, "#files")]
+            assert "run.json" in files and "metrics.jsonl" in files
+            await pilot.press("escape")
+            assert isinstance(app.screen, RunsScreen)
+
+    run(main())
+
+
+def test_running_run_shows_progress_of_its_stage(fixture_root):
+    async def main():
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            stages = {r[0]: r for r in table_rows(app, "#stages")}
+            assert stages["data"][3] == "hit"
+            assert stages["train"][1] == "running" and stages["train"][2].startswith("700/1400")
+            assert stages["evaluate"][1] == "pending"
+
+    run(main())
+
+
+def test_recipes_screen_shows_claim_paper_numbers_scales_and_last_verdict(fixture_root):
+    async def main():
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("1")
+            assert isinstance(app.screen, RecipesScreen)
+            text = plain(app.screen.query_one("#recipe-details"))
+            assert "inverse search stays at ~0%" in text.replace("\n", " ")
+            assert "96.6%" in text and "last verdict" in text and "reproduced" in text
+            assert "cpu" in text and "5m09s here" in text  # measured from the finished run
+            await pilot.press("2")
+            assert isinstance(app.screen, RunsScreen)
+
+    run(main())
+
+
+def test_launch_form_shows_a_bad_override_inline_and_launches_nothing(fixture_root):
+    async def main():
+        before = Ledger(fixture_root).runs()
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("1", "l")
+            form = app.screen
+            assert isinstance(form, LaunchScreen)
+            await pilot.press(*"train.stepz=5")
+            await pilot.pause()
+            with pytest.raises(PhysError) as expected:
+                make_plan(RECIPE, "cpu", ["train.stepz=5"], 0, "cpu")
+            assert plain(form.query_one("#launch-check")) == describe(expected.value)
+            assert form.query_one("#launch").disabled
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, LaunchScreen)
+            await pilot.press("escape")
+            assert isinstance(app.screen, RecipesScreen)
+        assert Ledger(fixture_root).runs() == before
+
+    run(main())
+
+
+def test_launch_a_smoke_run_through_the_form_and_see_it_finish(runs):
+    async def main():
+        app = make_app(runs, poll_s=0.5)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, RecipesScreen)  # an empty runs folder opens on the recipes
+            await pilot.press("l")
+            form = app.screen
+            form.query_one("#scale", Select).value = "smoke"
+            form.query_one("#device", Select).value = "cpu"
+            form.query_one("#overrides", Input).value = "train.steps=20"
+            await pilot.pause()
+            assert not form.query_one("#launch").disabled
+            await pilot.press("ctrl+s")
+            await settle(pilot)  # the launch worker returns once `phys run … --detach` has started the run
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            await until(pilot, lambda: screen.view is not None and screen.view.record["status"] == "done")
+            assert screen.view.record["verdict"] in ("inconclusive", "not reproduced", "reproduced")
+            assert len(table_rows(app, "#checks")) == len(RECIPE.checks)
+            await pilot.press("escape")
+            await until(pilot, lambda: table_rows(app, "#runs") and table_rows(app, "#runs")[0][3] == "done")
+        record = Ledger(runs).runs()[0]
+        assert record["overrides"] == ["train.steps=20"] and record["scale"] == "smoke"
+
+    run(main())
+
+
+def test_cancel_a_running_run(runs):
+    run_id = runner.create_run(runs, "reversal_curse", "smoke", ["train.steps=100000"], 0, "cpu")
+    runner.spawn(runs, run_id)
+
+    async def main():
+        app = make_app(runs, poll_s=0.5)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            screen = app.screen
+            assert isinstance(screen, RunScreen) and screen.run_id == run_id
+            await until(pilot, lambda: screen.view and screen.view.record["stages"].get("train", {}).get("status")
+                        == "running")
+            await pilot.press("x")
+            await pilot.press("y")
+            await settle(pilot)  # the cancel worker returns when the run has stopped
+            await until(pilot, lambda: screen.view.record["status"] == "cancelled")
+        assert runs_status(runs, run_id) == "cancelled"
+
+    try:
+        run(main())
+    finally:
+        _kill(runs, run_id)
+
+
+def test_resume_a_crashed_run(runs):
+    run_id = runner.create_run(runs, "reversal_curse", "smoke", [], 0, "cpu")
+    Ledger(runs).update_run(run_id, status="running", pid=4_194_303, pid_start="0")
+
+    async def main():
+        app = make_app(runs, poll_s=0.5)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert table_rows(app, "#runs")[0][3] == "crashed"
+            await pilot.press("enter")
+            screen = app.screen
+            await settle(pilot)
+            await pilot.press("r")
+            await settle(pilot)
+            assert not [m for m in notifications(app) if m.startswith("error:")]
+            await until(pilot, lambda: screen.view.record["status"] == "done")
+
+    try:
+        run(main())
+    finally:
+        _kill(runs, run_id)
+
+
+def test_compare_two_runs(fixture_root):
+    async def main():
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("space", "down", "space", "c")
+            await settle(pilot)
+            assert isinstance(app.screen, CompareScreen)
+            rows = {r[0]: r[1:] for r in table_rows(app, "#compare")}
+            assert rows["seed"] == ["1", "0"] and rows["train.lr"] == ["0.002", "0.005"]
+            assert rows["verdict"] == ["—", "reproduced"]
+
+    run(main())
+
+
+def test_report_is_written_and_opened(fixture_root):
+    async def main():
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("down", "enter")
+            await settle(pilot)
+            await pilot.press("p")
+            await settle(pilot)
+            assert isinstance(app.screen, ReportScreen)
+        folder = fixture_root / fx.FINISHED
+        assert "| forward QA works on unseen people" in (folder / "report.md").read_text()
+        assert (folder / "figures" / "curves.png").stat().st_size > 1000
+
+    run(main())
+
+
+def test_damaged_ledger_is_a_notification_with_the_cli_message(fixture_root):
+    (fixture_root / "ledger.json").write_text("{not json")
+
+    async def main():
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            with pytest.raises(PhysError) as expected:
+                Ledger(fixture_root).runs()
+            assert describe(expected.value) in notifications(app)
+            await pilot.press("1", "2")  # still alive and usable
+            assert isinstance(app.screen, RunsScreen)
+
+    run(main())
+
+
+def test_read_only_refuses_actions_and_writes_nothing(fixture_root):
+    def snapshot() -> dict[str, float]:
+        return {str(p): p.stat().st_mtime for p in fixture_root.rglob("*") if p.is_file() and p.name != "heartbeat"}
+
+    before = snapshot()
+
+    async def main():
+        app = make_app(fixture_root, read_only=True, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("down", "down", "enter")  # the crashed run
+            await settle(pilot)
+            await pilot.press("r", "p")
+            await settle(pilot)
+            assert any("read-only" in m for m in notifications(app))
+            assert isinstance(app.screen, RunScreen)
+            await pilot.press("escape", "1", "l")
+            assert isinstance(app.screen, RecipesScreen)
+
+    run(main())
+    assert snapshot() == before
+
+
+def runs_status(root: Path, run_id: str) -> str:
+    return runs.get(root, run_id)["status"]
+
+
+def _kill(root: Path, run_id: str) -> None:
+    """Leave no training behind if a test failed half-way."""
+    record = Ledger(root).run(run_id) or {}
+    if record.get("pid") and runs_status(root, run_id) in ("running", "queued"):
+        try:
+            os.kill(int(record["pid"]), 9)
+        except ProcessLookupError:
+            pass
