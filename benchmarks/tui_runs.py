@@ -126,7 +126,7 @@ def main() -> None:
     print(f"  live refresh (poll + diff)  median {figures['refresh_median_ms']:.0f} ms")
     print(f"  typing a 10-key filter      {figures['filter_s']:.2f} s")
     if paints:
-        print(f"  `phys tui` in tmux 80x24, start to runs on screen: "
+        print("  `phys tui` in tmux 80x24, start to runs on screen: "
               + ", ".join(f"{t:.2f}" for t in paints) + " s (includes Python start-up)")
     else:
         print("  (tmux not found: no real-terminal first-paint figure)")

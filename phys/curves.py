@@ -5,6 +5,7 @@ Shared by `phys runs plot`, the TUI's plots and the report's figures, so all thr
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Sequence
 
 from phys.errors import PhysError
@@ -17,13 +18,15 @@ def series(records: Iterable[dict[str, Any]]) -> Series:
     """`{"train.loss": [(step, value), …], …}` from metrics records; records without a step are skipped."""
     out: Series = {}
     for r in records:
-        step = r.get("step")
-        if not isinstance(step, (int, float)):
+        step = r.get("step") if isinstance(r, dict) else None
+        if not isinstance(step, (int, float)) or not math.isfinite(step):
             continue
         stage = r.get("stage", "run")
         for key, value in r.items():
             if key in _NOT_CURVES or isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
+            if not math.isfinite(value):
+                continue  # a diverged loss (inf / nan) cannot be drawn; the log and metrics.jsonl keep it
             out.setdefault(f"{stage}.{key}", []).append((float(step), float(value)))
     return out
 

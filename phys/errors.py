@@ -21,3 +21,14 @@ class PhysError(Exception):
 def describe(exc: PhysError) -> str:
     """The text the CLI prints for `exc` (without colour): shown verbatim by the TUI's notifications."""
     return f"error: {exc.message}" + (f"\nhint: {exc.hint}" if exc.hint else "")
+
+
+def as_phys_error(exc: BaseException) -> PhysError:
+    """Any exception met while *reading* runs (a folder removed mid-read, a file without permission) as a
+    PhysError the TUI can show and survive; PhysErrors pass through unchanged."""
+    if isinstance(exc, PhysError):
+        return exc
+    if isinstance(exc, OSError):
+        return PhysError(f"{exc.strerror or type(exc).__name__}: {exc.filename or exc}",
+                         hint="a run folder changed while it was read; see `phys ledger check`")
+    return PhysError(f"{type(exc).__name__}: {exc}", hint="this is a bug in phys; please report it with the log")

@@ -63,7 +63,8 @@ def checks_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> P
                     xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_yticks(list(ys), labels)
     ax.invert_yaxis()
-    ax.set_xlim(0, max(1.0, max(c["measured"] for c in checks) * 1.35))
+    values = [c["measured"] for c in checks] + [c["threshold"] for c in checks]
+    ax.set_xlim(min(0.0, min(values)) * 1.2, max(1.0, max(values)) * 1.45)
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()

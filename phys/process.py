@@ -34,9 +34,12 @@ def identity() -> dict[str, Any]:
 def is_alive(record: dict[str, Any], heartbeat: Path | None = None) -> bool:
     pid, host = record.get("pid"), record.get("host")
     if host != socket.gethostname() or pid is None:
-        if heartbeat is None or not heartbeat.exists():
+        if heartbeat is None:
             return False
-        return time.time() - heartbeat.stat().st_mtime < HEARTBEAT_STALE_S
+        try:
+            return time.time() - heartbeat.stat().st_mtime < HEARTBEAT_STALE_S
+        except OSError:  # no heartbeat (yet, or its folder was just removed)
+            return False
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:

@@ -7,6 +7,8 @@ recorded so far). The markdown is rendered without matplotlib; figures import it
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -84,11 +86,11 @@ def write_report(runs_root: Path, run_id: str, figures: bool = True) -> dict[str
         pngs = [p for p in made if p is not None]
     order = [s["name"] for s in info.get("stages", [])]
     stages = record.get("stages") or {}
-    stages = {n: stages[n] for n in order if n in stages}
+    stages = {n: stages[n] for n in order if n in stages} | stages  # plan order first
     text = render_report(recipe, info, record.get("verdict"), record.get("checks") or [], record.get("metrics") or {},
                          status=record.get("status", "?"), stages=stages,
                          figures=[str(p.relative_to(rd.path)) for p in pngs])
-    tmp = rd.report.with_name(".report.md.tmp")
+    tmp = rd.report.with_name(f".report.md.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(text)
     tmp.replace(rd.report)
     return {"id": run_id, "report": str(rd.report), "figures": [str(p) for p in pngs]}

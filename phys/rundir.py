@@ -57,7 +57,7 @@ class RunDir:
     def read(self, name: str) -> dict[str, Any] | None:
         try:
             return json.loads((self.path / name).read_text())
-        except (FileNotFoundError, ValueError):
+        except (OSError, ValueError):  # missing, unreadable (someone else's folder) or half-written
             return None
 
     def info(self) -> dict[str, Any]:

@@ -17,15 +17,40 @@ def test_listing_commands_do_not_import_torch(tmp_path):
         assert imported_modules(*args).strip().endswith("NO-TORCH"), args
 
 
+def all_commands() -> list[str]:
+    """Every `phys …` command path, walked from the Typer app itself so that a new command cannot be missed."""
+    import typer
+
+    from phys.cli.main import app
+
+    def walk(cmd, prefix: str) -> list[str]:
+        subs = getattr(cmd, "commands", None)
+        if not subs:
+            return [prefix]
+        out = [prefix] if prefix != "phys" else []
+        for name, sub in sorted(subs.items()):
+            out += walk(sub, f"{prefix} {name}")
+        return out
+
+    return walk(typer.main.get_command(app), "phys")
+
+
 def test_every_command_has_help_and_is_in_the_readme():
     from pathlib import Path
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    commands = ["phys recipes", "phys recipes show", "phys recipes check", "phys run recipe", "phys runs ls",
-                "phys runs show", "phys runs logs", "phys runs resume", "phys runs cancel", "phys runs rm",
-                "phys ledger check", "phys ledger rebuild"]
+    commands = all_commands()
+    assert {"phys tui", "phys report", "phys runs plot", "phys runs compare", "phys run recipe"} <= set(commands)
     for cmd in commands:
-        assert cmd in readme, cmd
+        assert f"`{cmd}" in readme, f"{cmd} is not in the README's command table"
         proc = subprocess.run([sys.executable, "-m", "phys", *cmd.split()[1:], "--help"], capture_output=True,
                               text=True, timeout=60)
         assert proc.returncode == 0 and "Usage" in proc.stdout, cmd
+
+
+def test_the_tui_never_imports_torch():
+    code = ("import sys; import phys.tui.app, phys.tui.screens.run, phys.tui.screens.launch, "
+            "phys.tui.screens.compare, phys.tui.screens.report, phys.tui.screens.confirm; "
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "NO-TORCH", out.stderr

@@ -310,7 +310,7 @@ def test_damaged_ledger_is_a_notification_with_the_cli_message(fixture_root):
 
 def test_read_only_refuses_actions_and_writes_nothing(fixture_root):
     def snapshot() -> dict[str, float]:
-        return {str(p): p.stat().st_mtime for p in fixture_root.rglob("*") if p.is_file() and p.name != "heartbeat"}
+        return {str(p): p.stat().st_mtime for p in fixture_root.rglob("*") if p.name != "heartbeat"}
 
     before = snapshot()
 
@@ -320,15 +320,91 @@ def test_read_only_refuses_actions_and_writes_nothing(fixture_root):
             await settle(pilot)
             await pilot.press("down", "down", "enter")  # the crashed run
             await settle(pilot)
-            await pilot.press("r", "p")
+            await pilot.press("r")
             await settle(pilot)
-            assert any("read-only" in m for m in notifications(app))
+            assert notifications(app)[-1].startswith("error: the TUI is read-only")
+            await pilot.press("p")  # the crashed run has no report.md, and read-only writes none
+            await settle(pilot)
+            assert notifications(app)[-1].startswith("error: run 20261129-093000-reversal_curse-smoke-cccc has no report")
             assert isinstance(app.screen, RunScreen)
             await pilot.press("escape", "1", "l")
             assert isinstance(app.screen, RecipesScreen)
 
     run(main())
     assert snapshot() == before
+
+
+def test_a_big_table_fills_in_chunks_keeps_the_cursor_and_updates_cells(tmp_path):
+    root = tmp_path / "runs"
+    ids = fx.build_many(root, 500)
+
+    async def main():
+        app = make_app(root, clock=fx.frozen_clock, poll_s=3600)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            table = screen.query_one("#runs", DataTable)
+            while table.row_count < 500:  # the first screenful, then chunks between refreshes
+                await pilot.pause()
+            await pilot.press(*["down"] * 70)
+            assert screen.current_id() == ids[70]
+            # A run finishing elsewhere: the same runs in the same order, so only its cells change.
+            record = Ledger(root).run(ids[3])
+            Ledger(root).upsert_run({**record, "verdict": "not reproduced"})
+            screen.poll()
+            await settle(pilot)
+            assert str(table.get_row(ids[3])[5]) == "not reproduced" and screen.current_id() == ids[70]
+            # A new run on top: the table is rebuilt and the cursor stays on the same run.
+            Ledger(root).upsert_run({**record, "id": "20261129-120000-reversal_curse-cpu-ffff", "seed": 999})
+            screen.poll()
+            await settle(pilot)
+            while table.row_count < 501:
+                await pilot.pause()
+            assert screen.current_id() == ids[70]
+            assert table.cursor_row == 71
+
+    run(main())
+
+
+def test_a_run_removed_while_marked_or_viewed_is_no_crash(fixture_root):
+    import shutil
+
+    async def main():
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("down", "space")
+            await pilot.press("enter")
+            await settle(pilot)
+            Ledger(fixture_root).remove_run(fx.FINISHED)
+            shutil.rmtree(fixture_root / fx.FINISHED)
+            app.screen.poll()
+            await settle(pilot)
+            assert "error: no run '20261129-101500-reversal_curse-cpu-aaaa'\nhint: see `phys runs ls`" in notifications(app)
+            await pilot.press("escape")
+            app.screen.poll()
+            await settle(pilot)
+            assert app.screen.marked == [] and len(table_rows(app, "#runs")) == 3
+
+    run(main())
+
+
+def test_a_diverged_loss_does_not_break_the_plot(fixture_root):
+    with open(fixture_root / fx.FINISHED / "metrics.jsonl", "a") as f:
+        f.write('{"stage": "train", "step": 1410, "loss": Infinity}\n[1, 2]\n{"stage": "train", "step": 14')
+
+    async def main():
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("down", "enter")
+            await settle(pilot)
+            app.screen.query_one("#run-tabs").active = "tab-curves"
+            await pilot.pause()
+            assert app.screen.view.curves["train.loss"][-1][0] == 1400.0  # inf, a list and a cut line skipped
+            assert isinstance(app.screen, RunScreen)
+
+    run(main())
 
 
 def runs_status(root: Path, run_id: str) -> str:

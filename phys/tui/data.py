@@ -110,13 +110,13 @@ class RunsReader:
     def __init__(self, root: Path, clock: Clock = time.time) -> None:
         self.root = Path(root)
         self.clock = clock
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._records: list[dict[str, Any]] = []
 
     def records(self) -> list[dict[str, Any]]:
         try:
             st = os.stat(self.root / "ledger.json")
-            stamp = (st.st_mtime_ns, st.st_size)
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)  # every write replaces the file: a new inode
         except FileNotFoundError:
             stamp = None
         if stamp is None or stamp != self._stamp:
@@ -153,16 +153,17 @@ class RunReader:
         self._offset = 0
         self._metrics: list[dict[str, Any]] = []
         self._log_offset: int | None = None
+        self._metrics_ino: int | None = None
 
     def metrics(self) -> list[dict[str, Any]]:
         import json
 
         try:
-            size = self.rd.metrics.stat().st_size
+            st = self.rd.metrics.stat()
         except FileNotFoundError:
             return self._metrics
-        if size < self._offset:  # a resume trimmed the file: start over
-            self._offset, self._metrics = 0, []
+        if st.st_size < self._offset or st.st_ino != self._metrics_ino:  # a resume rewrote it: start over
+            self._offset, self._metrics, self._metrics_ino = 0, [], st.st_ino
         with open(self.rd.metrics, "rb") as f:
             f.seek(self._offset)
             chunk = f.read()

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from phys.errors import PhysError, describe
+from phys.errors import PhysError, as_phys_error, describe
 from phys.plan import make_plan
 from phys.spec import SCALES, Recipe
 from phys.tui import commands
@@ -31,6 +31,7 @@ class LaunchScreen(ModalScreen[str | None]):
         super().__init__()
         self.recipe = recipe
         self.valid = False
+        self.launching = False  # once Launch is pressed, nothing may start a second run or leave the form
 
     def compose(self) -> ComposeResult:
         with Vertical(id="launch-form"):
@@ -73,6 +74,8 @@ class LaunchScreen(ModalScreen[str | None]):
     @on(Input.Changed)
     @on(Select.Changed)
     def validate(self) -> None:
+        if self.launching:
+            return
         check = self.query_one("#launch-check", Static)
         try:
             scale, overrides, seed, device = self.values()
@@ -85,31 +88,36 @@ class LaunchScreen(ModalScreen[str | None]):
             self.valid = True
             steps = " → ".join(s.name for s in plan.stages)
             check.update(Text(f"ok: {steps}", style="green"))
-        self.query_one("#launch", Button).disabled = not self.valid
+        self.query_one("#launch", Button).disabled = not self.valid or self.launching
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#launch")
     def action_launch(self) -> None:
-        if not self.valid:
+        if not self.valid or self.launching:
             return
+        self.launching = True
         self.query_one("#launch", Button).disabled = True
         self.query_one("#launch-check", Static).update(Text("starting…", style="cyan"))
         self.launch(*self.values())
 
     @on(Button.Pressed, "#cancel")
     def action_dismiss_none(self) -> None:
+        if self.launching:
+            self.notify("the run is being started; the form closes when it has")
+            return
         self.dismiss(None)
 
     @work(thread=True, group="action")
     def launch(self, scale: str, overrides: list[str], seed: int, device: str) -> None:
         try:
             run_id = commands.launch(self.app.root, self.recipe.name, scale, overrides, seed, device)
-        except PhysError as exc:
-            self.app.call_from_thread(self.failed, exc)
+        except Exception as exc:  # noqa: BLE001 - shown in the form, which stays open
+            self.app.call_from_thread(self.failed, as_phys_error(exc))
             return
         self.app.call_from_thread(self.dismiss, run_id)
 
     def failed(self, exc: PhysError) -> None:
+        self.launching = False
         self.query_one("#launch-check", Static).update(Text(describe(exc), style="red"))
         self.query_one("#launch", Button).disabled = False
         self.app.show_error(exc)

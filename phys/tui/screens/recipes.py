@@ -78,11 +78,17 @@ class RecipesScreen(Screen):
         if first is not None:
             options.highlighted = first
 
+    def on_screen_resume(self) -> None:
+        self._records: list[dict] | None = None  # reread once per visit, not per highlighted recipe
+        self._highlighted()
+
     def records(self) -> list[dict]:
-        try:
-            return Ledger(self.app.root).runs()
-        except PhysError:
-            return []  # the runs screen reports a damaged ledger; here it only hides last verdicts
+        if getattr(self, "_records", None) is None:
+            try:
+                self._records = Ledger(self.app.root).runs()
+            except PhysError:
+                self._records = []  # the runs screen reports a damaged ledger; here it only hides last verdicts
+        return self._records or []
 
     def selected(self) -> Recipe | None:
         options = self.query_one("#recipe-list", OptionList)

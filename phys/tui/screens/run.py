@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Log, Static, TabbedContent, TabPane
 
 from phys import runner
-from phys.errors import PhysError
+from phys.errors import PhysError, as_phys_error
 from phys.report import fmt
 from phys.tui import commands
 from phys.tui.data import RunReader, RunView, human_size
@@ -48,6 +48,7 @@ class RunScreen(Screen):
         self.curve_index = 0
         self._loading = False
         self._last_error: str | None = None
+        self._artifacts: list[tuple[str, int]] = []
 
     def compose(self) -> ComposeResult:
         yield Static(self.run_id, id="run-title")
@@ -84,10 +85,8 @@ class RunScreen(Screen):
     def load(self) -> None:
         try:
             view = self.reader.load()
-        except (PhysError, OSError) as exc:
-            error = exc if isinstance(exc, PhysError) else PhysError(f"run {self.run_id}: {exc}",
-                                                                     hint="see `phys ledger check`")
-            self.post_message(self.Failed(error))
+        except Exception as exc:  # noqa: BLE001 - shown as a notification; the TUI keeps running
+            self.post_message(self.Failed(as_phys_error(exc)))
             return
         self.post_message(self.Loaded(view))
 
@@ -99,6 +98,7 @@ class RunScreen(Screen):
 
     def on_run_screen_loaded(self, message: Loaded) -> None:
         self._loading = False
+        self._last_error = None
         self.view = view = message.view
         record = view.record
         self.query_one("#run-title", Static).update(self.title_text(record))
@@ -109,8 +109,9 @@ class RunScreen(Screen):
         self.show_curve()
         if view.new_log:
             self.query_one("#log", Log).write_lines(view.new_log)
-        files = self.query_one("#files", DataTable)
-        if files.row_count != len(view.artifacts):
+        if view.artifacts != self._artifacts:
+            self._artifacts = view.artifacts
+            files = self.query_one("#files", DataTable)
             files.clear()
             for path, size in view.artifacts:
                 files.add_row(path, human_size(size))
@@ -180,12 +181,12 @@ class RunScreen(Screen):
             self.notify(f"resuming {self.run_id}…")
             self.resume()
 
-    @work(thread=True, group="action")
+    @work(thread=True, group="action", exclusive=True)
     def resume(self) -> None:
         try:
             commands.resume(self.app.root, self.run_id)
-        except PhysError as exc:
-            self.app.call_from_thread(self.app.show_error, exc)
+        except Exception as exc:  # noqa: BLE001 - a notification, not a crash
+            self.app.call_from_thread(self.app.show_error, as_phys_error(exc))
             return
         self.app.call_from_thread(self.notify, f"resumed {self.run_id} in the background")
 
@@ -202,12 +203,12 @@ class RunScreen(Screen):
         self.app.push_screen(ConfirmScreen(f"Cancel {self.run_id}?\nIt saves a checkpoint and stops; "
                                            "a cancelled run is not resumed."), confirmed)
 
-    @work(thread=True, group="action")
+    @work(thread=True, group="action", exclusive=True)
     def cancel_run(self) -> None:
         try:
             runner.cancel(self.app.root, self.run_id)
-        except PhysError as exc:
-            self.app.call_from_thread(self.app.show_error, exc)
+        except Exception as exc:  # noqa: BLE001 - a notification, not a crash
+            self.app.call_from_thread(self.app.show_error, as_phys_error(exc))
             return
         self.app.call_from_thread(self.notify, f"cancelled {self.run_id}")
 
@@ -223,13 +224,13 @@ class RunScreen(Screen):
         self.notify("writing the report…")
         self.write_report()
 
-    @work(thread=True, group="action")
+    @work(thread=True, group="action", exclusive=True)
     def write_report(self) -> None:
         from phys.report import write_report
 
         try:
             written = write_report(self.app.root, self.run_id)
-        except PhysError as exc:
-            self.app.call_from_thread(self.app.show_error, exc)
+        except Exception as exc:  # noqa: BLE001 - a notification, not a crash
+            self.app.call_from_thread(self.app.show_error, as_phys_error(exc))
             return
         self.app.call_from_thread(self.app.open_report, written)

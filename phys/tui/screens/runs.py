@@ -13,18 +13,24 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from phys.errors import PhysError
+from phys.errors import PhysError, as_phys_error, describe
 from phys.tui.data import RunRow, RunsReader
 from phys.tui.widgets import styles
 
-# Fixed widths (fitting 80 columns) spare the table from measuring 2,000 rows before its first paint.
-COLUMNS = {"id": 6, "recipe": 16, "scale": 5, "status": 11, "progress": 9, "verdict": 14, "age": 4, "took": 6}
+# Content widths; each column gets one more for the gap (cell padding 0), 76 in all, which leaves room for the
+# scrollbar at 80 columns. Fixed widths also spare the table from measuring 2,000 rows before its first paint.
+COLUMNS = {"id": 4, "recipe": 14, "scale": 5, "status": 11, "progress": 11, "verdict": 14, "age": 4, "took": 5}
 
 
-def cells(row: RunRow, marked: bool) -> tuple[Text | str, ...]:
-    tag = Text(("▶ " if marked else "") + row.tag, style="bold" if marked else "")
-    return (tag, row.recipe, row.scale, styles.status(row.status), row.progress, styles.verdict(row.verdict),
-            row.age, row.duration)
+def cells(row: RunRow, marked: bool) -> tuple[Text, ...]:
+    values = (Text(row.tag, style="bold reverse" if marked else ""), Text(row.recipe), Text(row.scale),
+              styles.status(row.status), Text(row.progress), styles.verdict(row.verdict), Text(row.age),
+              Text(row.duration))
+    for text, width in zip(values, COLUMNS.values()):
+        text.truncate(width, overflow="ellipsis")
+    return values
+
+
 FIRST_ROWS, CHUNK_ROWS = 60, 400
 
 
@@ -54,18 +60,19 @@ class RunsScreen(Screen):
         self._loading = False
         self._last_error: str | None = None
         self._generation = 0
+        self._cursor_target: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: words of recipe, status, scale, verdict   (/ to type, Esc to clear)",
                     id="filter", compact=True)
-        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static("", id="runs-summary")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#runs", DataTable)
         for col, width in COLUMNS.items():
-            table.add_column(col, key=col, width=width)
+            table.add_column(col, key=col, width=width + 1)
         self.reader = RunsReader(self.app.root, self.app.clock)
         self.poll()
         self.set_interval(self.app.poll_s, self.poll)
@@ -81,13 +88,15 @@ class RunsScreen(Screen):
     def load(self) -> None:
         try:
             self.post_message(self.Loaded(self.reader.rows()))
-        except PhysError as exc:
-            self.post_message(self.Failed(exc))
+        except Exception as exc:  # noqa: BLE001 - shown as a notification; the TUI keeps running
+            self.post_message(self.Failed(as_phys_error(exc)))
 
     def on_runs_screen_loaded(self, message: Loaded) -> None:
         self._loading = False
         self._last_error = None
         self.rows = message.rows
+        known = {r.id for r in self.rows}
+        self.marked = [m for m in self.marked if m in known]  # a removed run cannot stay marked
         self.show_rows()
 
     def on_runs_screen_failed(self, message: Failed) -> None:
@@ -95,7 +104,7 @@ class RunsScreen(Screen):
         if str(message.error) != self._last_error:  # say it once, not every second
             self._last_error = str(message.error)
             self.app.show_error(message.error)
-        self.query_one("#runs-summary", Static).update(Text(str(message.error), style="red"))
+        self.query_one("#runs-summary", Static).update(Text(describe(message.error).replace("\n", "  "), style="red"))
 
     def show_rows(self) -> None:
         table = self.query_one("#runs", DataTable)
@@ -110,10 +119,10 @@ class RunsScreen(Screen):
                         if new != before:
                             table.update_cell(r.id, col, new)
         else:
-            current = self.current_id()
+            self._cursor_target = self.current_id()
             table.clear()
             self._generation += 1
-            self.add_rows(visible, self._generation, current)
+            self.add_rows(visible, self._generation)
         self._shown = {r.id: r for r in visible}
         self._shown_ids = ids
         summary = f"{len(visible)} of {len(self.rows)} runs" if text.strip() else f"{len(self.rows)} runs"
@@ -123,7 +132,7 @@ class RunsScreen(Screen):
             summary += f"   marked for compare: {len(self.marked)} (c to compare)"
         self.query_one("#runs-summary", Static).update(Text(summary, style="dim"))
 
-    def add_rows(self, rows: list[RunRow], generation: int, cursor_on: str | None) -> None:
+    def add_rows(self, rows: list[RunRow], generation: int) -> None:
         """Add rows a screenful first, then in chunks between refreshes: the table measures every cell it
         holds, and 2,000 runs at once would hold the first paint back by ~0.3 s on a slow machine."""
         if generation != self._generation:
@@ -134,13 +143,17 @@ class RunsScreen(Screen):
         for r in chunk:
             table.add_row(*cells(r, r.id in self.marked), key=r.id)
         ids = [r.id for r in rows]
-        if cursor_on in ids[start:start + len(chunk)]:
-            table.move_cursor(row=ids.index(cursor_on), animate=False)
+        if self._cursor_target in ids[start:start + len(chunk)]:
+            table.move_cursor(row=ids.index(self._cursor_target), animate=False)
+            self._cursor_target = None
         if table.row_count < len(rows):
-            self.call_after_refresh(self.add_rows, rows, generation, cursor_on)
+            self.call_after_refresh(self.add_rows, rows, generation)
 
     def current_id(self) -> str | None:
+        """The run under the cursor (while a fill has not reached the remembered run yet: that run)."""
         table = self.query_one("#runs", DataTable)
+        if self._cursor_target is not None:
+            return self._cursor_target
         if table.row_count == 0:
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
