@@ -5,6 +5,7 @@ Shared by `phys runs plot`, the TUI's plots and the report's figures, so all thr
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from typing import Any, Iterable, Sequence
 
@@ -31,8 +32,18 @@ def series(records: Iterable[dict[str, Any]]) -> Series:
     return out
 
 
+def panels(curves: Series) -> list[tuple[str, Series]]:
+    """Curves grouped for display: all losses together, all accuracies (`*_acc`) together, then each other
+    curve on its own — the TUI's curve views and the report's panels."""
+    losses = {k: v for k, v in curves.items() if k.endswith(".loss")}
+    accs = {k: v for k, v in curves.items() if k.endswith("_acc")}
+    out = [(title, group) for title, group in (("loss", losses), ("accuracy", accs)) if group]
+    return out + [(k, {k: v}) for k, v in curves.items() if k not in losses and k not in accs]
+
+
 def pick(curves: Series, wanted: Sequence[str] = ()) -> Series:
-    """The curves named by `wanted` (`train.loss` or just `loss`); by default every `*.loss` curve.
+    """The curves named by `wanted` (`train.loss`, just `loss`, or a pattern like `*_acc`); by default every
+    `*.loss` curve.
 
     An unknown name is a PhysError listing the curves there are.
     """
@@ -41,7 +52,8 @@ def pick(curves: Series, wanted: Sequence[str] = ()) -> Series:
         return losses or dict(list(curves.items())[:1])
     chosen: Series = {}
     for name in wanted:
-        matches = [k for k in curves if k == name or k.split(".", 1)[1] == name]
+        matches = [k for k in curves if k == name or k.split(".", 1)[1] == name
+                   or fnmatch.fnmatchcase(k, name) or fnmatch.fnmatchcase(k.split(".", 1)[1], name)]
         if not matches:
             raise PhysError(f"no curve {name!r} in this run",
                             hint="curves: " + (", ".join(sorted(curves)) or "none yet (nothing logged a step)"))

@@ -72,3 +72,41 @@ def majority_baseline(people: Sequence[dict[str, Any]], attributes: Sequence[str
     if out:
         out["majority_baseline"] = round(sum(out.values()) / len(out), 4)
     return out
+
+
+@torch.no_grad()
+def teacher_forced_correct(model: GPT, tokenizer: Tokenizer, items: Sequence[dict[str, Any]], device: str,
+                           batch_size: int = 256) -> list[bool]:
+    """Per item, by one forward pass per batch: is every answer token, its final '.' and the closing <eos>
+    the argmax given the true prefix? Exactly when greedy decoding produces the answer, at a fraction of
+    the cost of decoding: cheap enough to probe during training."""
+    seqs, spans = [], []
+    for item in items:
+        prompt = [tokenizer.eos_id] + tokenizer.encode(item["prompt"])
+        answer = tokenizer.encode(f" {item['answer']}.") + [tokenizer.eos_id]
+        seqs.append(prompt + answer)
+        spans.append((len(prompt) - 1, len(prompt) - 1 + len(answer)))  # positions that predict the answer
+    correct: list[bool] = []
+    was_training = model.training
+    model.eval()
+    for start in range(0, len(seqs), batch_size):
+        chunk = seqs[start : start + batch_size]
+        width = max(len(seq) for seq in chunk)
+        x = torch.full((len(chunk), width), tokenizer.pad_id, dtype=torch.long)  # (b, T), right-padded
+        for row, seq in enumerate(chunk):
+            x[row, : len(seq)] = torch.tensor(seq)
+        x = x.to(device)
+        pred = model(x[:, :-1]).argmax(-1)  # (b, T-1): the token predicted after each position
+        for row, (lo, hi) in enumerate(spans[start : start + batch_size]):
+            correct.append(bool((pred[row, lo:hi] == x[row, lo + 1 : hi + 1]).all()))
+    model.train(was_training)
+    return correct
+
+
+def teacher_forced_accuracy(model: GPT, tokenizer: Tokenizer, items: Sequence[dict[str, Any]], device: str,
+                            batch_size: int = 256) -> dict[str, float]:
+    """`{kind}_{split}_acc` over the items (pooled, not averaged per task), from `teacher_forced_correct`."""
+    hits: dict[str, list[bool]] = defaultdict(list)
+    for item, ok in zip(items, teacher_forced_correct(model, tokenizer, items, device, batch_size)):
+        hits[f"{_label(item['kind'])}_{item['split']}_acc"].append(ok)
+    return {k: round(sum(v) / len(v), 4) for k, v in sorted(hits.items())}

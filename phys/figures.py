@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from phys.curves import Series
+from phys.curves import Series, panels
 
 PASS, FAIL, SANITY_FAIL = "#2e7d32", "#c62828", "#f9a825"
 
@@ -25,18 +25,22 @@ def _pyplot():
 
 
 def curves_png(curves: Series, path: Path, title: str) -> Path | None:
-    """One panel per curve, against step."""
-    if not curves:
+    """One panel per group of `phys.curves.panels` (losses together, accuracies together, then the rest)."""
+    groups = panels(curves)
+    if not groups:
         return None
     plt = _pyplot()
-    n = len(curves)
-    fig, axes = plt.subplots(n, 1, figsize=(7, 2.4 * n), sharex=True, squeeze=False)
-    for ax, (name, points) in zip(axes[:, 0], curves.items()):
-        xs, ys = zip(*points)
-        ax.plot(xs, ys, lw=1.4)
+    fig, axes = plt.subplots(len(groups), 1, figsize=(7, 2.4 * len(groups)), sharex=True, squeeze=False)
+    for ax, (name, group) in zip(axes[:, 0], groups):
+        for label, points in group.items():
+            xs, ys = zip(*points)
+            ax.plot(xs, ys, lw=1.4, label=label)
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
-        if name.endswith("loss") and min(ys) > 0 and max(ys) / min(ys) > 20:
+        if len(group) > 1:
+            ax.legend(fontsize=7)
+        values = [y for points in group.values() for _, y in points]
+        if name == "loss" and min(values) > 0 and max(values) / min(values) > 20:
             ax.set_yscale("log")
     axes[-1, 0].set_xlabel("step")
     axes[0, 0].set_title(title)

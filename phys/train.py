@@ -15,7 +15,7 @@ import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import torch
 
@@ -103,7 +103,8 @@ def train_step(model: GPT, optimizer: torch.optim.Optimizer, loss_fn: Any, strea
 
 
 def train(cfg: TrainConfig, docs: Docs, tokenizer: Tokenizer, out: Path, seed: int, device: str,
-          hooks: TrainHooks) -> dict[str, Any]:
+          hooks: TrainHooks, probe: Callable[[GPT], dict[str, float]] | None = None) -> dict[str, Any]:
+    """Train and save model.pt; `probe(model)` (if given) is logged every `cfg.eval_every` steps as curves."""
     torch.manual_seed(seed)
     if device == "cpu":
         torch.set_flush_denormal(True)  # denormal gradients made CPU matmuls up to 5x slower
@@ -160,6 +161,10 @@ def train(cfg: TrainConfig, docs: Docs, tokenizer: Tokenizer, out: Path, seed: i
                           epoch=round(stream.epochs_at(step), 3))
             hooks.progress(done, cfg.steps, loss=round(loss_value, 4), tokens_per_s=round(tok_s))
             window_loss, window_n, t0, tokens = 0.0, 0, time.perf_counter(), 0
+        if probe is not None and cfg.eval_every and (done % cfg.eval_every == 0 or done == cfg.steps):
+            t_probe = time.perf_counter()
+            hooks.metrics(step=done, **probe(model))  # no randomness: a resumed run logs the same values
+            t0 += time.perf_counter() - t_probe  # tokens/s counts training only
         if done % cfg.ckpt_every == 0 and done < cfg.steps:
             save(done)
     result = {

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from conftest import SMOKE, phys, phys_json
 
-from phys.curves import pick, series
+from phys.curves import panels, pick, series
 from phys.errors import PhysError
 from phys.figures import arm_metrics, arms_png
 
@@ -81,6 +81,15 @@ def test_curves_from_metric_records():
     assert list(pick(curves, ["lr"])) == ["train.lr"]
     with pytest.raises(PhysError, match="no curve 'acc'"):
         pick(curves, ["acc"])
+    assert list(pick({**curves, "train.forward_test_acc": [(10.0, 0.5)]}, ["*_acc"])) == ["train.forward_test_acc"]
+
+
+def test_panels_put_losses_and_accuracies_together():
+    curves = {"train.loss": [(1.0, 2.0)], "train.lr": [(1.0, 0.1)], "train.forward_test_acc": [(1.0, 0.5)],
+              "train.inverse_test_acc": [(1.0, 0.0)]}
+    assert [(title, list(group)) for title, group in panels(curves)] == [
+        ("loss", ["train.loss"]), ("accuracy", ["train.forward_test_acc", "train.inverse_test_acc"]),
+        ("train.lr", ["train.lr"])]
 
 
 def test_arms_figure_groups_metrics_named_metric_at_arm(tmp_path):

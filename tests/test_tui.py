@@ -80,6 +80,40 @@ def run(coro) -> None:
     asyncio.run(coro)
 
 
+def append_metrics(root: Path, text: str) -> None:
+    with open(root / fx.FINISHED / "metrics.jsonl", "a") as f:
+        f.write(text)
+
+
+async def open_finished(pilot) -> None:
+    """From the runs screen, open the fixture's finished run (the second row)."""
+    await settle(pilot)
+    await pilot.press("down", "enter")
+    await settle(pilot)
+
+
+def test_curves_tab_cycles_loss_then_accuracies_and_survives_a_diverged_loss(fixture_root):
+    append_metrics(fixture_root, '{"stage": "train", "step": 1400, "forward_test_acc": 0.9, "inverse_test_acc": 0}\n'
+                                 '{"stage": "train", "step": 1410, "loss": Infinity}\n[1, 2]\n{"stage": "train", "st')
+
+    async def main():
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_finished(pilot)
+            app.screen.query_one("#run-tabs").active = "tab-curves"
+            await pilot.pause()
+            plot = app.screen.query_one("#plot")
+            assert plot.title == "loss" and list(plot.curves) == ["train.loss"]
+            assert plot.curves["train.loss"][-1][0] == 1400.0  # inf, a list and a cut line are skipped
+            await pilot.press("m")
+            assert plot.title == "accuracy"
+            assert list(plot.curves) == ["train.forward_test_acc", "train.inverse_test_acc"]
+            await pilot.press("m", "m")
+            assert plot.title == "loss"  # loss, accuracy, lr, and round again
+
+    run(main())
+
+
 def test_runs_screen_shows_derived_status_newest_first_and_filters(fixture_root):
     async def main():
         app = make_app(fixture_root, clock=fx.frozen_clock)
@@ -106,9 +140,7 @@ def test_run_screen_shows_stages_checks_curves_and_log(fixture_root):
     async def main():
         app = make_app(fixture_root, clock=fx.frozen_clock)
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await pilot.press("down", "enter")  # the second row: the finished run
-            await settle(pilot)
+            await open_finished(pilot)
             screen = app.screen
             assert isinstance(screen, RunScreen) and screen.run_id == fx.FINISHED
             stages = table_rows(app, "#stages")
@@ -279,9 +311,7 @@ def test_report_is_written_and_opened(fixture_root):
     async def main():
         app = make_app(fixture_root, clock=fx.frozen_clock)
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await pilot.press("down", "enter")
-            await settle(pilot)
+            await open_finished(pilot)
             await pilot.press("p")
             await settle(pilot)
             assert isinstance(app.screen, ReportScreen)
@@ -385,24 +415,6 @@ def test_a_run_removed_while_marked_or_viewed_is_no_crash(fixture_root):
             app.screen.poll()
             await settle(pilot)
             assert app.screen.marked == [] and len(table_rows(app, "#runs")) == 3
-
-    run(main())
-
-
-def test_a_diverged_loss_does_not_break_the_plot(fixture_root):
-    with open(fixture_root / fx.FINISHED / "metrics.jsonl", "a") as f:
-        f.write('{"stage": "train", "step": 1410, "loss": Infinity}\n[1, 2]\n{"stage": "train", "step": 14')
-
-    async def main():
-        app = make_app(fixture_root, clock=fx.frozen_clock)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await pilot.press("down", "enter")
-            await settle(pilot)
-            app.screen.query_one("#run-tabs").active = "tab-curves"
-            await pilot.pause()
-            assert app.screen.view.curves["train.loss"][-1][0] == 1400.0  # inf, a list and a cut line skipped
-            assert isinstance(app.screen, RunScreen)
 
     run(main())
 

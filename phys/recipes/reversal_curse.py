@@ -14,6 +14,11 @@ BPE; one shuffled stream of biographies and QA (person-exclusive windows) instea
 sequences at QA_r = 0.8; greedy decoding instead of beam 4 (the paper: "similar"). The `gpu` scale is a
 guess, not yet measured.
 
+During training the four QA accuracies are probed every `train.eval_every` steps on 200 questions per
+kind and half (teacher-forced exact match, which equals the greedy verdict): the curves show forward QA on
+P_test rising with P_train while inverse search on P_test stays at ≈ 0 as inverse search on P_train is
+learned (cpu scale: 0.83 on P_train, 0.000-0.005 on P_test at every probe).
+
 What mattered at this scale: every document starts with a space (GPT-2's `add_prefix_space`), so a first
 name is the same token at the start of a biography as inside a question. Without it, forward QA on P_test
 stayed at 0.51-0.66 across model depth, learning rate, weight decay, batch size, steps, template count
@@ -50,15 +55,16 @@ RECIPE = Recipe(
     ),
     scales={
         "smoke": {"data.n_people": 40, "train.n_layer": 2, "train.n_embd": 64, "train.batch_size": 16,
-                  "train.steps": 30, "train.ckpt_every": 10, "train.log_every": 5},
+                  "train.steps": 30, "train.ckpt_every": 10, "train.log_every": 5, "train.eval_every": 10},
         "cpu": {},
         "gpu": {"data.n_people": 10_000, "train.n_layer": 8, "train.n_head": 8, "train.n_embd": 512,
                 "train.block_size": 512, "train.batch_size": 96, "train.steps": 20_000, "train.lr": 1e-3,
-                "train.warmup_frac": 0.05, "train.ckpt_every": 1000, "train.log_every": 100},
+                "train.warmup_frac": 0.05, "train.ckpt_every": 1000, "train.log_every": 100,
+                "train.eval_every": 1000},
         "paper": {"data.n_people": 100_000, "data.inverse_tasks": ("birth_to_full", "all_to_full"),
                   "train.n_layer": 12, "train.n_head": 12, "train.n_embd": 768, "train.block_size": 512,
                   "train.batch_size": 96, "train.steps": 80_000, "train.lr": 1e-3, "train.warmup_frac": 0.0125,
-                  "train.ckpt_every": 2000, "train.log_every": 200},
+                  "train.ckpt_every": 2000, "train.log_every": 200, "train.eval_every": 4000},
     },
     paper_numbers={
         "inverse search on P_test, all 16 bioS augmentations": "≈ 0%",

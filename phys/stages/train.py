@@ -56,13 +56,21 @@ class TrainConfig:
     """Steps between checkpoints (also written on SIGINT/SIGTERM)."""
     log_every: int = 20
     """Steps between metric records."""
+    eval_every: int = 100
+    """Steps between in-training probes of the QA accuracies (teacher-forced exact match on up to
+    `probe_items` eval questions per kind and half), logged as curves; 0 = off."""
+    probe_items: int = 200
+    """Eval questions per (kind, half) in each in-training probe."""
 
     def __post_init__(self) -> None:
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        for name in ("n_layer", "n_head", "n_embd", "block_size", "batch_size", "steps", "ckpt_every", "log_every"):
+        for name in ("n_layer", "n_head", "n_embd", "block_size", "batch_size", "steps", "ckpt_every", "log_every",
+                     "probe_items"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
+        if self.eval_every < 0:
+            raise ValueError("eval_every must be >= 0 (0 = off)")
         if not 0 < self.lr < 1:
             raise ValueError("lr must be in (0, 1)")
         if not 0 <= self.warmup_frac < 1:
@@ -87,4 +95,26 @@ def run(ctx: StageContext) -> dict[str, Any]:
     if longest > ctx.config.block_size:
         raise PhysError(f"train.block_size={ctx.config.block_size} is shorter than the longest document "
                         f"({longest} tokens)", hint=f"use --set train.block_size={longest} or more")
-    return train(ctx.config, docs, tokenizer, ctx.out, ctx.seed, ctx.device, ctx)
+    return train(ctx.config, docs, tokenizer, ctx.out, ctx.seed, ctx.device, ctx, probe=_probe(ctx, tokenizer))
+
+
+def _probe(ctx: StageContext, tokenizer: Any) -> Any:
+    """The QA accuracies during training, on the first `probe_items` questions of each (kind, half) of the
+    data stage's eval.jsonl; None where the data has no eval questions or probing is off."""
+    import json
+    from collections import defaultdict
+    from functools import partial
+
+    from phys.evaluate import teacher_forced_accuracy
+
+    path = ctx.inputs["data"] / "eval.jsonl"
+    if not ctx.config.eval_every or not path.exists():
+        return None
+    per_group: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for line in path.read_text().splitlines():
+        item = json.loads(line)
+        group = per_group[(item["kind"], item["split"])]
+        if len(group) < ctx.config.probe_items:
+            group.append(item)
+    items = [i for group in per_group.values() for i in group]
+    return partial(teacher_forced_accuracy, tokenizer=tokenizer, items=items, device=ctx.device)

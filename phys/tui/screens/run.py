@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Log, Static, TabbedContent, TabPane
 
 from phys import runner
+from phys.curves import panels
 from phys.errors import PhysError, as_phys_error
 from phys.report import fmt
 from phys.tui import commands
@@ -154,17 +155,18 @@ class RunScreen(Screen):
             table.add_row(name, fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", styles.passed(c), c["paper"])
 
     def show_curve(self) -> None:
-        curves = self.view.curves if self.view else {}
-        names = sorted(curves, key=lambda k: (not k.endswith(".loss"), k))
-        if not names:
+        views = panels(self.view.curves) if self.view else []
+        if not views:
             self.query_one("#plot", Plot).show({}, "no curves yet")
             self.query_one("#curve-name", Static).update(Text("training logs its loss every log_every steps",
                                                                style="dim"))
             return
-        name = names[self.curve_index % len(names)]
-        self.query_one("#plot", Plot).show({name: curves[name]}, name)
+        i = self.curve_index % len(views)
+        name, group = views[i]
+        self.query_one("#plot", Plot).show(group, name)
         self.query_one("#curve-name", Static).update(
-            Text(f"{name}  ({self.curve_index % len(names) + 1}/{len(names)}; m: next curve)", style="dim"))
+            Text(f"{name}: {', '.join(group)}  ({i + 1}/{len(views)}; m: next)", style="dim", overflow="ellipsis",
+                 no_wrap=True))
 
     # ---- actions -----------------------------------------------------------------------------------------
     def action_next_curve(self) -> None:

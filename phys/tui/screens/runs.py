@@ -125,7 +125,7 @@ class RunsScreen(Screen):
             self.add_rows(visible, self._generation)
         self._shown = {r.id: r for r in visible}
         self._shown_ids = ids
-        summary = f"{len(visible)} of {len(self.rows)} runs" if text.strip() else f"{len(self.rows)} runs"
+        summary = (f"{len(visible)} of " if text.strip() else "") + f"{len(self.rows)} run{'' if len(self.rows) == 1 else 's'}"
         if not self.rows:
             summary = "no runs yet: press 1 for the recipes, pick one and press l to launch it"
         elif self.marked:
