@@ -3,15 +3,13 @@ paper, pass/fail), live curves, the log tail and the files; actions resume, canc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any, Callable
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Log, Static, TabbedContent, TabPane
 
 from phys import runner
@@ -21,10 +19,11 @@ from phys.report import fmt
 from phys.tui import commands
 from phys.tui.data import RunReader, RunView, human_size
 from phys.tui.widgets import styles
+from phys.tui.screens.polling import PollingScreen
 from phys.tui.widgets.plot import Plot
 
 
-class RunScreen(Screen):
+class RunScreen(PollingScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("m", "next_curve", "Next curve"),
@@ -33,22 +32,12 @@ class RunScreen(Screen):
         Binding("p", "report", "Report"),
     ]
 
-    @dataclass
-    class Loaded(Message):
-        view: RunView
-
-    @dataclass
-    class Failed(Message):
-        error: PhysError
-
     def __init__(self, run_id: str) -> None:
         super().__init__()
         self.run_id = run_id
         self.reader: RunReader | None = None
         self.view: RunView | None = None
         self.curve_index = 0
-        self._loading = False
-        self._last_error: str | None = None
         self._artifacts: list[tuple[str, int]] = []
 
     def compose(self) -> ComposeResult:
@@ -73,34 +62,14 @@ class RunScreen(Screen):
         self.query_one("#stages", DataTable).add_columns("stage", "status", "progress", "cache", "took")
         self.query_one("#checks", DataTable).add_columns("check", "measured", "need", "ok", "paper")
         self.query_one("#files", DataTable).add_columns("file", "size")
-        self.poll()
-        self.set_interval(self.app.poll_s, self.poll)
+        self.start_polling()
 
     # ---- data --------------------------------------------------------------------------------------------
-    def poll(self) -> None:
-        if not self._loading:
-            self._loading = True
-            self.load()
+    def read(self) -> RunView:
+        return self.reader.load()
 
-    @work(thread=True, group="poll")
-    def load(self) -> None:
-        try:
-            view = self.reader.load()
-        except Exception as exc:  # noqa: BLE001 - shown as a notification; the TUI keeps running
-            self.post_message(self.Failed(as_phys_error(exc)))
-            return
-        self.post_message(self.Loaded(view))
-
-    def on_run_screen_failed(self, message: Failed) -> None:
-        self._loading = False
-        if str(message.error) != self._last_error:
-            self._last_error = str(message.error)
-            self.app.show_error(message.error)
-
-    def on_run_screen_loaded(self, message: Loaded) -> None:
-        self._loading = False
-        self._last_error = None
-        self.view = view = message.view
+    def show(self, view: RunView) -> None:
+        self.view = view
         record = view.record
         self.query_one("#run-title", Static).update(self.title_text(record))
         self.show_stages(view)
@@ -178,19 +147,21 @@ class RunScreen(Screen):
             self.app.show_error(PhysError("the TUI is read-only", hint="restart it without --read-only to act on runs"))
         return not self.app.read_only
 
-    def action_resume(self) -> None:
-        if self.writable():
-            self.notify(f"resuming {self.run_id}…")
-            self.resume()
-
     @work(thread=True, group="action", exclusive=True)
-    def resume(self) -> None:
+    def act(self, action: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        """Run `action` off the event loop, then `then(result)` on it; a failure is a notification."""
         try:
-            commands.resume(self.app.root, self.run_id)
+            result = action()
         except Exception as exc:  # noqa: BLE001 - a notification, not a crash
             self.app.call_from_thread(self.app.show_error, as_phys_error(exc))
             return
-        self.app.call_from_thread(self.notify, f"resumed {self.run_id} in the background")
+        self.app.call_from_thread(then, result)
+
+    def action_resume(self) -> None:
+        if self.writable():
+            self.notify(f"resuming {self.run_id}…")
+            self.act(lambda: commands.resume(self.app.root, self.run_id),
+                     lambda _: self.notify(f"resumed {self.run_id} in the background"))
 
     def action_cancel_run(self) -> None:
         if not self.writable():
@@ -200,19 +171,11 @@ class RunScreen(Screen):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.notify(f"cancelling {self.run_id}: it checkpoints, then stops…")
-                self.cancel_run()
+                self.act(lambda: runner.cancel(self.app.root, self.run_id),
+                         lambda _: self.notify(f"cancelled {self.run_id}"))
 
         self.app.push_screen(ConfirmScreen(f"Cancel {self.run_id}?\nIt saves a checkpoint and stops; "
                                            "a cancelled run is not resumed."), confirmed)
-
-    @work(thread=True, group="action", exclusive=True)
-    def cancel_run(self) -> None:
-        try:
-            runner.cancel(self.app.root, self.run_id)
-        except Exception as exc:  # noqa: BLE001 - a notification, not a crash
-            self.app.call_from_thread(self.app.show_error, as_phys_error(exc))
-            return
-        self.app.call_from_thread(self.notify, f"cancelled {self.run_id}")
 
     def action_report(self) -> None:
         if self.app.read_only:  # read-only writes nothing: show the report the run wrote, if any
@@ -223,16 +186,7 @@ class RunScreen(Screen):
                 return
             self.app.open_report({"id": self.run_id, "report": str(report), "figures": []})
             return
-        self.notify("writing the report…")
-        self.write_report()
-
-    @work(thread=True, group="action", exclusive=True)
-    def write_report(self) -> None:
         from phys.report import write_report
 
-        try:
-            written = write_report(self.app.root, self.run_id)
-        except Exception as exc:  # noqa: BLE001 - a notification, not a crash
-            self.app.call_from_thread(self.app.show_error, as_phys_error(exc))
-            return
-        self.app.call_from_thread(self.app.open_report, written)
+        self.notify("writing the report…")
+        self.act(lambda: write_report(self.app.root, self.run_id), self.app.open_report)

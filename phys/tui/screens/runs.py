@@ -3,18 +3,15 @@ filter; Enter opens a run, Space marks runs to compare."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from phys.errors import PhysError, as_phys_error, describe
+from phys.errors import PhysError, describe
 from phys.tui.data import RunRow, RunsReader
+from phys.tui.screens.polling import PollingScreen
 from phys.tui.widgets import styles
 
 # Content widths; each column gets one more for the gap (cell padding 0), 76 in all, which leaves room for the
@@ -34,7 +31,7 @@ def cells(row: RunRow, marked: bool) -> tuple[Text, ...]:
 FIRST_ROWS, CHUNK_ROWS = 60, 400
 
 
-class RunsScreen(Screen):
+class RunsScreen(PollingScreen):
     BINDINGS = [
         Binding("enter", "open", "Open", show=True),
         Binding("slash", "filter", "Filter"),
@@ -43,22 +40,12 @@ class RunsScreen(Screen):
         Binding("escape", "clear_filter", "Clear", show=False),
     ]
 
-    @dataclass
-    class Loaded(Message):
-        rows: list[RunRow]
-
-    @dataclass
-    class Failed(Message):
-        error: PhysError
-
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[RunRow] = []
         self.marked: list[str] = []
         self._shown: dict[str, RunRow] = {}
         self._shown_ids: list[str] = []
-        self._loading = False
-        self._last_error: str | None = None
         self._generation = 0
         self._cursor_target: str | None = None
 
@@ -74,37 +61,21 @@ class RunsScreen(Screen):
         for col, width in COLUMNS.items():
             table.add_column(col, key=col, width=width + 1)
         self.reader = RunsReader(self.app.root, self.app.clock)
-        self.poll()
-        self.set_interval(self.app.poll_s, self.poll)
+        self.start_polling()
         table.focus()
 
     # ---- data --------------------------------------------------------------------------------------------
-    def poll(self) -> None:
-        if not self._loading:
-            self._loading = True
-            self.load()
+    def read(self) -> list[RunRow]:
+        return self.reader.rows()
 
-    @work(thread=True, group="poll")
-    def load(self) -> None:
-        try:
-            self.post_message(self.Loaded(self.reader.rows()))
-        except Exception as exc:  # noqa: BLE001 - shown as a notification; the TUI keeps running
-            self.post_message(self.Failed(as_phys_error(exc)))
-
-    def on_runs_screen_loaded(self, message: Loaded) -> None:
-        self._loading = False
-        self._last_error = None
-        self.rows = message.rows
+    def show(self, rows: list[RunRow]) -> None:
+        self.rows = rows
         known = {r.id for r in self.rows}
         self.marked = [m for m in self.marked if m in known]  # a removed run cannot stay marked
         self.show_rows()
 
-    def on_runs_screen_failed(self, message: Failed) -> None:
-        self._loading = False
-        if str(message.error) != self._last_error:  # say it once, not every second
-            self._last_error = str(message.error)
-            self.app.show_error(message.error)
-        self.query_one("#runs-summary", Static).update(Text(describe(message.error).replace("\n", "  "), style="red"))
+    def show_failure(self, error: PhysError) -> None:
+        self.query_one("#runs-summary", Static).update(Text(describe(error).replace("\n", "  "), style="red"))
 
     def show_rows(self) -> None:
         table = self.query_one("#runs", DataTable)
