@@ -42,6 +42,8 @@ def curves_png(curves: Series, path: Path, title: str) -> Path | None:
         values = [y for points in group.values() for _, y in points]
         if name == "loss" and min(values) > 0 and max(values) / min(values) > 20:
             ax.set_yscale("log")
+        if name == "accuracy":
+            ax.set_ylim(-0.02, 1.02)
     axes[-1, 0].set_xlabel("step")
     axes[0, 0].set_title(title)
     fig.tight_layout()
@@ -61,8 +63,9 @@ def checks_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> P
     colors = [PASS if c["passed"] else (SANITY_FAIL if c["role"] == "sanity" else FAIL) for c in checks]
     ys = range(len(checks))
     ax.barh(ys, [c["measured"] for c in checks], color=colors, height=0.55)
-    for y, c in zip(ys, checks):
+    for y, c, color in zip(ys, checks, colors):
         ax.plot([c["threshold"]] * 2, [y - 0.4, y + 0.4], color="black", lw=2)
+        ax.plot([c["measured"]], [y], "o", color=color, ms=6)  # visible even when the bar has length 0
         ax.annotate(f"{c['measured']:.3g}  (need {c['op']} {c['threshold']:g})", (c["measured"], y),
                     xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_yticks(list(ys), labels)

@@ -84,7 +84,9 @@ def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), 
         changes[stage_name][field_name] = value
     for item in overrides:
         if "=" not in item:
-            raise PhysError(f"override {item!r} is not STAGE.FIELD=VALUE", hint=_valid_keys_hint(recipe))
+            raise PhysError(f"override {item!r} is not STAGE.FIELD=VALUE",
+                            hint=f"give it a value, e.g. --set {item.strip()}=…; `phys recipes show {recipe.name}` "
+                                 "lists every field with its value")
         key, text = item.split("=", 1)
         stage_name, field_name = _split_key(recipe, key.strip())
         hint = get_type_hints(type(recipe.stage(stage_name).config))[field_name]
@@ -164,7 +166,9 @@ def parse_value(hint: Any, text: str, spelled: str) -> Any:
             return text
     except ValueError:
         kind = {int: "an integer", float: "a number", bool: "true or false"}.get(hint, hint.__name__)
-        raise PhysError(f"bad value for {spelled}: {text!r} is not {kind}", hint=f"e.g. --set {spelled}=…") from None
+        example = {int: "100", float: "0.001", bool: "true"}.get(hint, "…")
+        raise PhysError(f"bad value for {spelled}: {text!r} is not {kind}",
+                        hint=f"e.g. --set {spelled}={example}") from None
     raise PhysError(f"{spelled} cannot be set from the command line (type {hint})", hint="edit the recipe instead")
 
 

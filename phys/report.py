@@ -8,6 +8,7 @@ recorded so far). The markdown is rendered without matplotlib; figures import it
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -24,15 +25,20 @@ def fmt(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+def md(text: Any) -> str:
+    """Text for a markdown cell or line: `<date>` must not vanish as an HTML tag, `|` must not split a cell."""
+    return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", str(text)).replace("|", "\\|")
+
+
 def render_report(
     recipe: Recipe, run_info: Mapping[str, Any], verdict: str | None, checks: Sequence[Mapping[str, Any]],
     metrics: Mapping[str, Any], status: str = "done", stages: Mapping[str, Mapping[str, Any]] | None = None,
     figures: Sequence[str] = (),
 ) -> str:
     lines = [
-        f"# {recipe.title} — {run_info['id']}",
+        f"# {md(recipe.title)} — {run_info['id']}",
         "",
-        f"**Paper part {recipe.part}.** {recipe.claim}",
+        f"**Paper part {recipe.part}.** {md(recipe.claim)}",
         "",
         f"Scale `{run_info['scale']}`, seed {run_info['seed']}, device {run_info.get('device', '?')}, "
         f"overrides: {', '.join(run_info.get('overrides') or []) or 'none'}.",
@@ -44,12 +50,12 @@ def render_report(
     ]
     for c in checks:
         lines.append(
-            f"| {c['name']} (`{c['metric']}`) | {c['role']} | {fmt(c['measured'])} | {c['op']} {fmt(c['threshold'])} "
-            f"| {c['paper']} | {'yes' if c['passed'] else 'NO'} |"
+            f"| {md(c['name'])} (`{c['metric']}`) | {c['role']} | {fmt(c['measured'])} | {c['op']} "
+            f"{fmt(c['threshold'])} | {md(c['paper'])} | {'pass' if c['passed'] else '**fail**'} |"
         )
     if recipe.paper_numbers:
         lines += ["", "## The paper's numbers", ""]
-        lines += [f"- {label}: {value}" for label, value in recipe.paper_numbers.items()]
+        lines += [f"- {md(label)}: {md(value)}" for label, value in recipe.paper_numbers.items()]
     if figures:
         lines += ["", "## Figures", ""]
         lines += [f"![{Path(f).stem}]({f})" for f in figures]

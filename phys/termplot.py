@@ -22,6 +22,8 @@ def render(curves: Series, width: int, height: int, title: str = "", color: bool
         if points:
             xs, ys = zip(*points)
             plt.plot(list(xs), list(ys), label=name if len(curves) > 1 else None)
+    if all(name.endswith("_acc") for name in curves):
+        plt.ylim(0, 1)  # accuracies on their own scale, even while they are all 0
     plt.title(title)
     plt.xlabel("step")
     return plt.build()

@@ -36,3 +36,14 @@ def test_run_ids_resolve_from_prefix_and_last(smoke_runs):
     root, record = smoke_runs
     for ref in (record["id"], record["id"][:20], "last"):
         assert phys(root, "runs", "show", ref, "--json").stdout.count(record["id"]) >= 1
+
+
+def test_usage_errors_are_one_error_line_and_a_hint(runs):
+    for args, message in ((["run", "recipe", "reversal_curse", "--seed", "x"], "error: Invalid value for '--seed'"),
+                          (["bogus"], "error: No such command 'bogus'"),
+                          (["runs", "foo"], "error: No such command 'foo'")):
+        proc = phys(runs, *args, check=False)
+        assert proc.returncode == 2, args
+        lines = proc.stderr.strip().splitlines()
+        assert lines[0].startswith(message) and lines[1].startswith("hint: see `phys") and len(lines) == 2, lines
+        assert proc.stdout == "" and not runs.exists()

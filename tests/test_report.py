@@ -19,6 +19,8 @@ def test_every_run_ends_with_a_report_and_figures(smoke_runs):
     folder = root / record["id"]
     report = (folder / "report.md").read_text()
     assert "| forward QA works on unseen people (`forward_test_acc`)" in report
+    assert "born on &lt;date> in &lt;city>?" in report  # not swallowed as HTML tags by a markdown viewer
+    assert "| <= 0.05 |" in report
     assert "![curves](figures/curves.png)" in report and "## Stages" in report
     for name in ("curves.png", "checks.png"):
         assert (folder / "figures" / name).read_bytes()[:8] == PNG

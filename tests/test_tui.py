@@ -57,7 +57,7 @@ async def until(pilot, predicate, timeout: float = 120.0) -> None:
 
 def table_rows(app, selector: str) -> list[list[str]]:
     table = app.screen.query_one(selector, DataTable)
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    return [[str(c).strip() for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
 def plain(widget) -> str:
@@ -150,7 +150,9 @@ def test_run_screen_shows_stages_checks_curves_and_log(fixture_root):
             assert checks["forward_test_acc"] == ("0.958", ">= 0.8", "pass")
             assert checks["inverse_test_acc"] == ("0", "<= 0.05", "pass")
             assert "train.loss" in screen.view.curves and len(screen.view.curves["train.loss"]) == 140
-            assert screen.query_one("#log").line_count >= 1
+            screen.query_one("#run-tabs").active = "tab-log"
+            await pilot.pause()
+            assert len(screen.query_one("#log").lines) >= 1
             files = [r[0] for r in table_rows(app, "#files")]
             assert "run.json" in files and "metrics.jsonl" in files
             await pilot.press("escape")
@@ -292,12 +294,26 @@ def test_resume_a_crashed_run(runs):
         _kill(runs, run_id)
 
 
+def test_cancel_of_a_finished_run_is_refused_without_asking(fixture_root):
+    async def main():
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_finished(pilot)
+            await pilot.press("x")
+            assert isinstance(app.screen, RunScreen)  # no confirmation dialog
+            assert notifications(app)[-1] == f"error: run {fx.FINISHED} is already done\nhint: nothing to cancel"
+
+    run(main())
+
+
 def test_compare_two_runs(fixture_root):
     async def main():
         app = make_app(fixture_root, clock=fx.frozen_clock)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            await pilot.press("space", "down", "space", "c")
+            await pilot.press("space", "down", "space")
+            assert [r[0] for r in table_rows(app, "#runs")][:2] == ["•bbbb", "•aaaa"]
+            await pilot.press("c")
             await settle(pilot)
             assert isinstance(app.screen, CompareScreen)
             rows = {r[0]: r[1:] for r in table_rows(app, "#compare")}

@@ -51,15 +51,38 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; click's standalone mode handles usage errors and exit codes, PhysError is ours."""
+    """Run the CLI. A PhysError, and a usage error (bad option value, unknown command), print `error:` and
+    `hint:` lines on stderr, no traceback: exit 1 for ours, 2 for usage, as click does."""
+    from typer import Abort
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+    try:
+        code = app(args=argv, prog_name="phys", standalone_mode=False)
+    except PhysError as exc:
+        _print_error(exc.message, exc.hint)
+        sys.exit(1)
+    except NoArgsIsHelpError as exc:
+        sys.stdout.write(exc.ctx.get_help() + "\n")
+        sys.exit(0)
+    except UsageError as exc:
+        if exc.ctx is not None and "Missing command" in str(exc):
+            sys.stdout.write(exc.ctx.get_help() + "\n")  # a bare `phys` / `phys runs …` group: its help
+            sys.exit(0 if (argv if argv is not None else sys.argv[1:]) in ([], None) else 2)
+        path = exc.ctx.command_path if exc.ctx is not None else "phys"
+        _print_error(exc.format_message(), f"see `{path} --help`")
+        sys.exit(2)
+    except Abort:
+        _print_error("aborted", None)
+        sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _print_error(message: str, hint: str | None) -> None:
     from rich.markup import escape
 
     from phys.cli.render import err
 
-    try:
-        app(args=argv, prog_name="phys")
-    except PhysError as exc:
-        err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False, soft_wrap=True)
-        if exc.hint:
-            err.print(f"[dim]hint:[/] {escape(exc.hint)}", markup=True, highlight=False, soft_wrap=True)
-        sys.exit(1)
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+    if hint:
+        err.print(f"[dim]hint:[/] {escape(hint)}", markup=True, highlight=False, soft_wrap=True)

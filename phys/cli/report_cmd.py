@@ -22,7 +22,7 @@ def report(run: Annotated[str, typer.Argument(help="A run id, a unique prefix of
     if json:
         print_json(written)
         return
-    err.print(f"wrote {written['report']}")
+    err.print(f"wrote {written['report']}", soft_wrap=True)
     for path in written["figures"]:
-        err.print(f"      {path}")
+        err.print(f"      {path}", soft_wrap=True)
     typer.echo(written["report"])

@@ -66,7 +66,7 @@ def print_summary(record: dict) -> None:
         for col in ("check", "measured", "need", "paper", "ok"):
             table.add_column(col, overflow="fold")
         for c in record["checks"]:
-            ok = "[green]yes[/]" if c["passed"] else ("[yellow]no[/]" if c["role"] == "sanity" else "[red]NO[/]")
+            ok = "[green]pass[/]" if c["passed"] else ("[yellow]fail[/]" if c["role"] == "sanity" else "[bold red]fail[/]")
             name = f"{c['metric']}{' (sanity)' if c['role'] == 'sanity' else ''}\n[dim]{escape(c['name'])}[/]"
             table.add_row(name, fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", escape(c["paper"]), ok)
         out.print(table)

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label
+from textual.widgets import Label, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -19,7 +19,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
-            yield Label(self.question)
+            yield Static(self.question)
             yield Label("[b]y[/b] yes   [b]n[/b] no", classes="dim")
 
     def action_answer(self, yes: bool) -> None:

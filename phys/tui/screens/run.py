@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Log, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, RichLog, Static, TabbedContent, TabPane
 
 from phys import runner
 from phys.curves import panels
@@ -52,7 +52,7 @@ class RunScreen(PollingScreen):
                 yield Plot(id="plot")
                 yield Static("", id="curve-name")
             with TabPane("Log", id="tab-log"):
-                yield Log(id="log", max_lines=2000)
+                yield RichLog(id="log", max_lines=2000, wrap=True, markup=False, highlight=False)
             with TabPane("Files", id="tab-files"):
                 yield DataTable(id="files", cursor_type="row")
         yield Footer()
@@ -77,8 +77,9 @@ class RunScreen(PollingScreen):
         error = record.get("error")
         self.query_one("#run-error", Static).update(Text(f"error: {error}", style="red") if error else "")
         self.show_curve()
-        if view.new_log:
-            self.query_one("#log", Log).write_lines(view.new_log)
+        log = self.query_one("#log", RichLog)
+        for line in view.new_log:
+            log.write(Text(line))
         if view.artifacts != self._artifacts:
             self._artifacts = view.artifacts
             files = self.query_one("#files", DataTable)
@@ -92,6 +93,8 @@ class RunScreen(PollingScreen):
             styles.status(record["status"]), "  ", styles.verdict(record.get("verdict")),
         )
         text.append(f"\n{record['id']}", style="dim")
+        if self.app.read_only:
+            text.append("  (read-only)", style="yellow")
         return text
 
     def show_stages(self, view: RunView) -> None:
@@ -134,7 +137,7 @@ class RunScreen(PollingScreen):
         name, group = views[i]
         self.query_one("#plot", Plot).show(group, name)
         self.query_one("#curve-name", Static).update(
-            Text(f"{name}: {', '.join(group)}  ({i + 1}/{len(views)}; m: next)", style="dim", overflow="ellipsis",
+            Text(f"({i + 1}/{len(views)}, m: next) {name}: {', '.join(group)}", style="dim", overflow="ellipsis",
                  no_wrap=True))
 
     # ---- actions -----------------------------------------------------------------------------------------
@@ -166,6 +169,10 @@ class RunScreen(PollingScreen):
     def action_cancel_run(self) -> None:
         if not self.writable():
             return
+        status = self.view.record["status"] if self.view else None
+        if status in ("done", "cancelled"):  # the refusal `runner.cancel` would give, before asking anything
+            self.app.show_error(PhysError(f"run {self.run_id} is already {status}", hint="nothing to cancel"))
+            return
         from phys.tui.screens.confirm import ConfirmScreen
 
         def confirmed(yes: bool | None) -> None:
@@ -174,8 +181,8 @@ class RunScreen(PollingScreen):
                 self.act(lambda: runner.cancel(self.app.root, self.run_id),
                          lambda _: self.notify(f"cancelled {self.run_id}"))
 
-        self.app.push_screen(ConfirmScreen(f"Cancel {self.run_id}?\nIt saves a checkpoint and stops; "
-                                           "a cancelled run is not resumed."), confirmed)
+        self.app.push_screen(ConfirmScreen(f"Cancel {self.run_id}?\nIt saves a checkpoint and stops.\n"
+                                           "A cancelled run cannot be resumed."), confirmed)
 
     def action_report(self) -> None:
         if self.app.read_only:  # read-only writes nothing: show the report the run wrote, if any

@@ -14,13 +14,13 @@ from phys.tui.data import RunRow, RunsReader
 from phys.tui.screens.polling import PollingScreen
 from phys.tui.widgets import styles
 
-# Content widths; each column gets one more for the gap (cell padding 0), 76 in all, which leaves room for the
+# Content widths; each column gets one more for the gap (cell padding 0), 77 in all, which leaves room for the
 # scrollbar at 80 columns. Fixed widths also spare the table from measuring 2,000 rows before its first paint.
-COLUMNS = {"id": 4, "recipe": 14, "scale": 5, "status": 11, "progress": 11, "verdict": 14, "age": 4, "took": 5}
+COLUMNS = {"id": 5, "recipe": 14, "scale": 5, "status": 11, "progress": 11, "verdict": 14, "age": 4, "took": 5}
 
 
 def cells(row: RunRow, marked: bool) -> tuple[Text, ...]:
-    values = (Text(row.tag, style="bold reverse" if marked else ""), Text(row.recipe), Text(row.scale),
+    values = (Text(f"•{row.tag}", style="bold reverse") if marked else Text(f" {row.tag}"), Text(row.recipe), Text(row.scale),
               styles.status(row.status), Text(row.progress), styles.verdict(row.verdict), Text(row.age),
               Text(row.duration))
     for text, width in zip(values, COLUMNS.values()):
@@ -101,6 +101,8 @@ class RunsScreen(PollingScreen):
             summary = "no runs yet: press 1 for the recipes, pick one and press l to launch it"
         elif self.marked:
             summary += f"   marked for compare: {len(self.marked)} (c to compare)"
+        if self.app.read_only:
+            summary += "   (read-only)"
         self.query_one("#runs-summary", Static).update(Text(summary, style="dim"))
 
     def add_rows(self, rows: list[RunRow], generation: int) -> None:
