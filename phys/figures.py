@@ -72,7 +72,7 @@ def checks_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> P
     ax.invert_yaxis()
     values = [c["measured"] for c in checks] + [c["threshold"] for c in checks]
     ax.set_xlim(min(0.0, min(values)) * 1.2, max(1.0, max(values)) * 1.45)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -104,7 +104,7 @@ def arms_png(metrics: Mapping[str, Any], path: Path, title: str) -> Path | None:
         ax.bar(xs, [by_arm.get(arm, 0.0) for by_arm in grouped.values()], width, label=arm)
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(grouped))], list(grouped), rotation=20, ha="right")
     ax.legend(fontsize=8)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
