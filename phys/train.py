@@ -21,7 +21,6 @@ import torch
 
 from phys import checkpoint
 from phys.context import StageInterrupted
-from phys.data.bios import GROUPS
 from phys.data.packing import Docs, PackedStream
 from phys.data.tokenizer import Tokenizer
 from phys.model.gpt import GPT, GPTConfig
@@ -102,16 +101,23 @@ def train_step(model: GPT, optimizer: torch.optim.Optimizer, loss_fn: Any, strea
     return loss, x.numel()
 
 
-def train(cfg: TrainConfig, docs: Docs, tokenizer: Tokenizer, out: Path, seed: int, device: str,
-          hooks: TrainHooks, probe: Callable[[GPT], dict[str, float]] | None = None) -> dict[str, Any]:
-    """Train and save model.pt; `probe(model)` (if given) is logged every `cfg.eval_every` steps as curves."""
+def train(cfg: Any, docs: Docs, tokenizer: Tokenizer, out: Path, seed: int, device: str,
+          hooks: TrainHooks, probe: Callable[[GPT], dict[str, float]] | None = None, model: GPT | None = None,
+          rates: dict[int, float] | None = None) -> dict[str, Any]:
+    """Train and save model.pt; `probe(model)` (if given) is logged every `cfg.eval_every` steps as curves.
+
+    `cfg` carries the optimisation fields of `TrainConfig` (a `FinetuneConfig` has the same ones). A fresh
+    GPT of `cfg`'s shape is trained unless `model` is given (finetuning starts from a pretrained one).
+    `rates`: document group -> share of its documents in each epoch (`PackedStream`).
+    """
     torch.manual_seed(seed)
     if device == "cpu":
         torch.set_flush_denormal(True)  # denormal gradients made CPU matmuls up to 5x slower
-    model = GPT(model_config(cfg, len(tokenizer))).to(device)
+    model = (model if model is not None else GPT(model_config(cfg, len(tokenizer)))).to(device)
     optimizer = make_optimizer(model, cfg, device)
-    stream = PackedStream(docs, cfg.block_size, cfg.batch_size, seed, tokenizer.eos_id, tokenizer.pad_id,
-                          rates={GROUPS["qa"]: cfg.qa_rate})
+    block_size = model.config.block_size
+    stream = PackedStream(docs, block_size, cfg.batch_size, seed, tokenizer.eos_id, tokenizer.pad_id,
+                          rates=rates or {})
     ckpt_dir = out / "checkpoints"
     if (out / "result.json").exists() and (out / "model.pt").exists():
         hooks.log("training had already finished; its result is reused")
@@ -172,7 +178,7 @@ def train(cfg: TrainConfig, docs: Docs, tokenizer: Tokenizer, out: Path, seed: i
         "params": model.num_params(),
         "params_non_embedding": model.num_params(non_embedding=True),
         "epochs": round(stream.epochs_at(cfg.steps - 1), 2),
-        "train_tokens": cfg.steps * cfg.batch_size * cfg.block_size,
+        "train_tokens": cfg.steps * cfg.batch_size * block_size,
     }
     # model.pt, then result.json (the "finished" marker), then the checkpoints go: a kill at any point
     # leaves either a resumable checkpoint or a finished model.

@@ -37,7 +37,7 @@ RECIPE = Recipe(
     claim="A model that answers 'What is the birth city of X?' for people it only read biographies of "
           "cannot answer 'Who was born on <date> in <city>?' for them: inverse search stays at ~0%.",
     stages=(
-        Stage("data", "phys.stages.bios:run", version=3, config=BiosConfig(n_people=500, augmentation="multi5+permute",
+        Stage("data", "phys.stages.bios:run", version=4, config=BiosConfig(n_people=500, augmentation="multi5+permute",
                                                          inverse_tasks=("birth_to_full",))),
         Stage("train", "phys.stages.train:run", TrainConfig(), deps=("data",), device_sensitive=True),
         Stage("evaluate", "phys.stages.qa_eval:run", EvalConfig(), deps=("data", "train")),

@@ -5,6 +5,7 @@ Output folder:
   tokenizer.json      word-level vocabulary of everything below
   train_*.npy         the training documents (`phys.data.packing.Docs`): all biographies, plus the QA of
                       P_train when `mixed` (mixed training [3.1 §2.1]); QA losses cover the answer only
+  finetune_*.npy      when not `mixed`: the QA of P_train alone, for QA finetuning after BIO pretraining
   eval.jsonl          evaluation prompts and answers: forward QA and inverse search, for both halves
 """
 
@@ -77,6 +78,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     # Every document starts with a space (GPT-2's add_prefix_space): a name then is the same token at the
     # start of a biography (" Anya Briar Forger was born …") as inside a question ("… of Anya Briar …").
     train_docs: list[tuple[str, str, int, int]] = []
+    finetune_docs: list[tuple[str, str, int, int]] = []
     for p in people:
         texts = bios.biographies(p, augmentation, rng, cfg.templates_per_attribute)
         train_docs += [("", " " + text, p.id, GROUPS["bio"]) for text in texts]
@@ -86,21 +88,27 @@ def run(ctx: StageContext) -> dict[str, Any]:
         questions += [("inverse", t, *bios.inverse_qa(p, t)) for t in cfg.inverse_tasks]
         for kind, task, prompt, answer in questions:
             prompt = " " + prompt
-            if cfg.mixed and split[p.id] == "train":
-                train_docs += [(prompt, answer, p.id, GROUPS[kind])] * cfg.qa_repeats
+            if split[p.id] == "train":
+                (train_docs if cfg.mixed else finetune_docs).extend([(prompt, answer, p.id, GROUPS[kind])]
+                                                                     * cfg.qa_repeats)
             eval_items.append({"kind": kind, "task": task, "split": split[p.id], "person": p.id,
                                "prompt": prompt, "answer": answer.strip().removesuffix(".")})
-    tokenizer = Tokenizer.build([q + a for q, a, _, _ in train_docs] + [e["prompt"] for e in eval_items])
-    encoded, loss_start, person, group = [], [], [], []
-    for prompt, answer, pid, g in train_docs:
-        q, a = tokenizer.encode(prompt), tokenizer.encode(answer)
-        encoded.append(q + a)
-        loss_start.append(len(q))
-        person.append(pid)
-        group.append(g)
-    docs = Docs.from_lists(encoded, loss_start, person, group)
+    tokenizer = Tokenizer.build([q + a for q, a, _, _ in train_docs + finetune_docs] + [e["prompt"] for e in eval_items])
 
+    def encode(items: list[tuple[str, str, int, int]]) -> tuple[Docs, list[list[int]]]:
+        encoded, loss_start, person, group = [], [], [], []
+        for prompt, answer, pid, g in items:
+            q, a = tokenizer.encode(prompt), tokenizer.encode(answer)
+            encoded.append(q + a)
+            loss_start.append(len(q))
+            person.append(pid)
+            group.append(g)
+        return Docs.from_lists(encoded, loss_start, person, group), encoded
+
+    docs, encoded = encode(train_docs)
     docs.save(ctx.out, "train")
+    if finetune_docs:
+        encode(finetune_docs)[0].save(ctx.out, "finetune")
     tokenizer.save(ctx.out / "tokenizer.json")
     with open(ctx.out / "people.jsonl", "w") as f:
         for p in people:
@@ -114,7 +122,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
                 f.write(json.dumps(item) + "\n")
     lengths = [len(e) for e, (q, _, _, _) in zip(encoded, train_docs) if not q]
     stats = {"people": len(people), "train_people": len(train_ids), "test_people": len(test_ids),
-             "train_docs": len(docs), "train_doc_tokens": int(docs.offsets[-1]), "vocab": len(tokenizer),
+             "train_docs": len(docs), "finetune_docs": len(finetune_docs), "train_doc_tokens": int(docs.offsets[-1]), "vocab": len(tokenizer),
              "bio_tokens_mean": round(sum(lengths) / len(lengths), 1)}
     ctx.log(", ".join(f"{k} {v}" for k, v in stats.items()))
     return {f"data_{k}": v for k, v in stats.items()}

@@ -1,6 +1,6 @@
 """The `evaluate` stage of the knowledge recipes: greedy answers to every eval prompt, exact match.
 
-Inputs: `data` (eval.jsonl, people.jsonl, tokenizer.json) and `train` (model). Output: predictions.jsonl
+Inputs: `data` (eval.jsonl, people.jsonl, tokenizer.json) and the stage named by `model` (model.pt). Output: predictions.jsonl
 (prompt, truth, prediction) and the metrics of `phys.evaluate.accuracy_table` + majority baselines.
 """
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phys.context import StageContext
+from phys.errors import PhysError
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class EvalConfig:
     """Prompts decoded together."""
     max_new_tokens: int = 16
     """Longest answer generated (tokens)."""
+    model: str = "train"
+    """The upstream stage whose model.pt is evaluated (e.g. `train`, or `finetune` after pretraining)."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.max_new_tokens < 1:
@@ -31,7 +34,10 @@ def run(ctx: StageContext) -> dict[str, Any]:
     from phys.train import load_model
 
     cfg: EvalConfig = ctx.config
-    data, trained = ctx.inputs["data"], ctx.inputs["train"]
+    if cfg.model not in ctx.inputs:
+        raise PhysError(f"evaluate.model={cfg.model!r} is not an upstream stage of evaluate",
+                        hint=f"choose one of {', '.join(k for k in ctx.inputs if k != 'data')}")
+    data, trained = ctx.inputs["data"], ctx.inputs[cfg.model]
     tokenizer = Tokenizer.load(data / "tokenizer.json")
     items = [json.loads(line) for line in (data / "eval.jsonl").read_text().splitlines()]
     people = [json.loads(line) for line in (data / "people.jsonl").read_text().splitlines()]

@@ -84,6 +84,7 @@ class TrainConfig:
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
+    from phys.data.bios import GROUPS
     from phys.data.packing import Docs
     from phys.data.tokenizer import Tokenizer
     from phys.train import train
@@ -95,10 +96,11 @@ def run(ctx: StageContext) -> dict[str, Any]:
     if longest > ctx.config.block_size:
         raise PhysError(f"train.block_size={ctx.config.block_size} is shorter than the longest document "
                         f"({longest} tokens)", hint=f"use --set train.block_size={longest} or more")
-    return train(ctx.config, docs, tokenizer, ctx.out, ctx.seed, ctx.device, ctx, probe=_probe(ctx, tokenizer))
+    return train(ctx.config, docs, tokenizer, ctx.out, ctx.seed, ctx.device, ctx, probe=qa_probe(ctx, tokenizer),
+                 rates={GROUPS["qa"]: ctx.config.qa_rate})
 
 
-def _probe(ctx: StageContext, tokenizer: Any) -> Any:
+def qa_probe(ctx: StageContext, tokenizer: Any) -> Any:
     """The QA accuracies during training, on the first `probe_items` questions of each (kind, half) of the
     data stage's eval.jsonl; None where the data has no eval questions or probing is off."""
     import json

@@ -1,0 +1,87 @@
+"""The `finetune` stage: continue training a pretrained GPT on the data stage's finetune documents (the QA of
+P_train, [3.1 §2.1] "BIO pretrain + QA finetune"). Full finetuning: every weight trains, with a fresh AdamW
+and its own schedule.
+
+Inputs: `data` (finetune_*.npy, tokenizer, eval.jsonl for the in-training probe) and `pretrain` (model.pt +
+model.json of a train stage). Output: model.pt + model.json, like `train`, so `evaluate` reads either.
+Torch-free at import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from phys.context import StageContext
+from phys.errors import PhysError
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    batch_size: int = 32
+    """Windows per step ([3.1 App. C]: 48)."""
+    steps: int = 200
+    """Optimizer steps ([3.1 App. C]: 50,000)."""
+    lr: float = 1e-3
+    """Peak learning rate ([3.1]: best of 1e-3, 3e-4, 1e-4)."""
+    min_lr_ratio: float = 0.1
+    """Cosine decays to lr * min_lr_ratio ([3.1]: to 10%)."""
+    warmup_frac: float = 0.0
+    """Fraction of steps of linear warmup ([3.1]: none)."""
+    weight_decay: float = 0.01
+    """AdamW weight decay ([3.1]: 0.01 or 0.001)."""
+    beta1: float = 0.9
+    """AdamW beta1."""
+    beta2: float = 0.98
+    """AdamW beta2."""
+    eps: float = 1e-6
+    """AdamW epsilon ([3.1]: 1e-6)."""
+    grad_clip: float = 1.0
+    """Global gradient-norm clip (0 = off)."""
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    """auto = bf16 autocast on GPU and on CPUs with native bf16, else fp32."""
+    compile: Literal["auto", "on", "off"] = "auto"
+    """torch.compile the model: auto = on for CUDA, off on CPU."""
+    ckpt_every: int = 100
+    """Steps between checkpoints (also written on SIGINT/SIGTERM)."""
+    log_every: int = 10
+    """Steps between metric records."""
+    eval_every: int = 50
+    """Steps between in-training probes of the QA accuracies; 0 = off."""
+    probe_items: int = 200
+    """Eval questions per (kind, half) in each in-training probe."""
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "steps", "ckpt_every", "log_every", "probe_items"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        if not 0 < self.lr < 1:
+            raise ValueError("lr must be in (0, 1)")
+        if not 0 <= self.warmup_frac < 1:
+            raise ValueError("warmup_frac must be in [0, 1)")
+        if not 0 <= self.min_lr_ratio <= 1:
+            raise ValueError("min_lr_ratio must be in [0, 1]")
+        if self.eval_every < 0:
+            raise ValueError("eval_every must be >= 0 (0 = off)")
+
+
+def run(ctx: StageContext) -> dict[str, Any]:
+    from phys.data.packing import Docs
+    from phys.data.tokenizer import Tokenizer
+    from phys.stages.train import qa_probe
+    from phys.train import load_model, train
+
+    data, pretrained = ctx.inputs["data"], ctx.inputs["pretrain"]
+    if not (data / "finetune_tokens.npy").exists():
+        raise PhysError("the data stage wrote no finetune documents (it mixes P_train's QA into pretraining)",
+                        hint="set data.mixed=false for pretrain-then-finetune")
+    tokenizer = Tokenizer.load(data / "tokenizer.json")
+    docs = Docs.load(data, "finetune")
+    model = load_model(pretrained, ctx.device).train()
+    longest = int((docs.offsets[1:] - docs.offsets[:-1]).max()) + 1  # + <eos>
+    if longest > model.config.block_size:
+        raise PhysError(f"a finetune document has {longest} tokens, more than the model's block size "
+                        f"({model.config.block_size})", hint="raise train.block_size of the pretraining")
+    result = train(ctx.config, docs, tokenizer, ctx.out, ctx.seed, ctx.device, ctx, probe=qa_probe(ctx, tokenizer),
+                   model=model)
+    return {f"finetune_{k}": v for k, v in result.items()}
