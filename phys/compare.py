@@ -11,6 +11,7 @@ from typing import Any, Sequence
 from phys import runs
 from phys.errors import PhysError
 from phys.rundir import RunDir
+from phys.verdict import label
 
 
 def flat_config(info: dict[str, Any]) -> dict[str, Any]:
@@ -35,10 +36,10 @@ def compare(runs_root: Path, run_ids: Sequence[str]) -> dict[str, Any]:
     keys = list(dict.fromkeys(k for c in configs for k in c))
     differ = {k: [c.get(k) for c in configs] for k in keys if len({repr(c.get(k)) for c in configs}) > 1}
     metric_keys = sorted({k for r in records for k in (r.get("metrics") or {})})
-    check_names = list(dict.fromkeys(c["metric"] for r in records for c in r.get("checks") or []))
+    check_names = list(dict.fromkeys(label(c) for r in records for c in r.get("checks") or []))
 
     def check_of(record: dict[str, Any], metric: str) -> dict[str, Any] | None:
-        return next((c for c in record.get("checks") or [] if c["metric"] == metric), None)
+        return next((c for c in record.get("checks") or [] if label(c) == metric), None)
 
     return {
         "runs": [{k: r.get(k) for k in ("id", "recipe", "scale", "seed", "status", "verdict", "started", "ended")}

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from phys.curves import Series, panels
+from phys.verdict import label as check_label
 
 PASS, FAIL, SANITY_FAIL = "#2e7d32", "#c62828", "#f9a825"
 
@@ -59,7 +60,7 @@ def checks_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> P
         return None
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 0.6 * len(checks) + 1.2))
-    labels = [f"{c['metric']}{' (sanity)' if c['role'] == 'sanity' else ''}" for c in checks]
+    labels = [f"{check_label(c)}{' (sanity)' if c['role'] == 'sanity' else ''}" for c in checks]
     colors = [PASS if c["passed"] else (SANITY_FAIL if c["role"] == "sanity" else FAIL) for c in checks]
     ys = range(len(checks))
     ax.barh(ys, [c["measured"] for c in checks], color=colors, height=0.55)
@@ -81,12 +82,14 @@ def checks_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> P
 
 
 def arm_metrics(metrics: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    """`{"metric": {"arm": value}}` for metrics named `metric@arm` that two or more arms report."""
+    """`{"metric": {"arm": value}}` for the accuracies (`*_acc`, and per attribute `*_test_*`) named
+    `metric@arm` that two or more arms report; losses, counts and sizes stay in the metrics table."""
     grouped: dict[str, dict[str, float]] = {}
     for key, value in metrics.items():
-        if "@" in key and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "@" in key and isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
             metric, arm = key.split("@", 1)
-            grouped.setdefault(metric, {})[arm] = float(value)
+            if metric.endswith("_acc") or "_test_" in metric:
+                grouped.setdefault(metric, {})[arm] = float(value)
     return {m: arms for m, arms in grouped.items() if len(arms) >= 2}
 
 
@@ -103,6 +106,7 @@ def arms_png(metrics: Mapping[str, Any], path: Path, title: str) -> Path | None:
         xs = [j + i * width for j in range(len(grouped))]
         ax.bar(xs, [by_arm.get(arm, 0.0) for by_arm in grouped.values()], width, label=arm)
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(grouped))], list(grouped), rotation=20, ha="right")
+    ax.set_ylim(0, 1.05)
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)

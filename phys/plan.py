@@ -28,6 +28,8 @@ class PlannedStage:
     deps: tuple[str, ...]
     seed: int
     key: str
+    arm: str | None = None
+    role: str | None = None
 
     def config_dict(self) -> dict[str, Any]:
         return config_to_dict(self.config)
@@ -40,6 +42,8 @@ class Plan:
     overrides: tuple[str, ...]
     seed: int
     stages: tuple[PlannedStage, ...]
+    arms: tuple[str, ...] = ()
+    """The arms this plan runs (all stages of other arms are left out)."""
 
     def stage(self, name: str) -> PlannedStage:
         return next(s for s in self.stages if s.name == name)
@@ -93,18 +97,24 @@ def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), 
         changes[stage_name][field_name] = parse_value(hint, text.strip(), key.strip())
     configs = {s.name: _replace(s.config, s.name, changes[s.name]) for s in recipe.stages}
 
+    arms = recipe.arms_at(scale)
     keys: dict[str, str] = {}
     planned: list[PlannedStage] = []
     for stage in _topological(recipe.stages):
-        seed_s = stage_seed(seed, stage.name)
+        if stage.arm is not None and stage.arm not in arms:
+            continue
+        seed_s = stage_seed(seed, stage.role or stage.name)  # by role: every arm the same people and init
+        missing = [d for d in stage.deps if d not in keys]
+        if missing:
+            raise PhysError(f"stage {stage.name!r} needs {', '.join(missing)}, left out at scale {scale}",
+                            hint="an arm's stages may depend on shared stages and on their own arm only")
         upstream = {d: keys[d] for d in stage.deps}
         key = cache_key(stage.run, stage.version, configs[stage.name], seed_s, upstream,
                         device_type if stage.device_sensitive else None)
         keys[stage.name] = key
-        planned.append(
-            PlannedStage(stage.name, stage.run, stage.version, configs[stage.name], stage.deps, seed_s, key)
-        )
-    return Plan(recipe, scale, tuple(overrides), seed, tuple(planned))
+        planned.append(PlannedStage(stage.name, stage.run, stage.version, configs[stage.name], stage.deps, seed_s,
+                                    key, stage.arm, stage.role))
+    return Plan(recipe, scale, tuple(overrides), seed, tuple(planned), arms)
 
 
 def valid_keys(recipe: Recipe) -> list[str]:

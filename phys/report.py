@@ -17,6 +17,7 @@ from phys.curves import series
 from phys.errors import PhysError
 from phys.rundir import RunDir
 from phys.spec import Recipe
+from phys.verdict import label
 
 
 def fmt(value: Any) -> str:
@@ -50,7 +51,7 @@ def render_report(
     ]
     for c in checks:
         lines.append(
-            f"| {md(c['name'])} (`{c['metric']}`) | {c['role']} | {fmt(c['measured'])} | {c['op']} "
+            f"| {md(c['name'])} (`{label(c)}`) | {c['role']} | {fmt(c['measured'])} | {c['op']} "
             f"{fmt(c['threshold'])} | {md(c['paper'])} | {'pass' if c['passed'] else '**fail**'} |"
         )
     if recipe.paper_numbers:

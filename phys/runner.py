@@ -99,7 +99,7 @@ def create_run(
         "created": now(),
         "stages": [
             {"name": s.name, "run": s.run, "version": s.version, "key": s.key, "seed": s.seed,
-             "deps": list(s.deps), "config": s.config_dict()}
+             "deps": list(s.deps), "config": s.config_dict(), **({"arm": s.arm, "role": s.role} if s.arm else {})}
             for s in plan.stages
         ],
         "git": environment.git_state(),
@@ -250,7 +250,9 @@ class _Execution:
             for stage in plan.stages:
                 if self.stop.is_set():
                     raise StageInterrupted(f"stopped before stage {stage.name}")
-                results.update(self._run_stage(plan, stage.name))
+                result = self._run_stage(plan, stage.name)
+                # An arm's results are named `metric@arm`, so the arms of a recipe never overwrite each other.
+                results.update({f"{k}@{stage.arm}": v for k, v in result.items()} if stage.arm else result)
             return self._finish(plan, results)
         except (StageInterrupted, KeyboardInterrupt):
             self.record.update(status="interrupted", ended=now())
@@ -329,7 +331,7 @@ class _Execution:
         func: Callable[[StageContext], dict[str, Any] | None] = getattr(importlib.import_module(module_name), func_name)
         ctx = StageContext(
             name=name, config=stage.config, seed=stage.seed, out=out,
-            inputs={d: self.store.path(plan.stage(d).key) for d in stage.deps},
+            inputs={(plan.stage(d).role or d): self.store.path(plan.stage(d).key) for d in stage.deps},
             device=self.info["device"], log=lambda line: self.say(f"{name}: {line}"),
             metrics=lambda **values: self.rd.append_metrics({"stage": name, **values, "t": time.time()}),
             trim_metrics=lambda step: self.rd.trim_metrics(name, step),
@@ -364,7 +366,7 @@ class _Execution:
             write_json_atomic(self.rd.progress, {"stage": stage, "done": done, "total": total, **info, "t": t})
 
     def _finish(self, plan: Plan, metrics: dict[str, Any]) -> str:
-        verdict, checks = judge(plan.recipe.checks, metrics)
+        verdict, checks = judge(plan.recipe.checks, metrics, arms=plan.arms)
         check_dicts = [c.to_dict() for c in checks]
         self.record.update(status="done", ended=now(), verdict=verdict, checks=check_dicts,
                            metrics={k: v for k, v in metrics.items() if isinstance(v, (int, float, str))})

@@ -42,10 +42,21 @@ class Stage:
     """Bump when the implementation changes what it produces, so cached outputs are not reused."""
     device_sensitive: bool = False
     """The device type (cpu / cuda) enters the cache key: e.g. training, whose precision follows the device."""
+    arm: str | None = None
+    """The arm of a multi-arm recipe this stage belongs to (e.g. `multi5+permute`); its results reach the
+    run's metrics as `metric@arm`, and a scale may run a subset of the arms (`Recipe.arms`)."""
+    role: str | None = None
+    """The generic name of an arm's stage (e.g. `data` for `data_single`): downstream stages get its folder
+    as `ctx.inputs[role]`, and its seed derives from the role, so every arm draws the same people and the
+    same initial weights."""
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.name):
             raise ValueError(f"stage name {self.name!r} must match {NAME_RE.pattern}")
+        if self.role is not None and not NAME_RE.match(self.role):
+            raise ValueError(f"stage {self.name!r}: role {self.role!r} must match {NAME_RE.pattern}")
+        if self.arm is not None and (not self.arm or any(c in self.arm for c in "@ \t")):
+            raise ValueError(f"stage {self.name!r}: arm {self.arm!r} must be non-empty, without '@' or spaces")
         if not dataclasses.is_dataclass(self.config):
             raise TypeError(f"stage {self.name!r}: config must be a dataclass instance")
         if ":" not in self.run:
@@ -69,6 +80,11 @@ class Check:
     """The paper's number for this quantity, as the paper reports it (e.g. `≈ 0%`, `86.6%`)."""
     role: Role = "claim"
     description: str = ""
+    baseline: str | None = None
+    """If set, the measured value is `metric - baseline` (e.g. one arm's accuracy minus another's)."""
+
+    def metrics(self) -> tuple[str, ...]:
+        return (self.metric,) if self.baseline is None else (self.metric, self.baseline)
 
     def passes(self, value: float) -> bool:
         return {
@@ -93,6 +109,8 @@ class Recipe:
     checks: tuple[Check, ...]
     scales: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """scale name -> {"stage.field": value}; scales not listed use the stage configs as written."""
+    arms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """scale -> the arms run at that scale (scales not listed run every arm)."""
     paper_numbers: Mapping[str, str] = field(default_factory=dict)
     """Headline numbers of the paper for this finding, label -> value, shown in `recipes show` and reports."""
     estimates: Mapping[str, str] = field(default_factory=dict)
@@ -109,6 +127,16 @@ class Recipe:
         for scale in self.scales:
             if scale not in SCALES:
                 raise ValueError(f"recipe {self.name!r}: unknown scale {scale!r}; scales are {', '.join(SCALES)}")
+        known_arms = {s.arm for s in self.stages if s.arm}
+        for scale, arms in self.arms.items():
+            unknown = set(arms) - known_arms
+            if scale not in SCALES or unknown:
+                raise ValueError(f"recipe {self.name!r}: arms of scale {scale!r}: unknown {sorted(unknown)}")
+
+    def arms_at(self, scale: str) -> tuple[str, ...]:
+        """The arms run at `scale`, in stage order."""
+        every = tuple(dict.fromkeys(s.arm for s in self.stages if s.arm))
+        return tuple(a for a in every if a in self.arms.get(scale, every))
 
     def stage(self, name: str) -> Stage:
         for s in self.stages:

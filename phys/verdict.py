@@ -24,20 +24,42 @@ class CheckResult:
     role: str
     passed: bool
     description: str = ""
+    baseline: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def judge(checks: Sequence[Check], metrics: Mapping[str, Any]) -> tuple[str, list[CheckResult]]:
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def arms_of(check: Check) -> set[str]:
+    """The arms whose metrics (`metric@arm`) a check reads."""
+    return {m.split("@", 1)[1] for m in check.metrics() if "@" in m}
+
+
+def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
+          arms: Sequence[str] | None = None) -> tuple[str, list[CheckResult]]:
+    """Judge every check; with `arms` (the arms a run ran), checks reading other arms are left out."""
     results = []
     for c in checks:
-        value = metrics.get(c.metric)
-        measured = float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+        if arms is not None and not arms_of(c) <= set(arms):
+            continue  # e.g. an arm the cpu scale does not run
+        measured = _number(metrics.get(c.metric))
+        if c.baseline is not None:
+            base = _number(metrics.get(c.baseline))
+            measured = None if measured is None or base is None else measured - base
         passed = measured is not None and c.passes(measured)
-        results.append(CheckResult(c.name, c.metric, c.op, c.threshold, measured, c.paper, c.role, passed, c.description))
+        results.append(CheckResult(c.name, c.metric, c.op, c.threshold, measured, c.paper, c.role, passed, c.description,
+                                   c.baseline))
     if any(r.role == "sanity" and not r.passed for r in results) or any(r.measured is None for r in results):
         return INCONCLUSIVE, results
     if all(r.passed for r in results):
         return REPRODUCED, results
     return NOT_REPRODUCED, results
+
+
+def label(check: Mapping[str, Any]) -> str:
+    """How a check's quantity is shown: `metric`, or `metric - baseline`."""
+    return check["metric"] + (f" - {check['baseline']}" if check.get("baseline") else "")

@@ -183,6 +183,8 @@ def test_recipes_screen_shows_claim_paper_numbers_scales_and_last_verdict(fixtur
             await settle(pilot)
             await pilot.press("1")
             assert isinstance(app.screen, RecipesScreen)
+            assert plain(app.screen.query_one("#recipe-details")).startswith("Knowledge storage")  # Part 3.1 first
+            await pilot.press("down")  # the Part 3.2 heading is skipped
             text = plain(app.screen.query_one("#recipe-details"))
             assert "inverse search stays at ~0%" in text.replace("\n", " ")
             assert "96.6%" in text and "last verdict" in text and "reproduced" in text
@@ -199,7 +201,7 @@ def test_launch_form_shows_a_bad_override_inline_and_launches_nothing(fixture_ro
         app = make_app(fixture_root, clock=fx.frozen_clock)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            await pilot.press("1", "l")
+            await pilot.press("1", "down", "l")
             form = app.screen
             assert isinstance(form, LaunchScreen)
             await pilot.press(*"train.stepz=5")
@@ -224,7 +226,7 @@ def test_launch_a_smoke_run_through_the_form_and_see_it_finish(runs):
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             assert isinstance(app.screen, RecipesScreen)  # an empty runs folder opens on the recipes
-            await pilot.press("l")
+            await pilot.press("down", "l")  # reversal_curse
             form = app.screen
             form.query_one("#scale", Select).value = "smoke"
             form.query_one("#device", Select).value = "cpu"

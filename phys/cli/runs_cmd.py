@@ -17,6 +17,7 @@ from phys.cli.render import STATUS_STYLE, VERDICT_STYLE, err, fmt, out, print_js
 from phys.errors import PhysError
 from phys.ledger import Ledger
 from phys.rundir import RunDir
+from phys.verdict import label
 
 app = typer.Typer(help="Inspect and control runs (RUN = a run id, a unique prefix, or `last`).")
 
@@ -67,7 +68,7 @@ def print_summary(record: dict) -> None:
             table.add_column(col, overflow="fold")
         for c in record["checks"]:
             ok = "[green]pass[/]" if c["passed"] else ("[yellow]fail[/]" if c["role"] == "sanity" else "[bold red]fail[/]")
-            name = f"{c['metric']}{' (sanity)' if c['role'] == 'sanity' else ''}\n[dim]{escape(c['name'])}[/]"
+            name = f"{escape(label(c))}{' (sanity)' if c['role'] == 'sanity' else ''}\n[dim]{escape(c['name'])}[/]"
             table.add_row(name, fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", escape(c["paper"]), ok)
         out.print(table)
     if record.get("report"):

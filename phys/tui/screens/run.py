@@ -21,6 +21,7 @@ from phys.tui.data import RunReader, RunView, human_size
 from phys.tui.widgets import styles
 from phys.tui.screens.polling import PollingScreen
 from phys.tui.widgets.plot import Plot
+from phys.verdict import label
 
 
 class RunScreen(PollingScreen):
@@ -123,7 +124,7 @@ class RunScreen(PollingScreen):
         if not checks:
             table.add_row(Text("checks are judged when the run finishes", style="dim"), "", "", "", "")
         for c in checks:
-            name = Text(c["metric"]) + (Text(" (sanity)", style="dim") if c["role"] == "sanity" else Text(""))
+            name = Text(label(c)) + (Text(" (sanity)", style="dim") if c["role"] == "sanity" else Text(""))
             table.add_row(name, fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", styles.passed(c), c["paper"])
 
     def show_curve(self) -> None:

@@ -1,0 +1,64 @@
+"""Multi-arm recipes: a scale runs a subset of arms, arms share seeds by role, results are named
+`metric@arm`, and checks read differences between arms and skip arms that were not run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import SMOKE, phys_json
+
+from phys.errors import PhysError
+from phys.plan import make_plan
+from phys.recipes.knowledge_storage import ARMS, RECIPE
+from phys.spec import Check, Recipe, Stage
+from phys.stages.qa_eval import EvalConfig
+from phys.verdict import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, judge
+
+
+def test_a_scale_runs_its_arms_and_arms_share_seeds_by_role():
+    smoke = make_plan(RECIPE, "smoke")
+    assert smoke.arms == ("single", "multi5+permute")
+    assert [s.name for s in smoke.stages][:4] == ["data_single", "pretrain_single", "finetune_single",
+                                                   "evaluate_single"]
+    assert {s.arm for s in smoke.stages} == {"single", "multi5+permute"}
+    assert make_plan(RECIPE, "gpu").arms == ARMS and len(make_plan(RECIPE, "gpu").stages) == 4 * len(ARMS)
+    data = {s.arm: s for s in smoke.stages if s.role == "data"}
+    assert data["single"].seed == data["multi5+permute"].seed  # the same people in every arm
+    assert data["single"].key != data["multi5+permute"].key  # different biographies
+
+
+def test_checks_read_differences_and_skip_arms_not_run():
+    checks = (Check("a beats b", "acc@a", ">=", 0.3, baseline="acc@b", paper="-"),
+              Check("c is low", "acc@c", "<=", 0.1, paper="-"))
+    verdict, results = judge(checks, {"acc@a": 0.9, "acc@b": 0.2}, arms=("a", "b"))
+    assert verdict == REPRODUCED and [r.name for r in results] == ["a beats b"]
+    assert results[0].measured == pytest.approx(0.7) and results[0].baseline == "acc@b"
+    assert judge(checks, {"acc@a": 0.4, "acc@b": 0.2}, arms=("a", "b"))[0] == NOT_REPRODUCED
+    assert judge(checks, {"acc@a": 0.9}, arms=("a", "b"))[0] == INCONCLUSIVE  # baseline never measured
+
+
+def test_a_stage_may_not_depend_on_an_arm_left_out():
+    recipe = Recipe(
+        name="bad_arms", part="3.1", title="t", claim="c",
+        stages=(Stage("x_a", "m:f", EvalConfig(), arm="a"), Stage("y_b", "m:f", EvalConfig(), deps=("x_a",), arm="b")),
+        checks=(), arms={"smoke": ("b",)},
+    )
+    with pytest.raises(PhysError, match="needs x_a, left out at scale smoke"):
+        make_plan(recipe, "smoke")
+    with pytest.raises(ValueError, match="unknown"):
+        Recipe(name="r", part="3.1", title="t", claim="c", stages=recipe.stages, checks=(), arms={"cpu": ("z",)})
+
+
+def test_knowledge_storage_smoke_names_results_by_arm(runs):
+    record = phys_json(runs, "run", "recipe", "knowledge_storage", *SMOKE)
+    metrics = record["metrics"]
+    for arm in ("single", "multi5+permute"):
+        assert f"forward_test_acc@{arm}" in metrics and f"finetune_final_loss@{arm}" in metrics
+    assert not any(k.endswith("@single+permute5") for k in metrics)
+    assert len(record["checks"]) == len(RECIPE.checks) - 1  # the permute5 check needs an arm smoke leaves out
+    stages = runs / record["id"] / "stages"
+    names = [[json.loads(line)["full_name"] for line in (stages / f"data_{s}" / "people.jsonl").read_text().splitlines()]
+             for s in ("single", "multi5_permute")]
+    assert names[0] == names[1]  # same seed by role: the arms differ only in augmentation
+    assert (runs / record["id"] / "figures" / "arms.png").exists()
