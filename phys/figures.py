@@ -93,21 +93,22 @@ def arm_metrics(metrics: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     return {m: arms for m, arms in grouped.items() if len(arms) >= 2}
 
 
-def arms_png(metrics: Mapping[str, Any], path: Path, title: str) -> Path | None:
-    """Grouped bars: for each per-arm metric, one bar per arm."""
+def arms_png(metrics: Mapping[str, Any], path: Path, title: str, order: Sequence[str] = ()) -> Path | None:
+    """Grouped bars: for each per-arm metric, one bar per arm (arms in `order` first, as the recipe lists them)."""
     grouped = arm_metrics(metrics)
     if not grouped:
         return None
     plt = _pyplot()
-    arms = list(dict.fromkeys(a for by_arm in grouped.values() for a in by_arm))
+    seen = list(dict.fromkeys(a for by_arm in grouped.values() for a in by_arm))
+    arms = [a for a in order if a in seen] + [a for a in seen if a not in order]
     width = 0.8 / len(arms)
     fig, ax = plt.subplots(figsize=(max(7, 1.2 * len(grouped) * len(arms) / 2), 3.6))
     for i, arm in enumerate(arms):
         xs = [j + i * width for j in range(len(grouped))]
         ax.bar(xs, [by_arm.get(arm, 0.0) for by_arm in grouped.values()], width, label=arm)
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(grouped))], list(grouped), rotation=20, ha="right")
-    ax.set_ylim(0, 1.05)
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, 1.2)
+    ax.legend(fontsize=8, ncol=len(arms), loc="upper left")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

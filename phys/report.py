@@ -88,7 +88,8 @@ def write_report(runs_root: Path, run_id: str, figures: bool = True) -> dict[str
         made = [
             fig.curves_png(series(rd.read_metrics()), folder / "curves.png", f"{recipe.name} — {run_id}"),
             fig.checks_png(record.get("checks") or [], folder / "checks.png", f"{recipe.title}: measured vs needed"),
-            fig.arms_png(record.get("metrics") or {}, folder / "arms.png", f"{recipe.title}: arms"),
+            fig.arms_png(record.get("metrics") or {}, folder / "arms.png", f"{recipe.title}: arms",
+                         order=recipe.arms_at(info["scale"])),
         ]
         pngs = [p for p in made if p is not None]
     order = [s["name"] for s in info.get("stages", [])]

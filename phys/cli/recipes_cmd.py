@@ -93,7 +93,9 @@ def show(name: str, scale: Annotated[str, typer.Option("--scale", help="Show the
         print_json(data)
         return
     out.print(f"[bold]{recipe.name}[/] — part {recipe.part}: {recipe.title}\n\n{recipe.claim}\n")
-    out.print(recipe.doc.strip() + "\n", markup=False)
+    # Paragraphs reflowed to the terminal: the docstring is hard-wrapped for the source, not for 80 columns.
+    for paragraph in recipe.doc.strip().split("\n\n"):
+        out.print(" ".join(line.strip() for line in paragraph.splitlines()) + "\n", markup=False)
     if recipe.paper_numbers:
         out.print("[bold]paper numbers[/]")
         for k, v in recipe.paper_numbers.items():
