@@ -25,6 +25,13 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def curves_png(curves: Series, path: Path, title: str) -> Path | None:
     """One panel per group of `phys.curves.panels` (losses together, accuracies together, then the rest)."""
     groups = panels(curves)
@@ -47,10 +54,7 @@ def curves_png(curves: Series, path: Path, title: str) -> Path | None:
             ax.set_ylim(-0.02, 1.02)
     axes[-1, 0].set_xlabel("step")
     axes[0, 0].set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def checks_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> Path | None:
@@ -75,10 +79,7 @@ def checks_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> P
     ax.set_xlim(min(0.0, min(values)) * 1.2, max(1.0, max(values)) * 1.45)
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def arm_metrics(metrics: Mapping[str, Any]) -> dict[str, dict[str, float]]:
@@ -111,7 +112,4 @@ def arms_png(metrics: Mapping[str, Any], path: Path, title: str, order: Sequence
     ax.legend(fontsize=8, ncol=len(arms), loc="upper left")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

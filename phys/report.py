@@ -72,6 +72,7 @@ def render_report(
 def write_report(runs_root: Path, run_id: str, figures: bool = True) -> dict[str, Any]:
     """Write report.md (and, with `figures`, the PNGs) from the run's own files; returns the paths."""
     from phys.registry import load_recipe
+    from phys.runs import in_plan_order, stage_names
 
     rd = RunDir(runs_root, run_id)
     info = rd.info()
@@ -92,9 +93,7 @@ def write_report(runs_root: Path, run_id: str, figures: bool = True) -> dict[str
                          order=recipe.arms_at(info["scale"])),
         ]
         pngs = [p for p in made if p is not None]
-    order = [s["name"] for s in info.get("stages", [])]
-    stages = record.get("stages") or {}
-    stages = {n: stages[n] for n in order if n in stages} | stages  # plan order first
+    stages = in_plan_order(record.get("stages") or {}, stage_names(info))
     text = render_report(recipe, info, record.get("verdict"), record.get("checks") or [], record.get("metrics") or {},
                          status=record.get("status", "?"), stages=stages,
                          figures=[str(p.relative_to(rd.path)) for p in pngs])

@@ -53,12 +53,20 @@ def get(runs_root: Path, run_id: str) -> dict[str, Any]:
     return with_status(runs_root, record)
 
 
+def stage_names(info: dict[str, Any]) -> list[str]:
+    """The run's stages in plan order, from its run.json."""
+    return [s["name"] for s in info.get("stages", [])]
+
+
+def in_plan_order(stages: dict[str, Any], order: list[str]) -> dict[str, Any]:
+    """Stage records in plan order (the ledger sorts keys); any not in the plan last."""
+    return {n: stages[n] for n in order if n in stages} | stages
+
+
 def details(runs_root: Path, run_id: str) -> dict[str, Any]:
     """Everything `phys runs show` prints: the record, stages, checks, progress and where the files are."""
     record = get(runs_root, run_id)
     rd = RunDir(runs_root, run_id)
-    order = [s["name"] for s in (rd.read("run.json") or {}).get("stages", [])]
-    stages = record.get("stages") or {}
-    stages = {n: stages[n] for n in order if n in stages} | stages  # plan order (the ledger sorts keys)
-    return {**record, "stages": stages, "progress": rd.read("progress.json"), "dir": str(rd.path),
+    order = stage_names(rd.read("run.json") or {})
+    return {**record, "stages": in_plan_order(record.get("stages") or {}, order), "plan": order, "progress": rd.read("progress.json"), "dir": str(rd.path),
             "report": str(rd.report) if rd.report.exists() else None}

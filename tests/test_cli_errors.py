@@ -47,3 +47,8 @@ def test_usage_errors_are_one_error_line_and_a_hint(runs):
         lines = proc.stderr.strip().splitlines()
         assert lines[0].startswith(message) and lines[1].startswith("hint: see `phys") and len(lines) == 2, lines
         assert proc.stdout == "" and not runs.exists()
+
+
+def test_a_bare_phys_prints_its_help(runs):
+    proc = phys(runs, check=False)  # `phys --runs-dir R` alone: a group without a command
+    assert proc.returncode == 2 and "Usage: phys" in proc.stdout and "Commands" in proc.stdout

@@ -65,9 +65,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(exc.ctx.get_help() + "\n")
         sys.exit(0)
     except UsageError as exc:
-        if exc.ctx is not None and "Missing command" in str(exc):
-            sys.stdout.write(exc.ctx.get_help() + "\n")  # a bare `phys` / `phys runs …` group: its help
-            sys.exit(0 if (argv if argv is not None else sys.argv[1:]) in ([], None) else 2)
+        if exc.ctx is not None and "Missing command" in str(exc):  # click's words for a group without a command
+            sys.stdout.write(exc.ctx.get_help() + "\n")
+            sys.exit(0 if not (sys.argv[1:] if argv is None else argv) else 2)  # a bare `phys`: just the help
         path = exc.ctx.command_path if exc.ctx is not None else "phys"
         _print_error(exc.format_message(), f"see `{path} --help`")
         sys.exit(2)

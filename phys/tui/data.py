@@ -11,7 +11,7 @@ import os
 import shutil
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -139,7 +139,6 @@ class RunView:
     new_log: list[str]
     """Log lines written since the previous load (the first load: the tail of the log)."""
     artifacts: list[tuple[str, int]]
-    stage_order: list[str] = field(default_factory=list)
 
 
 class RunReader:
@@ -211,18 +210,17 @@ class RunReader:
         return out
 
     def load(self) -> RunView:
-        record = runs.details(self.root, self.rd.id)
-        info = self.rd.read("run.json") or {}
+        record = runs.details(self.root, self.rd.id)  # its "plan": every stage, pending ones included
         return RunView(record=record, curves=series(self.metrics()), new_log=self.new_log(),
-                       artifacts=self.artifacts(), stage_order=[s["name"] for s in info.get("stages", [])])
+                       artifacts=self.artifacts())
 
 
-def human_size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
+def human_size(n: float) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1024:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} B"
+        n /= 1024
+    return f"{n:.1f} GB"
 
 
 def parts(recipes: list[Recipe]) -> list[tuple[str, list[Recipe]]]:

@@ -103,7 +103,7 @@ class RunScreen(PollingScreen):
         stages = view.record.get("stages") or {}
         progress = view.record.get("progress") or {}
         table.clear()
-        for name in view.stage_order or list(stages):
+        for name in view.record.get("plan") or list(stages):
             s = stages.get(name, {})
             status = s.get("status", "pending")
             done = ""
