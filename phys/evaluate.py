@@ -41,11 +41,27 @@ def answer_prompts(model: GPT, tokenizer: Tokenizer, prompts: Sequence[str], max
     return answers
 
 
+def _final(text: str) -> str:
+    return text.rsplit(". ", 1)[-1]
+
+
+def is_correct(item: dict[str, Any], prediction: str) -> bool:
+    """Exact match; for a chain-of-thought item (`final`), of the answer after the hint ([3.2 §4])."""
+    if item.get("final"):
+        return ". " in prediction and _final(prediction) == _final(item["answer"])
+    return prediction == item["answer"]
+
+
 def accuracy_table(items: Iterable[dict[str, Any]], predictions: Sequence[str]) -> dict[str, float]:
-    """Metrics `{kind}_{split}_{task}` and the means `{kind}_{split}_acc` (mean over tasks)."""
+    """Metrics `{kind}_{split}_{task}` and the means `{kind}_{split}_acc` (mean over tasks); for items with a
+    hint also `{kind}_{split}_{task}_hint`, how often the generated hint was right."""
     hits: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
+    hints: dict[str, list[bool]] = defaultdict(list)
     for item, pred in zip(items, predictions):
-        hits[(item["kind"], item["split"], item["task"])].append(pred == item["answer"])
+        hits[(item["kind"], item["split"], item["task"])].append(is_correct(item, pred))
+        if item.get("hint"):
+            hints[f"{_label(item['kind'])}_{item['split']}_{item['task']}_hint"].append(
+                pred.rsplit(". ", 1)[0] == item["hint"])
     metrics: dict[str, float] = {}
     per_group: dict[tuple[str, str], list[float]] = defaultdict(list)
     for (kind, split, task), h in sorted(hits.items()):
@@ -54,6 +70,7 @@ def accuracy_table(items: Iterable[dict[str, Any]], predictions: Sequence[str]) 
         per_group[(kind, split)].append(acc)
     for (kind, split), accs in per_group.items():
         metrics[f"{_label(kind)}_{split}_acc"] = round(sum(accs) / len(accs), 4)
+    metrics.update({k: round(sum(v) / len(v), 4) for k, v in sorted(hints.items())})
     return metrics
 
 

@@ -69,8 +69,9 @@ def model_config(cfg: TrainConfig, vocab_size: int) -> GPTConfig:
 
 
 def make_optimizer(model: GPT, cfg: TrainConfig, device: str) -> torch.optim.AdamW:
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    trainable = [p for p in model.parameters() if p.requires_grad]  # LoRA: the adapters only
+    decay = [p for p in trainable if p.dim() >= 2]
+    no_decay = [p for p in trainable if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
                              fused=device.startswith("cuda"))
@@ -103,12 +104,13 @@ def train_step(model: GPT, optimizer: torch.optim.Optimizer, loss_fn: Any, strea
 
 def train(cfg: Any, docs: Docs, tokenizer: Tokenizer, out: Path, seed: int, device: str,
           hooks: TrainHooks, probe: Callable[[GPT], dict[str, float]] | None = None, model: GPT | None = None,
-          rates: dict[int, float] | None = None) -> dict[str, Any]:
+          rates: dict[int, float] | None = None, export: Callable[[GPT], GPT] | None = None) -> dict[str, Any]:
     """Train and save model.pt; `probe(model)` (if given) is logged every `cfg.eval_every` steps as curves.
 
     `cfg` carries the optimisation fields of `TrainConfig` (a `FinetuneConfig` has the same ones). A fresh
     GPT of `cfg`'s shape is trained unless `model` is given (finetuning starts from a pretrained one).
     `rates`: document group -> share of its documents in each epoch (`PackedStream`).
+    `export(model)`: the model saved as model.pt at the end (e.g. LoRA adapters merged into a plain GPT).
     """
     torch.manual_seed(seed)
     if device == "cpu":
@@ -182,8 +184,9 @@ def train(cfg: Any, docs: Docs, tokenizer: Tokenizer, out: Path, seed: int, devi
     }
     # model.pt, then result.json (the "finished" marker), then the checkpoints go: a kill at any point
     # leaves either a resumable checkpoint or a finished model.
-    checkpoint.save_file(out / "model.pt", model.state_dict())
-    (out / "model.json").write_text(json.dumps(asdict(model.config), indent=1))
+    final = export(model) if export is not None else model
+    checkpoint.save_file(out / "model.pt", final.state_dict())
+    (out / "model.json").write_text(json.dumps(asdict(final.config), indent=1))
     (out / "result.json").write_text(json.dumps(result, indent=1))
     shutil.rmtree(ckpt_dir, ignore_errors=True)
     return result

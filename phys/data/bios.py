@@ -26,7 +26,7 @@ from typing import Sequence
 
 from phys.data.pools import ATTRIBUTES, Pools, load_pools, load_templates
 
-GROUPS = {"bio": 0, "qa": 1, "inverse": 2}
+GROUPS = {"bio": 0, "qa": 1, "inverse": 2, "task": 3}
 """Kinds of training documents (`Docs.group`): a stream can take a share of each kind per epoch."""
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

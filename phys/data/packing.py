@@ -41,6 +41,12 @@ class Docs:
         return cls(tokens, offsets, np.asarray(loss_start, dtype=np.int32), np.asarray(person, dtype=np.int32),
                    group_arr)
 
+    def subset(self, ids: np.ndarray) -> Docs:
+        """The documents `ids`, in that order."""
+        docs = [self.tokens[self.offsets[i] : self.offsets[i + 1]].tolist() for i in ids]
+        return Docs.from_lists(docs, self.loss_start[ids].tolist(), self.person[ids].tolist(),
+                               self.group[ids].tolist())
+
     def save(self, folder: Path, prefix: str) -> None:
         for name in ("tokens", "offsets", "loss_start", "person", "group"):
             np.save(Path(folder) / f"{prefix}_{name}.npy", getattr(self, name))

@@ -28,6 +28,7 @@ class GPTConfig:
     rotary_pct: float = 0.25
     rope_base: float = 10_000.0
     attention: str = "auto"  # auto | sdpa | explicit
+    tied: bool = True  # output layer = input embedding (GPT-2); False after merging an embedding LoRA
 
     @property
     def head_dim(self) -> int:
@@ -136,7 +137,8 @@ class GPT(nn.Module):
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
-        self.lm_head.weight = self.wte.weight  # tied, as in GPT-2
+        if config.tied:
+            self.lm_head.weight = self.wte.weight  # tied, as in GPT-2
         cos, sin = rotary_tables(config, config.block_size * 2, torch.device("cpu"))
         self.register_buffer("rope_cos", cos, persistent=False)
         self.register_buffer("rope_sin", sin, persistent=False)

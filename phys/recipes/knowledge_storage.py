@@ -38,11 +38,13 @@ def slug(arm: str) -> str:
     return arm.replace("+", "_")
 
 
-def arm_stages(arm: str) -> tuple[Stage, ...]:
-    """data → pretrain → finetune → evaluate for one augmentation; roles name the generic stages."""
-    s = slug(arm)
+def arm_stages(augmentation: str, arm: str | None = None) -> tuple[Stage, ...]:
+    """data → pretrain → finetune → evaluate for one augmentation (the arm, unless `arm` names it
+    otherwise); roles name the generic stages. Other recipes reuse these stages as they are, so a runs
+    folder that has run one recipe has the other's stages cached."""
+    s, arm = slug(augmentation), arm or augmentation
     return (
-        Stage(f"data_{s}", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation=arm, mixed=False,
+        Stage(f"data_{s}", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation=augmentation, mixed=False,
                                                               inverse_tasks=()), version=4, arm=arm, role="data"),
         Stage(f"pretrain_{s}", "phys.stages.train:run", TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
               device_sensitive=True, arm=arm, role="pretrain"),

@@ -5,8 +5,16 @@ Output folder:
   tokenizer.json      word-level vocabulary of everything below
   train_*.npy         the training documents (`phys.data.packing.Docs`): all biographies, plus the QA of
                       P_train when `mixed` (mixed training [3.1 §2.1]); QA losses cover the answer only
-  finetune_*.npy      when not `mixed`: the QA of P_train alone, for QA finetuning after BIO pretraining
-  eval.jsonl          evaluation prompts and answers: forward QA and inverse search, for both halves
+  finetune_*.npy      when not `mixed`: the questions of P_train alone, for finetuning after BIO pretraining
+  finetune_cot_*.npy  the same questions, those with a hint written with it at rate `cot_rate` ([3.2 §4])
+  eval.jsonl          evaluation prompts and answers for both halves: forward QA, inverse search, and the
+                      Part 3.2 `tasks` (`phys.data.questions`), these directly and, where they have a hint,
+                      with CoT (kind `<family>_cot`, scored on the final answer)
+
+Questions about one person come from P_train for training and from either half for evaluation; a
+comparison asks about an ordered pair of distinct people of the same half. With `celebrities`, P_train is
+a second population of that many people with their own augmentation and P_test is the N people ([3.1]
+Result 6: celebrities help minorities).
 """
 
 from __future__ import annotations
@@ -17,8 +25,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from phys.context import StageContext
-from phys.data.bios import GROUPS
+from phys.data import questions
+from phys.data.bios import ANSWER, GROUPS
 from phys.data.pools import ATTRIBUTES
+from phys.data.questions import Question
 
 
 @dataclass(frozen=True)
@@ -39,8 +49,19 @@ class BiosConfig:
     """Copies of each P_train question per epoch: raises the QA share of the stream (QA_r of [3.1 §2.1])."""
     inverse_tasks: tuple[str, ...] = ("birth_to_full",)
     """Inverse-search tasks (e.g. birth_to_full, all_to_first), trained for P_train when mixed."""
+    tasks: tuple[str, ...] = ()
+    """Part 3.2 tasks (`phys.data.questions`): birth_day, birth_year, first+second (dual retrieval),
+    month_parity, month_mod6, luck_mod20, month_later, month_diff, luck_diff, …"""
+    compare_pairs: int = 2000
+    """Training pairs per comparison task, drawn from P_train (evaluation: `max_eval_people` pairs per half)."""
+    cot_rate: float = 0.5
+    """Share of the hinted questions written with their hint in finetune_cot (and in a mixed stream)."""
+    celebrities: int = 0
+    """Extra people forming P_train (their QA is trained), with `celebrity_augmentation`; 0 = none."""
+    celebrity_augmentation: str = "multi5+permute"
+    """Biography augmentation of the celebrities."""
     max_eval_people: int = 1000
-    """Cap on people evaluated per half (evaluation time)."""
+    """Cap on people (and pairs per comparison task) evaluated per half (evaluation time)."""
 
     def __post_init__(self) -> None:
         from phys.data.bios import INVERSE_TASKS, parse_augmentation
@@ -53,7 +74,14 @@ class BiosConfig:
             raise ValueError("qa_repeats must be >= 1")
         if not 0 < self.train_fraction < 1:
             raise ValueError("train_fraction must be in (0, 1)")
+        if not 0 <= self.cot_rate <= 1:
+            raise ValueError("cot_rate must be in [0, 1]")
+        if self.celebrities < 0 or self.compare_pairs < 0:
+            raise ValueError("celebrities and compare_pairs must be >= 0")
         parse_augmentation(self.augmentation)
+        parse_augmentation(self.celebrity_augmentation)
+        for t in self.tasks:
+            questions.validate(t)
         for a in self.qa_attributes:
             if a not in ATTRIBUTES:
                 raise ValueError(f"unknown attribute {a!r}; attributes: {', '.join(ATTRIBUTES)}")
@@ -65,35 +93,72 @@ class BiosConfig:
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.data import bios
     from phys.data.packing import Docs
-    from phys.data.tokenizer import Tokenizer
+    from phys.data.tokenizer import Tokenizer, pieces
 
     cfg: BiosConfig = ctx.config
     rng = random.Random(ctx.seed)
-    people = bios.sample_people(cfg.n_people, rng)
-    train_ids, test_ids = bios.split_people(people, cfg.train_fraction, rng)
+    people = bios.sample_people(cfg.n_people + cfg.celebrities, rng)
+    if cfg.celebrities:  # P_train = the celebrities, P_test = the N people
+        train_ids, test_ids = list(range(cfg.n_people, len(people))), list(range(cfg.n_people))
+    else:
+        train_ids, test_ids = bios.split_people(people, cfg.train_fraction, rng)
     split = {i: "train" for i in train_ids} | {i: "test" for i in test_ids}
     augmentation = bios.parse_augmentation(cfg.augmentation)
+    celebrity = bios.parse_augmentation(cfg.celebrity_augmentation)
 
     # (prompt, target text, person, group): biographies are all target; QA only from the answer.
     # Every document starts with a space (GPT-2's add_prefix_space): a name then is the same token at the
     # start of a biography (" Anya Briar Forger was born …") as inside a question ("… of Anya Briar …").
     train_docs: list[tuple[str, str, int, int]] = []
     finetune_docs: list[tuple[str, str, int, int]] = []
+    cot_docs: list[tuple[str, str, int, int]] = []
     for p in people:
-        texts = bios.biographies(p, augmentation, rng, cfg.templates_per_attribute)
+        aug = celebrity if cfg.celebrities and split[p.id] == "train" else augmentation
+        texts = bios.biographies(p, aug, rng, cfg.templates_per_attribute)
         train_docs += [("", " " + text, p.id, GROUPS["bio"]) for text in texts]
     eval_items: list[dict[str, Any]] = []
+
+    def add(kind: str, task: str, half: str, pid: int, q: Question, trained: bool, evaluated: bool) -> None:
+        prompt, answer = (" " + x if i == 0 else x for i, x in enumerate(q.direct()))
+        if trained:
+            doc = (prompt, answer, pid, GROUPS.get(kind, GROUPS["task"]))
+            hinted = (" " + q.with_hint()[0], q.with_hint()[1], doc[2], doc[3])
+            cot = hinted if q.hint and rng.random() < cfg.cot_rate else doc
+            if cfg.mixed:
+                train_docs.extend([cot] * cfg.qa_repeats)
+            else:
+                finetune_docs.extend([doc] * cfg.qa_repeats)
+                cot_docs.extend([cot] * cfg.qa_repeats)
+        if evaluated:
+            base = {"kind": kind, "task": task, "split": half, "person": pid}
+            eval_items.append({**base, "prompt": prompt, "answer": answer.strip().removesuffix(".")})
+            if q.hint and kind in ("classify", "compare"):
+                cot_prompt, cot_answer = q.with_hint()
+                eval_items.append({**base, "kind": f"{kind}_cot", "prompt": " " + cot_prompt, "hint": q.hint,
+                                   "answer": cot_answer.strip().removesuffix("."), "final": True})
+
+    keep = set(train_ids[: cfg.max_eval_people]) | set(test_ids[: cfg.max_eval_people])
+    person_tasks = [(t, questions.person_task(t)) for t in cfg.tasks if t not in questions.COMPARE]
     for p in people:
-        questions = [("qa", a, *bios.qa(p, a)) for a in cfg.qa_attributes]
-        questions += [("inverse", t, *bios.inverse_qa(p, t)) for t in cfg.inverse_tasks]
-        for kind, task, prompt, answer in questions:
-            prompt = " " + prompt
-            if split[p.id] == "train":
-                (train_docs if cfg.mixed else finetune_docs).extend([(prompt, answer, p.id, GROUPS[kind])]
-                                                                     * cfg.qa_repeats)
-            eval_items.append({"kind": kind, "task": task, "split": split[p.id], "person": p.id,
-                               "prompt": prompt, "answer": answer.strip().removesuffix(".")})
-    tokenizer = Tokenizer.build([q + a for q, a, _, _ in train_docs + finetune_docs] + [e["prompt"] for e in eval_items])
+        half, trained, evaluated = split[p.id], split[p.id] == "train", p.id in keep
+        for a in cfg.qa_attributes:
+            add("qa", a, half, p.id, Question(*_qa_parts(bios.qa(p, a))), trained, evaluated)
+        for t in cfg.inverse_tasks:
+            add("inverse", t, half, p.id, Question(*_qa_parts(bios.inverse_qa(p, t))), trained, evaluated)
+        for t, make in person_tasks:
+            add(questions.kind_of(t), t, half, p.id, make(p), trained, evaluated)
+    for t in (t for t in cfg.tasks if t in questions.COMPARE):
+        for half, ids in (("train", train_ids), ("test", test_ids)):
+            n_eval = min(cfg.max_eval_people, len(ids) * (len(ids) - 1))
+            n = max(cfg.compare_pairs, n_eval) if half == "train" else n_eval
+            for i, (a, b) in enumerate(_pairs(ids, n, rng)):
+                add("compare", t, half, a, questions.COMPARE[t](people[a], people[b]),
+                    trained=half == "train" and i < cfg.compare_pairs, evaluated=i < n_eval)
+    hinted = cot_docs if cot_docs != finetune_docs else []
+    tokenizer = Tokenizer.build([q + a for q, a, _, _ in train_docs + finetune_docs + hinted]
+                                + [e["prompt"] for e in eval_items])
+    unseen = sorted({p for e in eval_items for p in pieces(" " + e["answer"])} - set(tokenizer.vocab))
+    tokenizer = Tokenizer(tokenizer.vocab + unseen)  # answers never trained on (e.g. a rare difference)
 
     def encode(items: list[tuple[str, str, int, int]]) -> tuple[Docs, list[list[int]]]:
         encoded, loss_start, person, group = [], [], [], []
@@ -109,20 +174,43 @@ def run(ctx: StageContext) -> dict[str, Any]:
     docs.save(ctx.out, "train")
     if finetune_docs:
         encode(finetune_docs)[0].save(ctx.out, "finetune")
+    if cot_docs != finetune_docs:
+        encode(cot_docs)[0].save(ctx.out, "finetune_cot")
     tokenizer.save(ctx.out / "tokenizer.json")
     with open(ctx.out / "people.jsonl", "w") as f:
         for p in people:
             f.write(json.dumps({**asdict(p), "full_name": p.full_name, "birth_date": p.birth_date,
                                 "split": split[p.id]}) + "\n")
-    # Evaluate at most max_eval_people per half, chosen by person id order (deterministic).
-    keep = set(train_ids[: cfg.max_eval_people]) | set(test_ids[: cfg.max_eval_people])
-    with open(ctx.out / "eval.jsonl", "w") as f:
+    with open(ctx.out / "eval.jsonl", "w") as f:  # at most max_eval_people per half, by person id order
         for item in eval_items:
-            if item["person"] in keep:
-                f.write(json.dumps(item) + "\n")
+            f.write(json.dumps(item) + "\n")
     lengths = [len(e) for e, (q, _, _, _) in zip(encoded, train_docs) if not q]
     stats = {"people": len(people), "train_people": len(train_ids), "test_people": len(test_ids),
-             "train_docs": len(docs), "finetune_docs": len(finetune_docs), "train_doc_tokens": int(docs.offsets[-1]), "vocab": len(tokenizer),
+             "train_docs": len(docs), "finetune_docs": len(finetune_docs), "train_doc_tokens": int(docs.offsets[-1]),
+             "vocab": len(tokenizer), "eval_items": len(eval_items),
              "bio_tokens_mean": round(sum(lengths) / len(lengths), 1)}
     ctx.log(", ".join(f"{k} {v}" for k, v in stats.items()))
     return {f"data_{k}": v for k, v in stats.items()}
+
+
+def _qa_parts(pair: tuple[str, str]) -> tuple[str, str]:
+    """(prompt ending in ' Answer:', ' answer.') of `phys.data.bios` -> (question text, answer)."""
+    prompt, answer = pair
+    return prompt.removesuffix(ANSWER), answer.strip().removesuffix(".")
+
+
+def _pairs(ids: list[int], n: int, rng: random.Random) -> list[tuple[int, int]]:
+    """n distinct ordered pairs (a, b), a != b, drawn from `ids` (all of them if there are fewer)."""
+    total = len(ids) * (len(ids) - 1)
+    if n >= total:
+        pairs = [(a, b) for a in ids for b in ids if a != b]
+        rng.shuffle(pairs)
+        return pairs
+    seen: set[tuple[int, int]] = set()
+    pairs = []
+    while len(pairs) < n:
+        pair = tuple(rng.sample(ids, 2))
+        if pair not in seen:
+            seen.add(pair)
+            pairs.append(pair)
+    return pairs

@@ -1,6 +1,7 @@
 """The `finetune` stage: continue training a pretrained GPT on the data stage's finetune documents (the QA of
-P_train, [3.1 §2.1] "BIO pretrain + QA finetune"). Full finetuning: every weight trains, with a fresh AdamW
-and its own schedule.
+P_train, [3.1 §2.1] "BIO pretrain + QA finetune"), with a fresh AdamW and its own schedule. Full finetuning
+(every weight trains) by default; with `lora_rank` / `lora_emb_rank` only LoRA adapters on the query/value
+projections and the input embedding train (`phys.model.lora`), merged into the saved model.
 
 Inputs: `data` (finetune_*.npy, tokenizer, eval.jsonl for the in-training probe) and `pretrain` (model.pt +
 model.json of a train stage). Output: model.pt + model.json, like `train`, so `evaluate` reads either.
@@ -50,8 +51,20 @@ class FinetuneConfig:
     """Steps between in-training probes of the QA accuracies; 0 = off."""
     probe_items: int = 200
     """Eval questions per (kind, half) in each in-training probe."""
+    lora_rank: int = 0
+    """LoRA rank r on the query/value projections; 0 with lora_emb_rank 0 = full finetuning ([3.1]: 8 or 16)."""
+    lora_emb_rank: int = 0
+    """LoRA rank r′ of the input-embedding update ([3.1 App. C]: 128; it matters)."""
+    lora_alpha: float = 4.0
+    """LoRA α: adapters are scaled by α / rank ([3.2 App. B]: 4)."""
+    docs: str = "finetune"
+    """Which document set of the data stage to train on (`<docs>_tokens.npy`)."""
+    samples: int = 0
+    """Train on this many documents only (a seeded subset); 0 = all."""
 
     def __post_init__(self) -> None:
+        if self.lora_rank < 0 or self.lora_emb_rank < 0 or self.samples < 0:
+            raise ValueError("lora_rank, lora_emb_rank and samples must be >= 0")
         for name in ("batch_size", "steps", "ckpt_every", "log_every", "probe_items"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
@@ -71,17 +84,36 @@ def run(ctx: StageContext) -> dict[str, Any]:
     from phys.stages.train import qa_probe
     from phys.train import load_model, train
 
+    import numpy as np
+
+    from phys.model.lora import add_lora, merge_lora, trainable_fraction
+
+    cfg: FinetuneConfig = ctx.config
     data, pretrained = ctx.inputs["data"], ctx.inputs["pretrain"]
-    if not (data / "finetune_tokens.npy").exists():
-        raise PhysError("the data stage wrote no finetune documents (it mixes P_train's QA into pretraining)",
-                        hint="set data.mixed=false for pretrain-then-finetune")
+    if not (data / f"{cfg.docs}_tokens.npy").exists():
+        sets = sorted(p.name.removesuffix("_tokens.npy") for p in data.glob("*_tokens.npy") if p.name != "train_tokens.npy")
+        if cfg.docs == "finetune" and not sets:
+            raise PhysError("the data stage wrote no finetune documents (it mixes P_train's QA into pretraining)",
+                            hint="set data.mixed=false for pretrain-then-finetune")
+        raise PhysError(f"the data stage wrote no document set {cfg.docs!r}",
+                        hint=f"finetune.docs is one of {', '.join(sets) or '(none)'}")
     tokenizer = Tokenizer.load(data / "tokenizer.json")
-    docs = Docs.load(data, "finetune")
+    docs = Docs.load(data, cfg.docs)
+    if cfg.samples:
+        if cfg.samples > len(docs):
+            raise PhysError(f"finetune.samples={cfg.samples} is more than the {len(docs)} documents of {cfg.docs!r}",
+                            hint=f"use at most {len(docs)}, or 0 for all")
+        docs = docs.subset(np.sort(np.random.default_rng(ctx.seed).permutation(len(docs))[: cfg.samples]))
     model = load_model(pretrained, ctx.device).train()
     longest = int((docs.offsets[1:] - docs.offsets[:-1]).max()) + 1  # + <eos>
     if longest > model.config.block_size:
         raise PhysError(f"a finetune document has {longest} tokens, more than the model's block size "
                         f"({model.config.block_size})", hint="raise train.block_size of the pretraining")
-    result = train(ctx.config, docs, tokenizer, ctx.out, ctx.seed, ctx.device, ctx, probe=qa_probe(ctx, tokenizer),
-                   model=model)
-    return {f"finetune_{k}": v for k, v in result.items()}
+    lora = bool(cfg.lora_rank or cfg.lora_emb_rank)
+    if lora:
+        add_lora(model, cfg.lora_rank, cfg.lora_emb_rank, cfg.lora_alpha, seed=ctx.seed)
+        ctx.log(f"LoRA q/v rank {cfg.lora_rank}, embedding rank {cfg.lora_emb_rank}: "
+                f"{trainable_fraction(model):.2%} of the weights train")
+    result = train(cfg, docs, tokenizer, ctx.out, ctx.seed, ctx.device, ctx, probe=qa_probe(ctx, tokenizer),
+                   model=model, export=merge_lora if lora else None)
+    return {f"finetune_{k}": v for k, v in result.items()} | {"finetune_docs": len(docs)}

@@ -30,7 +30,7 @@ class EvalConfig:
 
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.data.tokenizer import Tokenizer
-    from phys.evaluate import accuracy_table, answer_prompts, majority_baseline
+    from phys.evaluate import accuracy_table, answer_prompts, is_correct, majority_baseline
     from phys.train import load_model
 
     cfg: EvalConfig = ctx.config
@@ -46,7 +46,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
                                  cfg.batch_size, ctx.device, progress=lambda d, t: ctx.progress(d, t))
     with open(ctx.out / "predictions.jsonl", "w") as f:
         for item, pred in zip(items, predictions):
-            f.write(json.dumps({**item, "prediction": pred, "correct": pred == item["answer"]}) + "\n")
+            f.write(json.dumps({**item, "prediction": pred, "correct": is_correct(item, pred)}) + "\n")
     attributes = sorted({i["task"] for i in items if i["kind"] == "qa"})
     metrics = {**accuracy_table(items, predictions), **majority_baseline(people, attributes)}
     ctx.log("  ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k.endswith("_acc")))

@@ -115,6 +115,8 @@ def qa_probe(ctx: StageContext, tokenizer: Any) -> Any:
     per_group: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for line in path.read_text().splitlines():
         item = json.loads(line)
+        if item.get("final"):
+            continue  # scored on the answer after a generated hint: teacher forcing cannot judge that
         group = per_group[(item["kind"], item["split"])]
         if len(group) < ctx.config.probe_items:
             group.append(item)

@@ -1,0 +1,87 @@
+"""Celebrities help minorities — Part 3.1 (arXiv 2309.14316), Result 6.
+
+Setup (as in [3.1 §6]): the N "minority" people have one biography each, written once in a permuted order
+(bioS single+permute1, the worst augmentation of Result 3). Arm `with_celebrities`: pretraining also reads
+the biographies of extra "celebrity" people in multi5+permute form; QA finetuning uses the celebrities'
+questions only, and the minorities are evaluated. Arm `minority_only`: the same minorities alone, QA
+finetuned on half of them and evaluated on the other half (the single+permute1 arm of `knowledge_storage`,
+whose stages it shares). The paper: minority QA accuracy 4.4% → 86.8%: learning to store knowledge in an
+extractable form on the celebrities carries over to the minorities, whose data alone never teaches it.
+
+Deviations at the `cpu` scale (2 cores): N = 500 minorities, 250 celebrities (the paper: 100k each);
+a 4-layer 128-wide GPT2; the celebrity arm pretrains 2,000 steps (≈ 80 passes: every minority biography
+is read ≈ 80 times, each celebrity ≈ 400 times over its 5 entries), the minority arm 1,200 steps (≈ 160
+passes); 200 full-finetuning steps at lr 1e-3 (the paper: 50,000 at batch 48); word-level tokenizer; greedy
+decoding. In the paper every minority biography is in the stream 1/6 as often as a celebrity's; here 1/5.
+"""
+
+from phys.recipes.knowledge_storage import arm_stages, every_arm
+from phys.spec import Check, Recipe, Stage
+from phys.stages.bios import BiosConfig
+from phys.stages.finetune import FinetuneConfig
+from phys.stages.qa_eval import EvalConfig
+from phys.stages.train import TrainConfig
+
+ARM = "with_celebrities"
+CELEBRITY = (
+    Stage("data_celebrities", "phys.stages.bios:run",
+          BiosConfig(n_people=500, augmentation="single+permute1", mixed=False, inverse_tasks=(), celebrities=250,
+                     celebrity_augmentation="multi5+permute"), version=4, arm=ARM, role="data"),
+    Stage("pretrain_celebrities", "phys.stages.train:run", TrainConfig(steps=2000, eval_every=0),
+          deps=("data_celebrities",), device_sensitive=True, arm=ARM, role="pretrain"),
+    Stage("finetune_celebrities", "phys.stages.finetune:run", FinetuneConfig(steps=200, lr=1e-3),
+          deps=("data_celebrities", "pretrain_celebrities"), device_sensitive=True, arm=ARM, role="finetune"),
+    Stage("evaluate_celebrities", "phys.stages.qa_eval:run", EvalConfig(model="finetune"),
+          deps=("data_celebrities", "finetune_celebrities"), arm=ARM, role="evaluate"),
+)
+
+
+def scale(values: dict[str, object], celebrities: int, celebrity_steps: int) -> dict[str, object]:
+    """The minority-only stages as `knowledge_storage` sets them; the celebrity arm the same model, data
+    and finetuning, with `celebrities` extra people and `celebrity_steps` of pretraining."""
+    minority = {k: v for k, v in every_arm(values).items() if k.split(".")[0].endswith("_single_permute1")}
+    celebrity = {k.split(".")[0] + "_celebrities." + k.split(".")[1]: v for k, v in values.items()
+                 if k != "pretrain.steps"}
+    return minority | celebrity | {"data_celebrities.celebrities": celebrities,
+                                   "pretrain_celebrities.steps": celebrity_steps}
+
+
+RECIPE = Recipe(
+    name="celebrity_minority",
+    part="3.1",
+    title="Celebrities help minorities: augmented people teach extraction for the rest",
+    claim="Minorities with one biography each become answerable when the pretraining data also holds "
+          "augmented 'celebrity' people and QA finetuning uses the celebrities only (4.4% → 86.8%).",
+    stages=arm_stages("single+permute1", arm="minority_only") + CELEBRITY,
+    checks=(
+        Check("celebrities lift minority QA by a wide margin", "forward_test_acc@with_celebrities", ">=", 0.3,
+              baseline="forward_test_acc@minority_only", paper="86.8% vs 4.4% (+82.4 points)"),
+        Check("minorities alone barely extract", "forward_test_acc@minority_only", "<=", 0.3, paper="4.4%"),
+        Check("finetuning fit the celebrities' QA", "forward_train_acc@with_celebrities", ">=", 0.5, paper="≈ 100%",
+              role="sanity"),
+        Check("finetuning fit P_train's QA (minority only)", "forward_train_acc@minority_only", ">=", 0.5,
+              paper="≈ 100%", role="sanity"),
+    ),
+    scales={
+        "smoke": scale({"data.n_people": 40, "pretrain.n_layer": 2, "pretrain.n_embd": 64, "pretrain.batch_size": 16,
+                        "pretrain.steps": 40, "pretrain.ckpt_every": 20, "pretrain.log_every": 10,
+                        "finetune.steps": 20, "finetune.batch_size": 16, "finetune.eval_every": 10}, 20, 60),
+        "cpu": {},
+        "gpu": scale({"data.n_people": 10_000, "pretrain.n_layer": 8, "pretrain.n_head": 8, "pretrain.n_embd": 512,
+                      "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 20_000,
+                      "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000, "pretrain.log_every": 100,
+                      "finetune.steps": 5_000, "finetune.batch_size": 48, "finetune.ckpt_every": 1000,
+                      "finetune.log_every": 100, "finetune.eval_every": 500}, 10_000, 40_000),
+        "paper": scale({"data.n_people": 100_000, "pretrain.n_layer": 12, "pretrain.n_head": 12,
+                        "pretrain.n_embd": 768, "pretrain.block_size": 512, "pretrain.batch_size": 96,
+                        "pretrain.steps": 80_000, "pretrain.lr": 1e-3, "pretrain.warmup_frac": 0.0125,
+                        "pretrain.ckpt_every": 2000, "pretrain.log_every": 200, "finetune.steps": 50_000,
+                        "finetune.batch_size": 48, "finetune.lr": 3e-4, "finetune.ckpt_every": 2000,
+                        "finetune.log_every": 200, "finetune.eval_every": 5000}, 100_000, 80_000),
+    },
+    paper_numbers={"minorities alone (bioS single+permute1)": "4.4%", "minorities with celebrities (bioS)": "86.8%",
+                   "bioR: minorities alone → with celebrities": "10.0% → 76.3%"},
+    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 12 min on 2 CPU cores (2 arms)", "gpu": "not measured yet",
+               "paper": "GPU-days (not measured)"},
+    doc=__doc__ or "",
+)

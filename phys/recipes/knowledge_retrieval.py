@@ -1,0 +1,97 @@
+"""Partial and dual knowledge retrieval — Part 3.2 (arXiv 2309.14402), Results 1–2.
+
+Setup (as in [3.2 §3]): BIO pretraining, then QA finetuning on P_train with the six forward questions plus
+partial retrieval ("What is the birth year of X?", "… birth day …") and dual retrieval (two attributes in
+one answer, in both orders: company and company city, birth city and company); exact match on P_test.
+Two arms: `multi5+permute`, and `multi5+fullname` (five entries in the fixed order, company before its
+city, the full name in every sentence). The paper: dual retrieval is near-perfect on multi5+permute; on
+fixed-order data asking for the company city before the company drops sharply, because the city was
+stored as a consequence of the company; and a part of a stored attribute (the year of a birth date) can be
+retrieved poorly even when the whole attribute is retrieved perfectly.
+
+Deviations at the `cpu` scale (2 cores): N = 500, a 4-layer 128-wide GPT2, 1,200 pretraining steps, 300
+full-finetuning steps at lr 1e-3 (the paper: LoRA q/v rank 8–16 plus embedding rank 128, lr 3e-4, 50,000
+steps; the `gpu` and `paper` scales use LoRA as the paper does); word-level tokenizer, which, like GPT-2's,
+makes a year and a day one token each; greedy decoding.
+"""
+
+from phys.recipes.knowledge_storage import slug
+from phys.spec import Check, Recipe, Stage
+from phys.stages.bios import BiosConfig
+from phys.stages.finetune import FinetuneConfig
+from phys.stages.qa_eval import EvalConfig
+from phys.stages.train import TrainConfig
+
+ARMS = ("multi5+permute", "multi5+fullname")
+TASKS = ("birth_day", "birth_year", "employer+employer_city", "employer_city+employer", "birth_city+employer",
+         "employer+birth_city")
+
+
+def arm_stages(arm: str) -> tuple[Stage, ...]:
+    s = f"{slug(arm)}_retrieval"
+    return (
+        Stage(f"data_{s}", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation=arm, mixed=False,
+                                                              inverse_tasks=(), tasks=TASKS), version=4, arm=arm,
+              role="data"),
+        Stage(f"pretrain_{s}", "phys.stages.train:run", TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
+              device_sensitive=True, arm=arm, role="pretrain"),
+        Stage(f"finetune_{s}", "phys.stages.finetune:run", FinetuneConfig(steps=300, lr=1e-3),
+              deps=(f"data_{s}", f"pretrain_{s}"), device_sensitive=True, arm=arm, role="finetune"),
+        Stage(f"evaluate_{s}", "phys.stages.qa_eval:run", EvalConfig(model="finetune", max_new_tokens=24),
+              deps=(f"data_{s}", f"finetune_{s}"), arm=arm, role="evaluate"),
+    )
+
+
+def every_arm(values: dict[str, object]) -> dict[str, object]:
+    """{"pretrain.steps": 60} -> {"pretrain_multi5_permute_retrieval.steps": 60, …}."""
+    return {f"{key.split('.')[0]}_{slug(a)}_retrieval.{key.split('.')[1]}": v for key, v in values.items() for a in ARMS}
+
+
+_LORA = {"finetune.lora_rank": 8, "finetune.lora_emb_rank": 128, "finetune.lr": 3e-4, "finetune.weight_decay": 0.01}
+
+RECIPE = Recipe(
+    name="knowledge_retrieval",
+    part="3.2",
+    title="Partial and dual retrieval: what a stored fact can be asked for",
+    claim="A model that extracts each attribute also answers two at once in either order when its data was "
+          "permuted; on fixed-order data it cannot give the company city before the company; and a part of "
+          "an attribute (the birth year) can be hard to retrieve on its own.",
+    stages=tuple(stage for arm in ARMS for stage in arm_stages(arm)),
+    checks=(
+        Check("dual retrieval is as good as single retrieval (multi5+permute)", "dual_test_acc@multi5+permute",
+              ">=", -0.1, baseline="forward_test_acc@multi5+permute", paper="near-perfect (Result 1)"),
+        Check("fixed order: company then city beats city then company",
+              "dual_test_employer+employer_city@multi5+fullname", ">=", 0.1,
+              baseline="dual_test_employer_city+employer@multi5+fullname", paper="drops sharply (Result 1)"),
+        Check("the birth year alone is retrieved worse than the whole date (multi5+permute)",
+              "forward_test_birth_date@multi5+permute", ">=", 0.05, baseline="partial_test_birth_year@multi5+permute",
+              paper="year-only can be poor when the full date is perfect (Result 2)"),
+        Check("forward QA works (multi5+permute)", "forward_test_acc@multi5+permute", ">=", 0.5, paper="96.6%",
+              role="sanity", description="without extraction there is nothing to retrieve partly or in pairs"),
+        Check("finetuning fit P_train (multi5+fullname)", "forward_train_acc@multi5+fullname", ">=", 0.5,
+              paper="≈ 100%", role="sanity"),
+    ),
+    scales={
+        "smoke": every_arm({"data.n_people": 40, "pretrain.n_layer": 2, "pretrain.n_embd": 64,
+                            "pretrain.batch_size": 16, "pretrain.steps": 40, "pretrain.ckpt_every": 20,
+                            "pretrain.log_every": 10, "finetune.steps": 20, "finetune.batch_size": 16,
+                            "finetune.eval_every": 10}),
+        "cpu": {},
+        "gpu": every_arm({"data.n_people": 10_000, "pretrain.n_layer": 8, "pretrain.n_head": 8,
+                          "pretrain.n_embd": 512, "pretrain.block_size": 512, "pretrain.batch_size": 96,
+                          "pretrain.steps": 20_000, "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000,
+                          "pretrain.log_every": 100, "finetune.steps": 5_000, "finetune.batch_size": 48,
+                          "finetune.ckpt_every": 1000, "finetune.log_every": 100, "finetune.eval_every": 500, **_LORA}),
+        "paper": every_arm({"data.n_people": 100_000, "pretrain.n_layer": 12, "pretrain.n_head": 12,
+                            "pretrain.n_embd": 768, "pretrain.block_size": 512, "pretrain.batch_size": 96,
+                            "pretrain.steps": 80_000, "pretrain.lr": 1e-3, "pretrain.warmup_frac": 0.0125,
+                            "pretrain.ckpt_every": 2000, "pretrain.log_every": 200, "finetune.steps": 50_000,
+                            "finetune.batch_size": 48, "finetune.ckpt_every": 2000, "finetune.log_every": 200,
+                            "finetune.eval_every": 5000, **_LORA}),
+    },
+    paper_numbers={"dual retrieval, multi5+permute": "near-perfect", "multi5+fullname, city asked first": "drops sharply",
+                   "birth year alone": "can be poor with the full date perfect"},
+    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 11 min on 2 CPU cores (2 arms)", "gpu": "not measured yet",
+               "paper": "GPU-days (not measured)"},
+    doc=__doc__ or "",
+)
