@@ -19,6 +19,7 @@ Every function takes an explicit `random.Random`; nothing here touches global ra
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from dataclasses import dataclass
@@ -67,9 +68,10 @@ class Person:
         return getattr(self, attribute)
 
 
-def sample_people(n: int, rng: random.Random, pools: Pools | None = None) -> list[Person]:
-    """n people with unique full names (rejection sampling) and uniform independent attributes."""
-    pools = pools or load_pools()
+def sample_people(n: int, rng: random.Random, pools: Pools | None = None, pool_size: int = 0) -> list[Person]:
+    """n people with unique full names (rejection sampling) and uniform independent attributes, drawn from
+    the first `pool_size` values of each attribute pool (0 = all)."""
+    pools = restrict(pools or load_pools(), pool_size)
     capacity = len(pools.first_names) * len(pools.middle_names) * len(pools.last_names)
     if n > capacity // 2:
         raise ValueError(f"n_people={n} is too many for the name pools ({capacity} names)")
@@ -89,6 +91,14 @@ def sample_people(n: int, rng: random.Random, pools: Pools | None = None) -> lis
             major=rng.choice(pools.majors), employer=employer, employer_city=employer_city,
         ))
     return people
+
+
+def restrict(pools: Pools, size: int) -> Pools:
+    """The first `size` cities, universities, majors and companies (0 = all); names are kept whole."""
+    if not size:
+        return pools
+    return dataclasses.replace(pools, cities=pools.cities[:size], universities=pools.universities[:size],
+                               majors=pools.majors[:size], companies=pools.companies[:size])
 
 
 _AUG_RE = re.compile(r"^(single|multi(\d+))((?:\+(?:permute\d*|fullname))*)$")
@@ -125,25 +135,36 @@ def parse_augmentation(text: str) -> Augmentation:
     )
 
 
-def _sentence(person: Person, attribute: str, template: str, subject: str) -> str:
-    return template.format(name=subject, value=person.value(attribute), their=person.possessive)
+def _sentence(person: Person, attribute: str, template: str, subject: str) -> tuple[str, int]:
+    """The sentence and the character offset of the attribute's value in it."""
+    before = template[: template.index("{value}")]
+    offset = len(before.format(name=subject, their=person.possessive))
+    return template.format(name=subject, value=person.value(attribute), their=person.possessive), offset
+
+
+Span = tuple[str, int]  # (attribute, character offset of its value in the biography)
 
 
 def biographies(person: Person, augmentation: Augmentation, rng: random.Random,
-                 templates_per_attribute: int = 0) -> list[str]:
+                templates_per_attribute: int = 0, with_spans: bool = False) -> list[str] | list[tuple[str, list[Span]]]:
     """The biography entries of one person under `augmentation`, drawing from the first
-    `templates_per_attribute` templates of each pool (0: all of them, 46–52 as in the paper)."""
+    `templates_per_attribute` templates of each pool (0: all of them, 46–52 as in the paper). With
+    `with_spans`, each entry comes with where each attribute's value starts, in the entry's order (the
+    positions P-probing reads [3.1 §5])."""
     templates = {a: t[: templates_per_attribute or None] for a, t in load_templates().items()}
 
     def draw() -> dict[str, str]:
         return {a: rng.choice(templates[a]) for a in ATTRIBUTES}
 
-    def render(chosen: dict[str, str], order: Sequence[str]) -> str:
-        sentences = []
+    def render(chosen: dict[str, str], order: Sequence[str]) -> tuple[str, list[Span]]:
+        sentences, spans, start = [], [], 0
         for i, attribute in enumerate(order):
             subject = person.full_name if i == 0 or augmentation.fullname else person.pronoun
-            sentences.append(_sentence(person, attribute, chosen[attribute], subject))
-        return " ".join(sentences)
+            sentence, offset = _sentence(person, attribute, chosen[attribute], subject)
+            sentences.append(sentence)
+            spans.append((attribute, start + offset))
+            start += len(sentence) + 1  # joined by one space
+        return " ".join(sentences), spans
 
     def order() -> list[str]:
         if not augmentation.permute:
@@ -152,8 +173,10 @@ def biographies(person: Person, augmentation: Augmentation, rng: random.Random,
 
     if augmentation.single:
         chosen = draw()  # the same six sentences in every entry
-        return [render(chosen, order()) for _ in range(augmentation.entries)]
-    return [render(draw(), order()) for _ in range(augmentation.multiplicity)]
+        entries = [render(chosen, order()) for _ in range(augmentation.entries)]
+    else:
+        entries = [render(draw(), order()) for _ in range(augmentation.multiplicity)]
+    return entries if with_spans else [text for text, _ in entries]
 
 
 QUESTIONS = {

@@ -174,6 +174,15 @@ class GPT(nn.Module):
             cache.length += T
         return self.ln_f(x)
 
+    def layer_states(self, idx: torch.Tensor) -> list[torch.Tensor]:
+        """idx: (B, T) -> the residual stream after each block, n_layer tensors of (B, T, C) (probing)."""
+        cos, sin = self.rope_cos[: idx.shape[1]], self.rope_sin[: idx.shape[1]]
+        x, states = self.wte(idx), []
+        for i, block in enumerate(self.blocks):
+            x = block(x, cos, sin, None, i)
+            states.append(x)
+        return states
+
     def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
         """idx: (B, T) -> logits (B, T, V)."""
         return self.lm_head(self.hidden(idx, cache))

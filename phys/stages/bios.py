@@ -7,6 +7,7 @@ Output folder:
                       P_train when `mixed` (mixed training [3.1 §2.1]); QA losses cover the answer only
   finetune_*.npy      when not `mixed`: the questions of P_train alone, for finetuning after BIO pretraining
   finetune_cot_*.npy  the same questions, those with a hint written with it at rate `cot_rate` ([3.2 §4])
+  probe_bios.jsonl    each person's first biography entry with where each attribute's value starts (P-probing)
   eval.jsonl          evaluation prompts and answers for both halves: forward QA, inverse search, and the
                       Part 3.2 `tasks` (`phys.data.questions`), these directly and, where they have a hint,
                       with CoT (kind `<family>_cot`, scored on the final answer)
@@ -60,6 +61,9 @@ class BiosConfig:
     """Extra people forming P_train (their QA is trained), with `celebrity_augmentation`; 0 = none."""
     celebrity_augmentation: str = "multi5+permute"
     """Biography augmentation of the celebrities."""
+    pool_size: int = 0
+    """Values per attribute pool (cities, universities, majors, companies): the first `pool_size`; 0 = all
+    (200, 300, 100, 263). Fewer values let a probe see every class on a few hundred people."""
     max_eval_people: int = 1000
     """Cap on people (and pairs per comparison task) evaluated per half (evaluation time)."""
 
@@ -76,8 +80,8 @@ class BiosConfig:
             raise ValueError("train_fraction must be in (0, 1)")
         if not 0 <= self.cot_rate <= 1:
             raise ValueError("cot_rate must be in [0, 1]")
-        if self.celebrities < 0 or self.compare_pairs < 0:
-            raise ValueError("celebrities and compare_pairs must be >= 0")
+        if self.celebrities < 0 or self.compare_pairs < 0 or self.pool_size < 0:
+            raise ValueError("celebrities, compare_pairs and pool_size must be >= 0")
         parse_augmentation(self.augmentation)
         parse_augmentation(self.celebrity_augmentation)
         for t in self.tasks:
@@ -97,7 +101,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
 
     cfg: BiosConfig = ctx.config
     rng = random.Random(ctx.seed)
-    people = bios.sample_people(cfg.n_people + cfg.celebrities, rng)
+    people = bios.sample_people(cfg.n_people + cfg.celebrities, rng, pool_size=cfg.pool_size)
     if cfg.celebrities:  # P_train = the celebrities, P_test = the N people
         train_ids, test_ids = list(range(cfg.n_people, len(people))), list(range(cfg.n_people))
     else:
@@ -112,10 +116,13 @@ def run(ctx: StageContext) -> dict[str, Any]:
     train_docs: list[tuple[str, str, int, int]] = []
     finetune_docs: list[tuple[str, str, int, int]] = []
     cot_docs: list[tuple[str, str, int, int]] = []
+    probe_bios: list[dict[str, Any]] = []
     for p in people:
         aug = celebrity if cfg.celebrities and split[p.id] == "train" else augmentation
-        texts = bios.biographies(p, aug, rng, cfg.templates_per_attribute)
-        train_docs += [("", " " + text, p.id, GROUPS["bio"]) for text in texts]
+        entries = bios.biographies(p, aug, rng, cfg.templates_per_attribute, with_spans=True)
+        train_docs += [("", " " + text, p.id, GROUPS["bio"]) for text, _ in entries]
+        probe_bios.append({"person": p.id, "text": " " + entries[0][0],
+                           "spans": [[a, offset + 1] for a, offset in entries[0][1]]})  # + the leading space
     eval_items: list[dict[str, Any]] = []
 
     def add(kind: str, task: str, half: str, pid: int, q: Question, trained: bool, evaluated: bool) -> None:
@@ -181,6 +188,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
         for p in people:
             f.write(json.dumps({**asdict(p), "full_name": p.full_name, "birth_date": p.birth_date,
                                 "split": split[p.id]}) + "\n")
+    with open(ctx.out / "probe_bios.jsonl", "w") as f:
+        f.writelines(json.dumps(b) + "\n" for b in probe_bios)
     with open(ctx.out / "eval.jsonl", "w") as f:  # at most max_eval_people per half, by person id order
         for item in eval_items:
             f.write(json.dumps(item) + "\n")

@@ -1,0 +1,116 @@
+"""Knowledge manipulation needs chain of thought — Part 3.2 (arXiv 2309.14402), Results 3–4.
+
+Setup (as in [3.2 §4]): a model pretrained on bioS multi5+permute biographies (it extracts birth months and
+majors), then finetuned on classification and comparison questions about P_train and evaluated on P_test
+two ways: answering directly ("… Answer: No.") and with chain of thought, where the control word `Hint:`
+makes it first write the attributes the answer is computed from ("… Hint: October; September. No."). The
+tasks: birth-month parity and mod 6, major luckiness mod 20 (a major's 0-based line in the pool), "was A
+born in a later month than B" and "A's birth month minus B's". Arms, all finetuned from the same pretrained
+model: `nocot` (direct answers only), `cot` (half the training questions carry their hint), and
+`nocot_quarter` (direct, a quarter of the samples: accuracy against the number of training samples).
+
+The paper: without CoT, manipulation needs very many samples (month parity 75% at 10k samples; ranking
+months 85% at 50k; ranking majors barely above chance at 2.5M); hints in training do not help direct
+answers; with CoT at test accuracy follows the hint's (month subtraction 61.5% vs 8.3% chance). The
+verdict rests on the tasks where the paper's gap is largest (month subtraction, month comparison,
+luckiness mod 20); parity is reported as measured — at small scale it can be partly learnable without CoT
+(`CPU_SCALE.md`: 0.65–0.86).
+
+Deviations at the `cpu` scale (2 cores): N = 1,000 (P_train 500: 500 samples per person task, 4,000 pairs
+per comparison task; the paper: 2.5k–50k), a 4-layer 128-wide GPT2 pretrained 2,000 steps, full finetuning
+for 400 steps at lr 1e-3 (the paper: LoRA q/v 16 + embedding 128, lr 1e-3, 50,000 steps — used by the
+`gpu` and `paper` scales); 300 people / pairs per half evaluated; word-level tokenizer; greedy decoding.
+"""
+
+from phys.spec import Check, Recipe, Stage
+from phys.stages.bios import BiosConfig
+from phys.stages.finetune import FinetuneConfig
+from phys.stages.qa_eval import EvalConfig
+from phys.stages.train import TrainConfig
+
+TASKS = ("month_parity", "month_mod6", "luck_mod20", "month_later", "month_diff")
+ARMS = {"nocot": FinetuneConfig(steps=400, lr=1e-3),
+        "cot": FinetuneConfig(steps=400, lr=1e-3, docs="finetune_cot"),
+        "nocot_quarter": FinetuneConfig(steps=400, lr=1e-3, samples=2_375)}
+
+SHARED = (
+    Stage("data", "phys.stages.bios:run", BiosConfig(n_people=1000, augmentation="multi5+permute", mixed=False,
+                                                     qa_attributes=(), inverse_tasks=(), tasks=TASKS,
+                                                     compare_pairs=4000, cot_rate=0.5, max_eval_people=300),
+          version=4),
+    Stage("pretrain", "phys.stages.train:run", TrainConfig(steps=2000, eval_every=0), deps=("data",),
+          device_sensitive=True),
+)
+
+
+def arm_stages(arm: str, config: FinetuneConfig) -> tuple[Stage, ...]:
+    return (
+        Stage(f"finetune_{arm}", "phys.stages.finetune:run", config, deps=("data", "pretrain"), device_sensitive=True,
+              arm=arm, role="finetune"),
+        Stage(f"evaluate_{arm}", "phys.stages.qa_eval:run", EvalConfig(model="finetune", max_new_tokens=12),
+              deps=("data", f"finetune_{arm}"), arm=arm, role="evaluate"),
+    )
+
+
+def every_arm(values: dict[str, object]) -> dict[str, object]:
+    """Shared keys pass through; {"finetune.steps": 20} -> {"finetune_nocot.steps": 20, …}."""
+    out = {}
+    for key, v in values.items():
+        role, field = key.split(".")
+        out.update({f"{role}_{a}.{field}": v for a in ARMS} if role == "finetune" else {key: v})
+    return out
+
+
+_LORA = {"finetune.lora_rank": 16, "finetune.lora_emb_rank": 128, "finetune.lr": 1e-3, "finetune.weight_decay": 0.01}
+
+RECIPE = Recipe(
+    name="knowledge_classification",
+    part="3.2",
+    title="Manipulating knowledge needs chain of thought",
+    claim="A model that extracts birth months and majors cannot classify or compare them in one step (month "
+          "subtraction, later-month, luckiness mod 20), even after training with hints; writing the "
+          "attributes first (CoT) makes it work.",
+    stages=SHARED + tuple(stage for arm, config in ARMS.items() for stage in arm_stages(arm, config)),
+    checks=(
+        Check("month subtraction: CoT at test beats a direct answer", "compare_cot_test_month_diff@cot", ">=", 0.2,
+              baseline="compare_test_month_diff@cot", paper="61.5% vs ≈ chance (8.3%)"),
+        Check("later month: CoT at test beats a direct answer", "compare_cot_test_month_later@cot", ">=", 0.15,
+              baseline="compare_test_month_later@cot", paper="ranking months needs 50k samples for 85% without CoT"),
+        Check("luckiness mod 20: CoT at test beats a direct answer", "classify_cot_test_luck_mod20@cot", ">=", 0.15,
+              baseline="classify_test_luck_mod20@cot", paper="majors: barely above chance without CoT"),
+        Check("hints in training do not help direct answers (month subtraction)", "compare_test_month_diff@cot",
+              "<=", 0.1, baseline="compare_test_month_diff@nocot", paper="no gain (Result 4)"),
+        Check("the hint is extracted: birth months with CoT (P_test)", "compare_cot_test_month_diff_hint@cot", ">=",
+              0.3, paper="78.1% (month subtraction hint)", role="sanity",
+              description="CoT can only work where the model extracts the attributes"),
+    ),
+    scales={
+        "smoke": every_arm({"data.n_people": 60, "data.compare_pairs": 200, "data.max_eval_people": 30,
+                            "pretrain.n_layer": 2, "pretrain.n_embd": 64, "pretrain.batch_size": 16,
+                            "pretrain.steps": 40, "pretrain.ckpt_every": 20, "pretrain.log_every": 10,
+                            "finetune.steps": 20, "finetune.batch_size": 16, "finetune.eval_every": 10})
+        | {"finetune_nocot_quarter.samples": 150},
+        "cpu": {},
+        "gpu": every_arm({"data.n_people": 20_000, "data.compare_pairs": 50_000, "data.max_eval_people": 1000,
+                          "pretrain.n_layer": 8, "pretrain.n_head": 8, "pretrain.n_embd": 512,
+                          "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 30_000,
+                          "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000, "pretrain.log_every": 100,
+                          "finetune.steps": 10_000, "finetune.batch_size": 48, "finetune.ckpt_every": 1000,
+                          "finetune.log_every": 100, "finetune.eval_every": 1000, **_LORA})
+        | {"finetune_nocot_quarter.samples": 32_500},
+        "paper": every_arm({"data.n_people": 100_000, "data.compare_pairs": 50_000, "data.max_eval_people": 1000,
+                            "pretrain.n_layer": 12, "pretrain.n_head": 12, "pretrain.n_embd": 768,
+                            "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 80_000,
+                            "pretrain.lr": 1e-3, "pretrain.warmup_frac": 0.0125, "pretrain.ckpt_every": 2000,
+                            "pretrain.log_every": 200, "finetune.steps": 50_000, "finetune.batch_size": 48,
+                            "finetune.ckpt_every": 2000, "finetune.log_every": 200, "finetune.eval_every": 5000,
+                            **_LORA})
+        | {"finetune_nocot_quarter.samples": 62_500},
+    },
+    paper_numbers={"month parity, no CoT, 10k samples": "75%", "month ranking, no CoT, 50k samples": "85%",
+                   "month subtraction with CoT (hint 78.1%)": "61.5% (chance 8.3%)",
+                   "month parity with CoT (hint 91.0%)": "94.2%", "major ranking, no CoT, 2.5M samples": "≈ chance"},
+    estimates={"smoke": "25 s on 2 CPU cores", "cpu": "≈ 14 min on 2 CPU cores", "gpu": "not measured yet",
+               "paper": "GPU-days (not measured)"},
+    doc=__doc__ or "",
+)

@@ -1,0 +1,100 @@
+"""Where knowledge is stored: P-probing and Q-probing — Part 3.1 (arXiv 2309.14316), Results 4–5.
+
+Setup (as in [3.1 §5]): BIO pretraining of two models, on `single` and on `multi5+permute` biographies of
+the same people; then probes on the frozen models (`phys.stages.probing`). P-probing asks, at the token
+just before each attribute of a biography, which value every attribute has; Q-probing asks it at the end
+of the bare name. Baseline arm `random`: the multi5+permute model's shape with random weights ([2.1]'s
+control). The paper: after single pretraining an attribute is readable only right before the model
+writes it (company name 2% earlier, 100% there): the facts are stored as a chain along the biography,
+which QA cannot use. After multi5+permute, every attribute is readable from the first position and from
+the name alone (Q-probing ≈ QA accuracy): the facts are stored on the name, where QA finds them.
+
+Deviations at the `cpu` scale (2 cores): N = 500 people with 16 values per attribute pool (cities,
+universities, majors, companies; the paper's pools have 100–300) so that a probe trained on 250 people has
+seen every class — the probes are scored on the other 250; a 4-layer 128-wide GPT2, 1,200 pretraining
+steps; probes of 300 steps (the paper: 30,000) with one shared embedding update for all attributes (the
+paper: one probe per task); word-level tokenizer. Per-layer linear probes on cached activations add the
+layer picture the paper draws for iGSM ([2.1]).
+"""
+
+from phys.spec import Check, Recipe, Stage
+from phys.stages.bios import BiosConfig
+from phys.stages.probing import ProbeConfig
+from phys.stages.train import TrainConfig
+
+ARMS = ("single", "multi5+permute")
+POOL = 16
+
+
+def arm_stages(arm: str) -> tuple[Stage, ...]:
+    s = arm.replace("+", "_") + "_probing"
+    return (
+        Stage(f"data_{s}", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation=arm, mixed=False,
+                                                              qa_attributes=(), inverse_tasks=(), pool_size=POOL),
+              version=4, arm=arm, role="data"),
+        Stage(f"pretrain_{s}", "phys.stages.train:run", TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
+              device_sensitive=True, arm=arm, role="pretrain"),
+        Stage(f"probe_{s}", "phys.stages.probing:run", ProbeConfig(), deps=(f"data_{s}", f"pretrain_{s}"),
+              device_sensitive=True, arm=arm, role="probe"),
+    )
+
+
+RANDOM = Stage("probe_random", "phys.stages.probing:run", ProbeConfig(random_init=True),
+               deps=("data_multi5_permute_probing", "pretrain_multi5_permute_probing"), device_sensitive=True,
+               arm="random", role="probe")
+
+
+def every_arm(values: dict[str, object]) -> dict[str, object]:
+    """{"pretrain.steps": 60} -> {"pretrain_single_probing.steps": 60, …}; probe keys also reach probe_random."""
+    out = {}
+    for key, v in values.items():
+        role, field = key.split(".")
+        out.update({f"{role}_{a.replace('+', '_')}_probing.{field}": v for a in ARMS})
+        if role == "probe":
+            out[f"probe_random.{field}"] = v
+    return out
+
+
+RECIPE = Recipe(
+    name="knowledge_probing",
+    part="3.1",
+    title="P- and Q-probing: augmented data stores facts on the name",
+    claim="After pretraining on single biographies an attribute is linearly readable only just before the "
+          "model writes it; after multi5+permute it is readable from the first position and from the name "
+          "alone, which is why only the latter model can answer questions.",
+    stages=tuple(stage for arm in ARMS for stage in arm_stages(arm)) + (RANDOM,),
+    checks=(
+        Check("P-probing: attributes readable before they are written (multi5+permute vs single)",
+              "pprobe_before@multi5+permute", ">=", 0.3, baseline="pprobe_before@single",
+              paper="≈ 100% vs ≈ 2% (company name, early positions)"),
+        Check("Q-probing: the name alone carries the attributes (multi5+permute vs single)", "qprobe_acc@multi5+permute",
+              ">=", 0.2, baseline="qprobe_acc@single", paper="tracks QA: 96.6% vs 9.7%"),
+        Check("a trained model beats random weights (P-probing, multi5+permute)", "pprobe_before@multi5+permute",
+              ">=", 0.3, baseline="pprobe_before@random", paper="random init: near chance ([2.1] control)"),
+        Check("the probe reads the attribute about to be written (single)", "pprobe_at@single", ">=", 0.5,
+              paper="100% just before the attribute", role="sanity",
+              description="the probe works where the answer is certainly present"),
+    ),
+    scales={
+        "smoke": every_arm({"data.n_people": 60, "data.pool_size": 4, "pretrain.n_layer": 2, "pretrain.n_embd": 64,
+                            "pretrain.batch_size": 16, "pretrain.steps": 40, "pretrain.ckpt_every": 20,
+                            "pretrain.log_every": 10, "probe.steps": 20, "probe.linear_steps": 20}),
+        "cpu": {},
+        "gpu": every_arm({"data.n_people": 10_000, "data.pool_size": 0, "pretrain.n_layer": 8, "pretrain.n_head": 8,
+                          "pretrain.n_embd": 512, "pretrain.block_size": 512, "pretrain.batch_size": 96,
+                          "pretrain.steps": 20_000, "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000,
+                          "pretrain.log_every": 100, "probe.steps": 3_000}),
+        "paper": every_arm({"data.n_people": 100_000, "data.pool_size": 0, "pretrain.n_layer": 12,
+                            "pretrain.n_head": 12, "pretrain.n_embd": 768, "pretrain.block_size": 512,
+                            "pretrain.batch_size": 96, "pretrain.steps": 80_000, "pretrain.lr": 1e-3,
+                            "pretrain.warmup_frac": 0.0125, "pretrain.ckpt_every": 2000, "pretrain.log_every": 200,
+                            "probe.steps": 30_000}),
+    },
+    paper_numbers={"P-probe, single, company name before its position": "≈ 2%",
+                   "P-probe, multi5+permute, from the first position": "≈ 100%",
+                   "Q-probe, multi5+permute (birth city, university, major, company, company city)":
+                       "96.1, 72.6, 94.9, 99.6, 99.7% [community reading]"},
+    estimates={"smoke": "20 s on 2 CPU cores", "cpu": "≈ 11 min on 2 CPU cores", "gpu": "not measured yet",
+               "paper": "GPU-days (not measured)"},
+    doc=__doc__ or "",
+)

@@ -1,0 +1,222 @@
+"""The `probe` stage: P-probing and Q-probing of a frozen model ([3.1 §5, App. E–F]).
+
+P-probing reads each person's first biography entry (the data stage's probe_bios.jsonl) at the six token
+positions just before each attribute's value, and asks every attribute at every one of them: is the
+company already readable before the model writes the birth date? Q-probing reads the last token of the
+bare name ("<eos> Anya Briar Forger"). Labels are the attribute's value (the birth month for the birth
+date, as the papers' first-token task), as classes over the people's values.
+
+Two probes (`phys.probe`), both trained on one half of the people and scored on the other:
+- the papers' probe on the last layer: frozen model + rank-r embedding update (r = 2 for P, 16 for Q) +
+  LayerNorm + linear heads (one per attribute, shared over positions here, and one embedding update for
+  all attributes, where the paper trains one probe per task);
+- linear probes on cached activations of every layer (the per-layer picture, seconds per model).
+
+Inputs: `data`, and the model stage named by `model` (model.json + model.pt; with `random_init`, only its
+shape: a freshly initialised model of that shape is the baseline of [2.1]). Output: probe.json (every
+accuracy) and summary metrics:
+  pprobe_before      P-probe accuracy on attributes not yet written (position before the attribute's own)
+  pprobe_at          at the position just before the attribute (the model is about to write it)
+  pprobe_before_<a>  the same, per attribute
+  qprobe_<a>, qprobe_acc                     Q-probe accuracy per attribute and their mean
+  linear_pprobe_before_L<l>, linear_qprobe_L<l>   linear probes on layer l (1 = first block)
+  chance_<a>, chance                         predicting P_train's most common value on the scored half
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from phys.context import StageContext
+from phys.data.pools import ATTRIBUTES
+from phys.errors import PhysError
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    model: str = "pretrain"
+    """The upstream stage whose model is probed."""
+    random_init: bool = False
+    """Probe a freshly initialised model of the same shape instead (the baseline)."""
+    p_rank: int = 2
+    """Rank of the P-probe's embedding update ([3.1 App. E]: 2)."""
+    q_rank: int = 16
+    """Rank of the Q-probe's embedding update ([3.1 App. E]: 16)."""
+    steps: int = 300
+    """Optimizer steps of each embedding probe ([3.1]: 30,000)."""
+    p_batch: int = 50
+    """People per P-probe step ([3.1]: 50)."""
+    q_batch: int = 200
+    """People per Q-probe step ([3.1]: 200)."""
+    lr: float = 1e-3
+    """Peak learning rate of the embedding probes, decayed linearly to 0 ([3.1]: 1e-3)."""
+    weight_decay: float = 0.3
+    """AdamW weight decay of the embedding probes ([3.1]: 0.3)."""
+    linear_steps: int = 300
+    """Full-batch steps of each per-layer linear probe."""
+    train_fraction: float = 0.5
+    """Share of the people the probes train on; the rest scores them."""
+
+    def __post_init__(self) -> None:
+        for name in ("p_rank", "q_rank", "steps", "p_batch", "q_batch", "linear_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        if not 0 < self.train_fraction < 1:
+            raise ValueError("train_fraction must be in (0, 1)")
+
+
+def run(ctx: StageContext) -> dict[str, Any]:
+    import bisect
+    import copy
+    import json
+
+    import torch
+
+    from phys.data.tokenizer import Tokenizer
+    from phys.model.gpt import GPT
+    from phys.probe import fit_linear_probes, train_embedding_probe
+    from phys.train import load_model
+
+    cfg: ProbeConfig = ctx.config
+    if cfg.model not in ctx.inputs:
+        raise PhysError(f"probe.model={cfg.model!r} is not an upstream stage of the probe",
+                        hint=f"choose one of {', '.join(k for k in ctx.inputs if k != 'data')}")
+    data = ctx.inputs["data"]
+    if not (data / "probe_bios.jsonl").exists():
+        raise PhysError("the data stage wrote no probe_bios.jsonl", hint="rerun the data stage with this version of phys")
+    tokenizer = Tokenizer.load(data / "tokenizer.json")
+    people = [json.loads(line) for line in (data / "people.jsonl").read_text().splitlines()]
+    probe_bios = {b["person"]: b for b in map(json.loads, (data / "probe_bios.jsonl").read_text().splitlines())}
+    if ctx.device == "cpu":
+        torch.set_flush_denormal(True)  # as in training: denormal gradients slow CPU matmuls
+    torch.manual_seed(ctx.seed)
+    model = load_model(ctx.inputs[cfg.model], "cpu")
+    if cfg.random_init:
+        model = GPT(model.config)  # seeded above
+    model = model.to(ctx.device).eval()
+
+    # Labels: (N, A) class ids, the birth month for the birth date.
+    def value(p: dict[str, Any], a: str) -> Any:
+        return p["birth_month"] if a == "birth_date" else p[a]
+
+    classes = [sorted({value(p, a) for p in people}) for a in ATTRIBUTES]
+    labels = torch.tensor([[classes[i].index(value(p, a)) for i, a in enumerate(ATTRIBUTES)] for p in people])
+    n_classes = [len(c) for c in classes]
+
+    # P-probing inputs: (N, T) ids, (N, 6) positions just before each value, (N, 6) order of each attribute.
+    p_ids, positions, order = [], [], []
+    for p in people:
+        bio = probe_bios[p["id"]]
+        ids, starts = tokens_with_starts(tokenizer, bio["text"])
+        # The value's first token k is the last token starting at or before the value's first character;
+        # in [eos] + ids it sits at k + 1, so the position just before it is k.
+        positions.append([bisect.bisect_right(starts, offset) - 1 for _, offset in bio["spans"]])
+        p_ids.append([tokenizer.eos_id] + ids)
+        order.append([[a for a, _ in bio["spans"]].index(a) for a in ATTRIBUTES])
+    p_idx, positions, order = pad(p_ids, tokenizer.pad_id), torch.tensor(positions), torch.tensor(order)
+    q_ids = [[tokenizer.eos_id] + tokenizer.encode(" " + p["full_name"]) for p in people]
+    q_idx, q_pos = pad(q_ids, tokenizer.pad_id), torch.tensor([[len(q) - 1] for q in q_ids])
+
+    N = len(people)
+    train = torch.zeros(N, dtype=torch.bool)
+    train[torch.randperm(N, generator=torch.Generator().manual_seed(ctx.seed))[: int(N * cfg.train_fraction)]] = True
+    test = ~train
+    dev = ctx.device
+    ctx.progress(0, 3)
+
+    # (N, slot, attribute): slot j reads the position before the j-th attribute of that person's bio.
+    p_correct = train_embedding_probe(copy.deepcopy(model), p_idx.to(dev), positions.to(dev), labels.to(dev),
+                                      train.to(dev), n_classes, cfg.p_rank, cfg.steps, cfg.p_batch, cfg.lr,
+                                      cfg.weight_decay, ctx.seed).cpu()
+    ctx.progress(1, 3)
+    q_correct = train_embedding_probe(copy.deepcopy(model), q_idx.to(dev), q_pos.to(dev), labels.to(dev),
+                                      train.to(dev), n_classes, cfg.q_rank, cfg.steps, cfg.q_batch, cfg.lr,
+                                      cfg.weight_decay, ctx.seed).cpu()[:, 0]  # (N, A)
+    ctx.progress(2, 3)
+
+    slot_of = order  # (N, A): the slot at which attribute a is about to be written
+    slots = torch.arange(6).view(1, 6, 1)
+    before, at = slots < slot_of.unsqueeze(1), slots == slot_of.unsqueeze(1)  # (N, 6, A)
+    metrics: dict[str, Any] = {
+        "pprobe_before": mean(p_correct[test][before[test]]),
+        "pprobe_at": mean(p_correct[test][at[test]]),
+    }
+    for i, a in enumerate(ATTRIBUTES):
+        mask = before[test][:, :, i]
+        if mask.any():
+            metrics[f"pprobe_before_{a}"] = mean(p_correct[test][:, :, i][mask])
+    for i, a in enumerate(ATTRIBUTES):
+        metrics[f"qprobe_{a}"] = mean(q_correct[test][:, i])
+    metrics["qprobe_acc"] = mean(q_correct[test])
+
+    # Linear probes on every layer's cached activations.
+    with torch.no_grad():
+        p_states = torch.stack([s.gather(1, positions.to(dev).unsqueeze(-1).expand(-1, -1, s.shape[-1]))
+                                for s in layer_states(model, p_idx.to(dev))]).cpu()  # (L, N, 6, C)
+        q_states = torch.stack([s[torch.arange(N), q_pos[:, 0]] for s in layer_states(model, q_idx.to(dev))]).cpu()
+    L = p_states.shape[0]
+    linear_p = torch.zeros(L, int(test.sum()), 6, len(ATTRIBUTES), dtype=torch.bool)
+    linear_q = torch.zeros(L, int(test.sum()), len(ATTRIBUTES), dtype=torch.bool)
+    for i in range(len(ATTRIBUTES)):
+        y = labels[:, i]
+        sites = p_states.permute(0, 2, 1, 3).reshape(L * 6, N, -1)  # (L*6, N, C)
+        ok = fit_linear_probes(sites[:, train], y[train], sites[:, test], y[test], n_classes[i], cfg.linear_steps,
+                               seed=ctx.seed)  # (L*6, m)
+        linear_p[:, :, :, i] = ok.view(L, 6, -1).permute(0, 2, 1)
+        linear_q[:, :, i] = fit_linear_probes(q_states[:, train], y[train], q_states[:, test], y[test], n_classes[i],
+                                              cfg.linear_steps, seed=ctx.seed)
+    for layer in range(L):
+        metrics[f"linear_pprobe_before_L{layer + 1}"] = mean(linear_p[layer][before[test]])
+        metrics[f"linear_qprobe_L{layer + 1}"] = mean(linear_q[layer])
+    ctx.progress(3, 3)
+
+    for i, a in enumerate(ATTRIBUTES):
+        top = labels[train, i].mode().values
+        metrics[f"chance_{a}"] = mean(labels[test, i] == top)
+    metrics["chance"] = round(sum(metrics[f"chance_{a}"] for a in ATTRIBUTES) / len(ATTRIBUTES), 4)
+    table = {
+        "attributes": list(ATTRIBUTES),
+        "classes": n_classes,
+        "p_by_slot": [[mean(p_correct[test][:, j, i]) for i in range(len(ATTRIBUTES))] for j in range(6)],
+        "linear_p_by_layer_slot": [[[mean(linear_p[layer][:, j, i]) for i in range(len(ATTRIBUTES))]
+                                    for j in range(6)] for layer in range(L)],
+        "linear_q_by_layer": [[mean(linear_q[layer][:, i]) for i in range(len(ATTRIBUTES))] for layer in range(L)],
+        "metrics": metrics,
+    }
+    (ctx.out / "probe.json").write_text(json.dumps(table, indent=1))
+    ctx.log("  ".join(f"{k} {v:.3f}" for k, v in metrics.items() if not k.startswith(("chance_", "pprobe_before_"))))
+    return metrics
+
+
+def tokens_with_starts(tokenizer: Any, text: str) -> tuple[list[int], list[int]]:
+    """Token ids of `text` and the character offset where each token's piece starts (with its space)."""
+    from phys.data.tokenizer import pieces
+
+    ids, starts, offset = [], [], 0
+    for piece in pieces(text):
+        ids.append(tokenizer.encode(piece)[0])
+        starts.append(offset)
+        offset += len(piece)
+    return ids, starts
+
+
+def pad(rows: list[list[int]], pad_id: int) -> Any:
+    import torch
+
+    out = torch.full((len(rows), max(map(len, rows))), pad_id, dtype=torch.long)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = torch.tensor(row)
+    return out
+
+
+def layer_states(model: Any, idx: Any) -> list[Any]:
+    """Per layer (L of them), (N, T, C), computed in batches of 256."""
+    import torch
+
+    chunks = [model.layer_states(idx[s : s + 256]) for s in range(0, len(idx), 256)]
+    return [torch.cat([c[layer] for c in chunks]) for layer in range(len(chunks[0]))]
+
+
+def mean(x: Any) -> float:
+    return round(float(x.float().mean()), 4) if x.numel() else float("nan")
