@@ -80,11 +80,17 @@ class Check:
     """The paper's number for this quantity, as the paper reports it (e.g. `≈ 0%`, `86.6%`)."""
     role: Role = "claim"
     description: str = ""
-    baseline: str | None = None
-    """If set, the measured value is `metric - baseline` (e.g. one arm's accuracy minus another's)."""
+    baseline: str | tuple[str, ...] | None = None
+    """If set, the measured value is `metric - baseline` (e.g. one arm's accuracy minus another's); a tuple
+    of metrics means their maximum (e.g. "birth date beats every other attribute")."""
+
+    def baselines(self) -> tuple[str, ...]:
+        if self.baseline is None:
+            return ()
+        return (self.baseline,) if isinstance(self.baseline, str) else tuple(self.baseline)
 
     def metrics(self) -> tuple[str, ...]:
-        return (self.metric,) if self.baseline is None else (self.metric, self.baseline)
+        return (self.metric, *self.baselines())
 
     def passes(self, value: float) -> bool:
         return {

@@ -24,7 +24,7 @@ class CheckResult:
     role: str
     passed: bool
     description: str = ""
-    baseline: str | None = None
+    baseline: str | list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,11 +48,13 @@ def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
             continue  # e.g. an arm the cpu scale does not run
         measured = _number(metrics.get(c.metric))
         if c.baseline is not None:
-            base = _number(metrics.get(c.baseline))
+            bases = [_number(metrics.get(b)) for b in c.baselines()]
+            base = None if None in bases else max(bases)
             measured = None if measured is None or base is None else measured - base
         passed = measured is not None and c.passes(measured)
+        baseline = c.baseline if isinstance(c.baseline, str) or c.baseline is None else list(c.baseline)
         results.append(CheckResult(c.name, c.metric, c.op, c.threshold, measured, c.paper, c.role, passed, c.description,
-                                   c.baseline))
+                                   baseline))
     if any(r.role == "sanity" and not r.passed for r in results) or any(r.measured is None for r in results):
         return INCONCLUSIVE, results
     if all(r.passed for r in results):
@@ -61,5 +63,8 @@ def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
 
 
 def label(check: Mapping[str, Any]) -> str:
-    """How a check's quantity is shown: `metric`, or `metric - baseline`."""
-    return check["metric"] + (f" - {check['baseline']}" if check.get("baseline") else "")
+    """How a check's quantity is shown: `metric`, `metric - baseline`, or `metric - max(b1, b2, …)`."""
+    baseline = check.get("baseline")
+    if not baseline:
+        return check["metric"]
+    return check["metric"] + (f" - {baseline}" if isinstance(baseline, str) else f" - max({', '.join(baseline)})")

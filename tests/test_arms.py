@@ -13,7 +13,7 @@ from phys.plan import make_plan
 from phys.recipes.knowledge_storage import ARMS, RECIPE
 from phys.spec import Check, Recipe, Stage
 from phys.stages.qa_eval import EvalConfig
-from phys.verdict import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, judge
+from phys.verdict import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, judge, label
 
 
 def test_a_scale_runs_its_arms_and_arms_share_seeds_by_role():
@@ -36,6 +36,15 @@ def test_checks_read_differences_and_skip_arms_not_run():
     assert results[0].measured == pytest.approx(0.7) and results[0].baseline == "acc@b"
     assert judge(checks, {"acc@a": 0.4, "acc@b": 0.2}, arms=("a", "b"))[0] == NOT_REPRODUCED
     assert judge(checks, {"acc@a": 0.9}, arms=("a", "b"))[0] == INCONCLUSIVE  # baseline never measured
+
+
+def test_a_check_against_the_best_of_several_metrics():
+    check = Check("x is best", "x", ">", 0.0, baseline=("y", "z"), paper="-")
+    verdict, [result] = judge((check,), {"x": 0.5, "y": 0.2, "z": 0.45})
+    assert verdict == REPRODUCED and result.measured == pytest.approx(0.05)
+    assert judge((check,), {"x": 0.5, "y": 0.2, "z": 0.6})[0] == NOT_REPRODUCED  # z beats x
+    assert judge((check,), {"x": 0.5, "y": 0.2})[0] == INCONCLUSIVE
+    assert label(result.to_dict()) == "x - max(y, z)"
 
 
 def test_a_stage_may_not_depend_on_an_arm_left_out():

@@ -1,0 +1,62 @@
+"""The Part 3.1 / 3.2 recipes end to end at smoke scale: every arm runs, results are named by arm, and
+stages shared between recipes or arms are computed once."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import SMOKE, phys_json
+
+
+def stage_status(record: dict) -> dict[str, str]:
+    return {name: s["status"] for name, s in record["stages"].items()}
+
+
+def test_mixed_training_shares_its_pretrain_finetune_arm_with_knowledge_storage(runs):
+    record = phys_json(runs, "run", "recipe", "mixed_training", *SMOKE)
+    assert record["status"] == "done"
+    for arm in ("mixed", "pretrain_finetune"):
+        assert f"forward_test_acc@{arm}" in record["metrics"]
+    assert {c["name"] for c in record["checks"]} >= {"mixed training beats pretrain→finetune on the same data"}
+    mixed = runs / record["id"] / "stages" / "data_mixed"
+    groups = {int(g) for g in __import__("numpy").load(mixed / "train_group.npy")}
+    assert groups == {0, 1}  # biographies and QA in one stream
+    storage = phys_json(runs, "run", "recipe", "knowledge_storage", *SMOKE)
+    single = [s for s in storage["stages"] if s.endswith("_single")]
+    assert single and all(storage["stages"][s]["cached"] for s in single)  # the same stages: computed once
+
+
+def test_celebrity_minority_finetunes_on_celebrities_and_evaluates_minorities(runs):
+    record = phys_json(runs, "run", "recipe", "celebrity_minority", *SMOKE)
+    assert {"forward_test_acc@with_celebrities", "forward_test_acc@minority_only"} <= set(record["metrics"])
+    people = [json.loads(line) for line in
+              (runs / record["id"] / "stages" / "data_celebrities" / "people.jsonl").read_text().splitlines()]
+    assert sum(p["split"] == "train" for p in people) == 20 and sum(p["split"] == "test" for p in people) == 40
+
+
+def test_knowledge_retrieval_names_dual_and_partial_results(runs):
+    record = phys_json(runs, "run", "recipe", "knowledge_retrieval", *SMOKE)
+    metrics = record["metrics"]
+    for arm in ("multi5+permute", "multi5+fullname"):
+        assert {f"dual_test_employer+employer_city@{arm}", f"dual_test_employer_city+employer@{arm}",
+                f"partial_test_birth_year@{arm}", f"forward_test_birth_date@{arm}"} <= set(metrics)
+
+
+def test_knowledge_classification_finetunes_three_arms_from_one_pretrained_model(runs):
+    record = phys_json(runs, "run", "recipe", "knowledge_classification", *SMOKE)
+    names = list(record["stages"])
+    assert names.count("pretrain") == 1 and {"finetune_nocot", "finetune_cot", "finetune_nocot_quarter"} <= set(names)
+    metrics = record["metrics"]
+    assert metrics["finetune_docs@nocot_quarter"] == 150 and metrics["finetune_docs@nocot"] > 150
+    for arm in ("nocot", "cot"):
+        assert {f"compare_test_month_diff@{arm}", f"compare_cot_test_month_diff@{arm}",
+                f"compare_cot_test_month_diff_hint@{arm}", f"classify_test_luck_mod20@{arm}"} <= set(metrics)
+
+
+def test_knowledge_probing_probes_trained_and_random_models(runs):
+    record = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE)
+    metrics = record["metrics"]
+    for arm in ("single", "multi5+permute", "random"):
+        assert {f"pprobe_before@{arm}", f"qprobe_acc@{arm}", f"linear_qprobe_L2@{arm}", f"chance@{arm}"} <= set(metrics)
+    table = json.loads((runs / record["id"] / "stages" / "probe_random" / "probe.json").read_text())
+    assert len(table["linear_q_by_layer"]) == 2 and len(table["p_by_slot"]) == 6
