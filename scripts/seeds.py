@@ -2,7 +2,9 @@
 finding's direction held: `python scripts/seeds.py knowledge_storage --scale cpu --seeds 0 1 2`.
 
 Each seed is an ordinary `phys run recipe … --seed N` (cached stages are reused, so a rerun after an
-interruption continues); the runs stay in the runs folder for `phys runs compare`.
+interruption continues); the runs stay in the runs folder for `phys runs compare`. With `--report-only`
+nothing runs: the table is built from the latest finished run of each seed (without `--set` overrides)
+already in the runs folder.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--runs-dir", default="runs")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--report-only", action="store_true", help="print the table from runs already finished")
     args = parser.parse_args()
-    records = []
-    for seed in args.seeds:
+    records = finished(args) if args.report_only else []
+    for seed in [] if args.report_only else args.seeds:
         print(f"seed {seed}: running {args.recipe} at {args.scale}…", file=sys.stderr, flush=True)
         proc = subprocess.run([sys.executable, "-m", "phys", "--runs-dir", args.runs_dir, "run", "recipe", args.recipe,
                                "--scale", args.scale, "--seed", str(seed), "--device", args.device, "--json"],
@@ -42,6 +45,21 @@ def main() -> None:
     print("verdicts: " + ", ".join(f"seed {s} {r['verdict']}" for s, r in zip(args.seeds, records)))
     for r in records:
         print(f"  {r['id']}")
+
+
+def finished(args: argparse.Namespace) -> list[dict]:
+    """The latest finished run of each seed, in seed order; exits when a seed has none."""
+    proc = subprocess.run([sys.executable, "-m", "phys", "--runs-dir", args.runs_dir, "runs", "ls", "--json"],
+                          capture_output=True, text=True, check=True)
+    runs = [r for r in json.loads(proc.stdout) if r["recipe"] == args.recipe and r["scale"] == args.scale
+            and r["status"] == "done" and not r["overrides"]]
+    records = []
+    for seed in args.seeds:
+        mine = sorted((r for r in runs if r["seed"] == seed), key=lambda r: r["created"])
+        if not mine:
+            sys.exit(f"no finished {args.recipe} run at {args.scale} with seed {seed} in {args.runs_dir}")
+        records.append(mine[-1])
+    return records
 
 
 if __name__ == "__main__":
