@@ -126,11 +126,16 @@ def run(ctx: StageContext) -> dict[str, Any]:
     eval_items: list[dict[str, Any]] = []
 
     def add(kind: str, task: str, half: str, pid: int, q: Question, trained: bool, evaluated: bool) -> None:
-        prompt, answer = (" " + x if i == 0 else x for i, x in enumerate(q.direct()))
+        text, answer = q.direct()
+        prompt = " " + text
         if trained:
-            doc = (prompt, answer, pid, GROUPS.get(kind, GROUPS["task"]))
-            hinted = (" " + q.with_hint()[0], q.with_hint()[1], doc[2], doc[3])
-            cot = hinted if q.hint and rng.random() < cfg.cot_rate else doc
+            group = GROUPS.get(kind, GROUPS["task"])
+            doc = (prompt, answer, pid, group)
+            if q.hint and rng.random() < cfg.cot_rate:
+                hint_text, hint_answer = q.with_hint()
+                cot = (" " + hint_text, hint_answer, pid, group)
+            else:
+                cot = doc
             if cfg.mixed:
                 train_docs.extend([cot] * cfg.qa_repeats)
             else:
@@ -161,8 +166,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
             for i, (a, b) in enumerate(_pairs(ids, n, rng)):
                 add("compare", t, half, a, questions.COMPARE[t](people[a], people[b]),
                     trained=half == "train" and i < cfg.compare_pairs, evaluated=i < n_eval)
-    hinted = cot_docs if cot_docs != finetune_docs else []
-    tokenizer = Tokenizer.build([q + a for q, a, _, _ in train_docs + finetune_docs + hinted]
+    with_hints = cot_docs if cot_docs != finetune_docs else []
+    tokenizer = Tokenizer.build([q + a for q, a, _, _ in train_docs + finetune_docs + with_hints]
                                 + [e["prompt"] for e in eval_items])
     unseen = sorted({p for e in eval_items for p in pieces(" " + e["answer"])} - set(tokenizer.vocab))
     tokenizer = Tokenizer(tokenizer.vocab + unseen)  # answers never trained on (e.g. a rare difference)
