@@ -83,3 +83,47 @@ def test_adapters_are_seeded():
 def test_lora_needs_a_rank():
     with pytest.raises(ValueError):
         add_lora(model_and_batch()[0], 0, 0)
+
+
+def test_lora_finetune_stage_resumes_exactly_and_saves_a_plain_model(tmp_path):
+    """The finetune stage with LoRA: stopped at a checkpoint and resumed, it ends with the same merged
+    weights as an uninterrupted run; evaluate-style loading gets a plain, untied GPT."""
+    import json
+
+    from phys.context import StageContext, StageInterrupted
+    from phys.stages.bios import BiosConfig
+    from phys.stages.bios import run as data_run
+    from phys.stages.finetune import FinetuneConfig
+    from phys.stages.finetune import run as finetune_run
+    from phys.stages.train import TrainConfig
+    from phys.stages.train import run as train_run
+    from phys.train import load_model
+
+    quiet = {"log": lambda line: None}
+    data, pre = tmp_path / "data", tmp_path / "pretrain"
+    data.mkdir(), pre.mkdir()
+    data_run(StageContext("data", BiosConfig(n_people=20, mixed=False, inverse_tasks=()), 1, data, **quiet))
+    train_run(StageContext("pretrain", TrainConfig(n_layer=1, n_embd=32, n_head=2, batch_size=8, steps=10,
+                                                   eval_every=0), 2, pre, inputs={"data": data}, **quiet))
+    cfg = FinetuneConfig(steps=12, batch_size=8, ckpt_every=5, log_every=3, eval_every=0, lora_rank=2,
+                         lora_emb_rank=4)
+    inputs = {"data": data, "pretrain": pre}
+
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    result = finetune_run(StageContext("finetune", cfg, 3, whole, inputs=inputs, **quiet))
+    assert result["finetune_docs"] == 60
+
+    resumed = tmp_path / "resumed"
+    resumed.mkdir()
+    calls = iter(range(100))
+    with pytest.raises(StageInterrupted):  # stops before step 7: saves a checkpoint there
+        finetune_run(StageContext("finetune", cfg, 3, resumed, inputs=inputs, should_stop=lambda: next(calls) == 7,
+                                  **quiet))
+    finetune_run(StageContext("finetune", cfg, 3, resumed, inputs=inputs, **quiet))
+    a, b = load_model(whole), load_model(resumed)
+    assert not a.config.tied and json.loads((whole / "model.json").read_text())["tied"] is False
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    pretrained = load_model(pre)
+    assert torch.equal(a.lm_head.weight, pretrained.lm_head.weight)  # the output layer never trained
+    assert not torch.equal(a.wte.weight, pretrained.wte.weight)  # the embedding update was merged in

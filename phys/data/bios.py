@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+from itertools import zip_longest
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -94,11 +95,17 @@ def sample_people(n: int, rng: random.Random, pools: Pools | None = None, pool_s
 
 
 def restrict(pools: Pools, size: int) -> Pools:
-    """The first `size` cities, universities, majors and companies (0 = all); names are kept whole."""
+    """`size` values of each attribute pool (0 = all); names are kept whole. Cities, universities and
+    majors: the first `size`. Companies: taken in turn from each headquarters city (in file order), so the
+    company city varies too — the first 36 companies of the pool are all in New York."""
     if not size:
         return pools
+    by_city: dict[str, list[tuple[str, str]]] = {}
+    for company in pools.companies:
+        by_city.setdefault(company[1], []).append(company)
+    round_robin = [c for rank in zip_longest(*by_city.values()) for c in rank if c is not None]
     return dataclasses.replace(pools, cities=pools.cities[:size], universities=pools.universities[:size],
-                               majors=pools.majors[:size], companies=pools.companies[:size])
+                               majors=pools.majors[:size], companies=tuple(round_robin[:size]))
 
 
 _AUG_RE = re.compile(r"^(single|multi(\d+))((?:\+(?:permute\d*|fullname))*)$")

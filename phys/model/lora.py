@@ -9,7 +9,9 @@ on the input lookup only (as PEFT's embedding LoRA does on GPT-2): the tied outp
 pretrained matrix, so a merged model with an embedding update has untied embeddings.
 
 Initialisation: one factor Gaussian, the other zero, so the adapted model starts equal to the pretrained
-one ([3.2 App. B]: "B Gaussian-initialised and A zero-initialised").
+one ([3.2 App. B]: "B Gaussian-initialised and A zero-initialised", in its naming). Here `*_a` is always
+the factor applied first (input side) and `*_b` the second: for q/v, a Gaussian and b zero; for the
+embedding, whose input is a token id, a (the per-token rows) zero and b Gaussian.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ Deviations at the `cpu` scale (2 cores): N = 500 minorities, 250 celebrities (th
 a 4-layer 128-wide GPT2; the celebrity arm pretrains 2,000 steps (≈ 80 passes: every minority biography
 is read ≈ 80 times, each celebrity ≈ 400 times over its 5 entries), the minority arm 1,200 steps (≈ 160
 passes); 200 full-finetuning steps at lr 1e-3 (the paper: 50,000 at batch 48); word-level tokenizer; greedy
-decoding. In the paper every minority biography is in the stream 1/6 as often as a celebrity's; here 1/5.
+decoding. Celebrities' biographies are 5/7 of the biographies here (250 × 5 entries vs 500), 5/6 in the
+paper (equal populations).
 """
 
 from phys.recipes.knowledge_storage import arm_stages, every_arm

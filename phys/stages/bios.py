@@ -32,6 +32,10 @@ from phys.data.pools import ATTRIBUTES
 from phys.data.questions import Question
 
 
+COT_KINDS = ("classify", "compare")
+"""Question families written with their hint at `cot_rate` and evaluated with CoT too ([3.2 §4])."""
+
+
 @dataclass(frozen=True)
 class BiosConfig:
     n_people: int = 500
@@ -131,7 +135,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         if trained:
             group = GROUPS.get(kind, GROUPS["task"])
             doc = (prompt, answer, pid, group)
-            if q.hint and rng.random() < cfg.cot_rate:
+            if q.hint and kind in COT_KINDS and rng.random() < cfg.cot_rate:
                 hint_text, hint_answer = q.with_hint()
                 cot = (" " + hint_text, hint_answer, pid, group)
             else:
@@ -144,7 +148,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         if evaluated:
             base = {"kind": kind, "task": task, "split": half, "person": pid}
             eval_items.append({**base, "prompt": prompt, "answer": answer.strip().removesuffix(".")})
-            if q.hint and kind in ("classify", "compare"):
+            if q.hint and kind in COT_KINDS:
                 cot_prompt, cot_answer = q.with_hint()
                 eval_items.append({**base, "kind": f"{kind}_cot", "prompt": " " + cot_prompt, "hint": q.hint,
                                    "answer": cot_answer.strip().removesuffix("."), "final": True})
@@ -161,11 +165,11 @@ def run(ctx: StageContext) -> dict[str, Any]:
             add(questions.kind_of(t), t, half, p.id, make(p), trained, evaluated)
     for t in (t for t in cfg.tasks if t in questions.COMPARE):
         for half, ids in (("train", train_ids), ("test", test_ids)):
-            n_eval = min(cfg.max_eval_people, len(ids) * (len(ids) - 1))
-            n = max(cfg.compare_pairs, n_eval) if half == "train" else n_eval
+            n = min(cfg.compare_pairs, len(ids) * (len(ids) - 1)) if half == "train" else cfg.max_eval_people
+            n_eval = min(cfg.max_eval_people, n)  # on P_train: trained pairs only
             for i, (a, b) in enumerate(_pairs(ids, n, rng)):
                 add("compare", t, half, a, questions.COMPARE[t](people[a], people[b]),
-                    trained=half == "train" and i < cfg.compare_pairs, evaluated=i < n_eval)
+                    trained=half == "train", evaluated=i < n_eval)
     with_hints = cot_docs if cot_docs != finetune_docs else []
     tokenizer = Tokenizer.build([q + a for q, a, _, _ in train_docs + finetune_docs + with_hints]
                                 + [e["prompt"] for e in eval_items])

@@ -60,7 +60,8 @@ class FinetuneConfig:
     docs: str = "finetune"
     """Which document set of the data stage to train on (`<docs>_tokens.npy`)."""
     samples: int = 0
-    """Train on this many documents only (a seeded subset); 0 = all."""
+    """Train on this many documents only (a seeded subset of the set, counting `qa_repeats` copies as
+    documents); 0 = all."""
 
     def __post_init__(self) -> None:
         if self.lora_rank < 0 or self.lora_emb_rank < 0 or self.samples < 0:

@@ -9,18 +9,21 @@ date, as the papers' first-token task), as classes over the people's values.
 Two probes (`phys.probe`), both trained on one half of the people and scored on the other:
 - the papers' probe on the last layer: frozen model + rank-r embedding update (r = 2 for P, 16 for Q) +
   LayerNorm + linear heads (one per attribute, shared over positions here, and one embedding update for
-  all attributes, where the paper trains one probe per task);
+  all attributes, where the paper trains one probe per task; LayerNorm also for Q-probing, where the paper
+  uses BatchNorm; the Q-probe reads the name's last token, the paper an `<end>` token after it);
 - linear probes on cached activations of every layer (the per-layer picture, seconds per model).
 
 Inputs: `data`, and the model stage named by `model` (model.json + model.pt; with `random_init`, only its
 shape: a freshly initialised model of that shape is the baseline of [2.1]). Output: probe.json (every
 accuracy) and summary metrics:
-  pprobe_before      P-probe accuracy on attributes not yet written (position before the attribute's own)
+  pprobe_before_<a>  P-probe accuracy on attribute a at positions before it is written (company city: and
+                     before the company, from which it follows)
+  pprobe_before      their mean over the attributes other than birth date (the same set in every arm)
   pprobe_at          at the position just before the attribute (the model is about to write it)
-  pprobe_before_<a>  the same, per attribute
   qprobe_<a>, qprobe_acc                     Q-probe accuracy per attribute and their mean
   linear_pprobe_before_L<l>, linear_qprobe_L<l>   linear probes on layer l (1 = first block)
   chance_<a>, chance                         predicting P_train's most common value on the scored half
+Means leave out an attribute with a single class (a pool cut so small that everyone shares the value).
 """
 
 from __future__ import annotations
@@ -135,20 +138,26 @@ def run(ctx: StageContext) -> dict[str, Any]:
                                       cfg.weight_decay, ctx.seed).cpu()[:, 0]  # (N, A)
     ctx.progress(2, 3)
 
-    slot_of = order  # (N, A): the slot at which attribute a is about to be written
+    # Which (slot, attribute) pairs ask for an attribute not yet in the text. Company city is left out once
+    # the company is written: it follows from the company in context, not from storage on the name.
     slots = torch.arange(6).view(1, 6, 1)
-    before, at = slots < slot_of.unsqueeze(1), slots == slot_of.unsqueeze(1)  # (N, 6, A)
-    metrics: dict[str, Any] = {
-        "pprobe_before": mean(p_correct[test][before[test]]),
-        "pprobe_at": mean(p_correct[test][at[test]]),
-    }
+    before, at = slots < order.unsqueeze(1), slots == order.unsqueeze(1)  # (N, 6, A)
+    employer, city = ATTRIBUTES.index("employer"), ATTRIBUTES.index("employer_city")
+    before[:, :, city] &= ~(slots[:, :, 0] > order[:, employer : employer + 1])
+    # Summaries average per-attribute accuracies over the same attributes in every arm: not birth date (it
+    # is never "before" in a single biography, where it comes first) and no attribute with one class.
+    summarised = [i for i, a in enumerate(ATTRIBUTES) if n_classes[i] > 1]
+    later = [i for i in summarised if ATTRIBUTES[i] != "birth_date"]
+    metrics: dict[str, Any] = {}
     for i, a in enumerate(ATTRIBUTES):
         mask = before[test][:, :, i]
         if mask.any():
             metrics[f"pprobe_before_{a}"] = mean(p_correct[test][:, :, i][mask])
+    metrics["pprobe_before"] = average(metrics.get(f"pprobe_before_{ATTRIBUTES[i]}") for i in later)
+    metrics["pprobe_at"] = average(mean(p_correct[test][:, :, i][at[test][:, :, i]]) for i in summarised)
     for i, a in enumerate(ATTRIBUTES):
         metrics[f"qprobe_{a}"] = mean(q_correct[test][:, i])
-    metrics["qprobe_acc"] = mean(q_correct[test])
+    metrics["qprobe_acc"] = average(metrics[f"qprobe_{ATTRIBUTES[i]}"] for i in summarised)
 
     # Linear probes on every layer's cached activations.
     with torch.no_grad():
@@ -167,14 +176,15 @@ def run(ctx: StageContext) -> dict[str, Any]:
         linear_q[:, :, i] = fit_linear_probes(q_states[:, train], y[train], q_states[:, test], y[test], n_classes[i],
                                               cfg.linear_steps, seed=ctx.seed)
     for layer in range(L):
-        metrics[f"linear_pprobe_before_L{layer + 1}"] = mean(linear_p[layer][before[test]])
-        metrics[f"linear_qprobe_L{layer + 1}"] = mean(linear_q[layer])
+        ok, mask = linear_p[layer], before[test]  # (m, 6, A)
+        metrics[f"linear_pprobe_before_L{layer + 1}"] = average(mean(ok[:, :, i][mask[:, :, i]]) for i in later)
+        metrics[f"linear_qprobe_L{layer + 1}"] = average(mean(linear_q[layer][:, i]) for i in summarised)
     ctx.progress(3, 3)
 
     for i, a in enumerate(ATTRIBUTES):
         top = labels[train, i].mode().values
         metrics[f"chance_{a}"] = mean(labels[test, i] == top)
-    metrics["chance"] = round(sum(metrics[f"chance_{a}"] for a in ATTRIBUTES) / len(ATTRIBUTES), 4)
+    metrics["chance"] = average(metrics[f"chance_{ATTRIBUTES[i]}"] for i in summarised)
     table = {
         "attributes": list(ATTRIBUTES),
         "classes": n_classes,
@@ -220,3 +230,9 @@ def layer_states(model: Any, idx: Any) -> list[Any]:
 
 def mean(x: Any) -> float:
     return round(float(x.float().mean()), 4) if x.numel() else float("nan")
+
+
+def average(values: Any) -> float:
+    """Mean of the finite values (an attribute with no pair to score gives nan and is skipped)."""
+    kept = [v for v in values if v is not None and v == v]
+    return round(sum(kept) / len(kept), 4) if kept else float("nan")

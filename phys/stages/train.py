@@ -101,24 +101,27 @@ def run(ctx: StageContext) -> dict[str, Any]:
 
 
 def qa_probe(ctx: StageContext, tokenizer: Any) -> Any:
-    """The QA accuracies during training, on the first `probe_items` questions of each (kind, half) of the
-    data stage's eval.jsonl; None where the data has no eval questions or probing is off."""
+    """The QA accuracies during training, on up to `probe_items` questions of each (kind, half) of the data
+    stage's eval.jsonl, taken in turn from each task; None where the data has no eval questions or probing
+    is off."""
     import json
     from collections import defaultdict
     from functools import partial
+    from itertools import chain, zip_longest
 
     from phys.evaluate import teacher_forced_accuracy
 
     path = ctx.inputs["data"] / "eval.jsonl"
     if not ctx.config.eval_every or not path.exists():
         return None
-    per_group: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    per_task: dict[tuple[str, str], dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for line in path.read_text().splitlines():
         item = json.loads(line)
         if item.get("final"):
             continue  # scored on the answer after a generated hint: teacher forcing cannot judge that
-        group = per_group[(item["kind"], item["split"])]
-        if len(group) < ctx.config.probe_items:
-            group.append(item)
-    items = [i for group in per_group.values() for i in group]
+        per_task[(item["kind"], item["split"])][item["task"]].append(item)
+    items = []
+    for tasks in per_task.values():  # up to probe_items per (kind, half), taken in turn from each task
+        rounds = zip_longest(*tasks.values())
+        items += [i for i in chain.from_iterable(rounds) if i is not None][: ctx.config.probe_items]
     return partial(teacher_forced_accuracy, tokenizer=tokenizer, items=items, device=ctx.device)
