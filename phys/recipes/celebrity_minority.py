@@ -14,6 +14,11 @@ is read ≈ 80 times, each celebrity ≈ 400 times over its 5 entries), the mino
 passes); 200 full-finetuning steps at lr 1e-3 (the paper: 50,000 at batch 48); word-level tokenizer; greedy
 decoding. Celebrities' biographies are 5/7 of the biographies here (250 × 5 entries vs 500), 5/6 in the
 paper (equal populations).
+
+Measured at the cpu scale (seed 0, 12 min 48 s on 2 cores): minority P_test QA 0.039 alone, 0.319 with
+celebrities; every attribute rose 6–17× (birth date 0.016 → 0.278, company 0.032 → 0.458); both arms fit
+their finetuning QA (1.000). The direction is the paper's, the gain (0.280) just short of the check's 0.3:
+verdict not reproduced.
 """
 
 from phys.recipes.knowledge_storage import arm_stages, every_arm
@@ -82,7 +87,7 @@ RECIPE = Recipe(
     },
     paper_numbers={"minorities alone (bioS single+permute1)": "4.4%", "minorities with celebrities (bioS)": "86.8%",
                    "bioR: minorities alone → with celebrities": "10.0% → 76.3%"},
-    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 12 min on 2 CPU cores (2 arms)", "gpu": "not measured yet",
+    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 13 min on 2 CPU cores (2 arms)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
 )
