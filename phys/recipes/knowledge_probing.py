@@ -23,7 +23,8 @@ random weights 0.070; just before the attribute: 0.761 (single), 0.672 (multi5+p
 0.10–0.13. Q-probing: 0.123 vs 0.093 vs 0.077 (birth month 0.216 vs 0.128). The P-probing picture is the
 paper's, with gaps (+0.236 over single, +0.288 over random) under the checks' 0.3; Q-probing barely
 separates the models. The probes train 300 steps (the paper: 30,000), and the full-batch linear probe on
-the same last-layer states reads more (Q 0.181 vs 0.117): undertrained probes are the first suspect.
+the same last-layer states reads more for multi5+permute (Q 0.181, against the embedding probe's 0.123):
+undertrained probes are the first suspect.
 Verdict: not reproduced.
 """
 
