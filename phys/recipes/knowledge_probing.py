@@ -22,10 +22,11 @@ random weights 0.070; just before the attribute: 0.761 (single), 0.672 (multi5+p
 (linear probes), multi5+permute rises from 0.06 (layer 1) to 0.29 (layer 4) while single stays at
 0.10–0.13. Q-probing: 0.123 vs 0.093 vs 0.077 (birth month 0.216 vs 0.128). The P-probing picture is the
 paper's, with gaps (+0.236 over single, +0.288 over random) under the checks' 0.3; Q-probing barely
-separates the models. The probes train 300 steps (the paper: 30,000), and the full-batch linear probe on
-the same last-layer states reads more for multi5+permute (Q 0.181, against the embedding probe's 0.123):
-undertrained probes are the first suspect.
-Verdict: not reproduced.
+separates the models. Verdict: not reproduced. Tried afterwards on the same two pretrained models (probe
+seed 7, not a recipe run): 1,500 probe steps, or lr 1e-2 for 300, widen the P-probing gap to +0.32 (0.435 /
+0.440 vs 0.115 / 0.120) while the position-just-before accuracy drops (0.51–0.57: the embedding update
+starts to fit the 250 training people); Q-probing stays at 0.109 / 0.124 vs 0.077 / 0.089. At this size
+the last name token does not carry the attributes in a linearly readable form even after multi5+permute.
 """
 
 from phys.spec import Check, Recipe, Stage
