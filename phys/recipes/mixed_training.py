@@ -17,12 +17,13 @@ CPU_SCALE.md` measured mixed training of single bios at this size at 0.21–0.35
 paper's 86.6% at N = 100,000 with a 124M model. The recipe keeps the paper's claim as its check and
 reports what the cpu scale shows.
 
-Measured at the cpu scale (seeds 0 and 1): P_test QA mixed 0.132 / 0.153, pretrain→finetune 0.064 /
-0.030; both fit P_train's QA perfectly (1.000). Mixed training is ahead in both seeds (+0.068 / +0.123),
-but nowhere near the paper's 86.6%: the in-training probe shows P_train QA memorised by step ≈ 500 while
-P_test creeps from 0.03 to 0.14 — with 1,500 questions the model can memorise them instead of learning to
-extract from the biographies, which at N = 100,000 it cannot. Verdict: not reproduced. The mixed arm takes
-5 min alone on 2 cores, the pretrain→finetune arm ≈ 5 min (its stages are those of knowledge_storage).
+Measured at the cpu scale (seeds 0, 1, 2): P_test QA mixed 0.132 / 0.153 / 0.173, pretrain→finetune
+0.064 / 0.030 / 0.059; both arms fit P_train's QA perfectly (1.000). Mixed training is ahead in every seed
+(+0.068 / +0.123 / +0.113; the check's 0.1 margin holds 2/3) but nowhere near the paper's 86.6%: the
+in-training probe shows P_train QA memorised by step ≈ 500 while P_test creeps from 0.03 to 0.14 — with
+1,500 questions the model can memorise them instead of learning to extract from the biographies, which at
+N = 100,000 it cannot. Verdict: not reproduced. The mixed arm takes 4.7–4.9 min alone on 2 cores, the
+pretrain→finetune arm ≈ 5 min (its stages are those of knowledge_storage).
 """
 
 from phys.recipes.knowledge_storage import arm_stages, every_arm
