@@ -23,7 +23,7 @@ Measured at the cpu scale (seeds 0, 1, 2): P_test QA mixed 0.132 / 0.153 / 0.173
 in-training probe shows P_train QA memorised by step ≈ 500 while P_test creeps from 0.03 to 0.14 — with
 1,500 questions the model can memorise them instead of learning to extract from the biographies, which at
 N = 100,000 it cannot. Verdict: not reproduced. The mixed arm takes 4.7–4.9 min alone on 2 cores, the
-pretrain→finetune arm ≈ 5 min (its stages are those of knowledge_storage).
+pretrain→finetune arm (knowledge_storage's stages) ≈ 5 min, as a same-size arm of celebrity_minority took.
 """
 
 from phys.recipes.knowledge_storage import arm_stages, every_arm
