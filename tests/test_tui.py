@@ -176,6 +176,17 @@ def test_running_run_shows_progress_of_its_stage(fixture_root):
     run(main())
 
 
+async def select_recipe(pilot, name: str) -> str:
+    """Move down the recipes list (headings are skipped) until `name` is shown; its details' text."""
+    for _ in range(20):
+        text = plain(pilot.app.screen.query_one("#recipe-details"))
+        if f"· {name}" in text:
+            return text
+        await pilot.press("down")
+        await pilot.pause()
+    raise AssertionError(f"recipe {name} not reached")
+
+
 def test_recipes_screen_shows_claim_paper_numbers_scales_and_last_verdict(fixture_root):
     async def main():
         app = make_app(fixture_root, clock=fx.frozen_clock)
@@ -183,9 +194,8 @@ def test_recipes_screen_shows_claim_paper_numbers_scales_and_last_verdict(fixtur
             await settle(pilot)
             await pilot.press("1")
             assert isinstance(app.screen, RecipesScreen)
-            assert plain(app.screen.query_one("#recipe-details")).startswith("Knowledge storage")  # Part 3.1 first
-            await pilot.press("down")  # the Part 3.2 heading is skipped
-            text = plain(app.screen.query_one("#recipe-details"))
+            assert "Part 3.1 · celebrity_minority" in plain(app.screen.query_one("#recipe-details"))  # 3.1 first
+            text = await select_recipe(pilot, "reversal_curse")  # past the Part 3.2 heading
             assert "inverse search stays at ~0%" in text.replace("\n", " ")
             assert "96.6%" in text and "last verdict" in text and "reproduced" in text
             assert "cpu" in text and "5m09s here" in text  # measured from the finished run
@@ -201,7 +211,9 @@ def test_launch_form_shows_a_bad_override_inline_and_launches_nothing(fixture_ro
         app = make_app(fixture_root, clock=fx.frozen_clock)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            await pilot.press("1", "down", "l")
+            await pilot.press("1")
+            await select_recipe(pilot, "reversal_curse")
+            await pilot.press("l")
             form = app.screen
             assert isinstance(form, LaunchScreen)
             await pilot.press(*"train.stepz=5")
@@ -226,7 +238,8 @@ def test_launch_a_smoke_run_through_the_form_and_see_it_finish(runs):
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             assert isinstance(app.screen, RecipesScreen)  # an empty runs folder opens on the recipes
-            await pilot.press("down", "l")  # reversal_curse
+            await select_recipe(pilot, "reversal_curse")
+            await pilot.press("l")
             form = app.screen
             form.query_one("#scale", Select).value = "smoke"
             form.query_one("#device", Select).value = "cpu"
