@@ -21,7 +21,7 @@ their finetuning QA (1.000). Seed 1: 0.034 → 0.213. The direction is the paper
 (0.280 / 0.179) short of the check's 0.3: verdict not reproduced.
 """
 
-from phys.recipes.knowledge_storage import arm_stages, every_arm
+from phys.recipes.knowledge_storage import GPU, PAPER, arm_stages, every_arm
 from phys.spec import Check, Recipe, Stage
 from phys.stages.bios import BiosConfig
 from phys.stages.finetune import FinetuneConfig
@@ -73,17 +73,8 @@ RECIPE = Recipe(
                         "pretrain.steps": 40, "pretrain.ckpt_every": 20, "pretrain.log_every": 10,
                         "finetune.steps": 20, "finetune.batch_size": 16, "finetune.eval_every": 10}, 20, 60),
         "cpu": {},
-        "gpu": scale({"data.n_people": 10_000, "pretrain.n_layer": 8, "pretrain.n_head": 8, "pretrain.n_embd": 512,
-                      "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 20_000,
-                      "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000, "pretrain.log_every": 100,
-                      "finetune.steps": 5_000, "finetune.batch_size": 48, "finetune.ckpt_every": 1000,
-                      "finetune.log_every": 100, "finetune.eval_every": 500}, 10_000, 40_000),
-        "paper": scale({"data.n_people": 100_000, "pretrain.n_layer": 12, "pretrain.n_head": 12,
-                        "pretrain.n_embd": 768, "pretrain.block_size": 512, "pretrain.batch_size": 96,
-                        "pretrain.steps": 80_000, "pretrain.lr": 1e-3, "pretrain.warmup_frac": 0.0125,
-                        "pretrain.ckpt_every": 2000, "pretrain.log_every": 200, "finetune.steps": 50_000,
-                        "finetune.batch_size": 48, "finetune.lr": 3e-4, "finetune.ckpt_every": 2000,
-                        "finetune.log_every": 200, "finetune.eval_every": 5000}, 100_000, 80_000),
+        "gpu": scale(GPU, 10_000, 40_000),
+        "paper": scale(PAPER, 100_000, 80_000),
     },
     paper_numbers={"minorities alone (bioS single+permute1)": "4.4%", "minorities with celebrities (bioS)": "86.8%",
                    "bioR: minorities alone → with celebrities": "10.0% → 76.3%"},

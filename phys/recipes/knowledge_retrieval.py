@@ -23,7 +23,7 @@ company→city 0.080 vs city→company 0.036 — the paper's direction, under th
 not reproduced.
 """
 
-from phys.recipes.knowledge_storage import slug
+from phys.recipes.knowledge_storage import GPU, PAPER, slug
 from phys.spec import Check, Recipe, Stage
 from phys.stages.bios import BiosConfig
 from phys.stages.finetune import FinetuneConfig
@@ -85,17 +85,8 @@ RECIPE = Recipe(
                             "pretrain.log_every": 10, "finetune.steps": 20, "finetune.batch_size": 16,
                             "finetune.eval_every": 10}),
         "cpu": {},
-        "gpu": every_arm({"data.n_people": 10_000, "pretrain.n_layer": 8, "pretrain.n_head": 8,
-                          "pretrain.n_embd": 512, "pretrain.block_size": 512, "pretrain.batch_size": 96,
-                          "pretrain.steps": 20_000, "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000,
-                          "pretrain.log_every": 100, "finetune.steps": 5_000, "finetune.batch_size": 48,
-                          "finetune.ckpt_every": 1000, "finetune.log_every": 100, "finetune.eval_every": 500, **_LORA}),
-        "paper": every_arm({"data.n_people": 100_000, "pretrain.n_layer": 12, "pretrain.n_head": 12,
-                            "pretrain.n_embd": 768, "pretrain.block_size": 512, "pretrain.batch_size": 96,
-                            "pretrain.steps": 80_000, "pretrain.lr": 1e-3, "pretrain.warmup_frac": 0.0125,
-                            "pretrain.ckpt_every": 2000, "pretrain.log_every": 200, "finetune.steps": 50_000,
-                            "finetune.batch_size": 48, "finetune.ckpt_every": 2000, "finetune.log_every": 200,
-                            "finetune.eval_every": 5000, **_LORA}),
+        "gpu": every_arm({**GPU, **_LORA}),
+        "paper": every_arm({**PAPER, **_LORA}),
     },
     paper_numbers={"dual retrieval, multi5+permute": "near-perfect", "multi5+fullname, city asked first": "drops sharply",
                    "birth year alone": "can be poor with the full date perfect"},

@@ -59,6 +59,23 @@ def arm_stages(augmentation: str, arm: str | None = None) -> tuple[Stage, ...]:
     )
 
 
+GPU: dict[str, object] = {
+    "data.n_people": 10_000, "pretrain.n_layer": 8, "pretrain.n_head": 8, "pretrain.n_embd": 512,
+    "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 20_000, "pretrain.lr": 1e-3,
+    "pretrain.ckpt_every": 1000, "pretrain.log_every": 100, "finetune.steps": 5_000, "finetune.batch_size": 48,
+    "finetune.ckpt_every": 1000, "finetune.log_every": 100, "finetune.eval_every": 500,
+}
+"""The `gpu` scale of the pretrain → finetune recipes, by role (a guess, not yet measured)."""
+PAPER: dict[str, object] = {
+    "data.n_people": 100_000, "pretrain.n_layer": 12, "pretrain.n_head": 12, "pretrain.n_embd": 768,
+    "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 80_000, "pretrain.lr": 1e-3,
+    "pretrain.warmup_frac": 0.0125, "pretrain.ckpt_every": 2000, "pretrain.log_every": 200,
+    "finetune.steps": 50_000, "finetune.batch_size": 48, "finetune.lr": 3e-4, "finetune.ckpt_every": 2000,
+    "finetune.log_every": 200, "finetune.eval_every": 5000,
+}
+"""The papers' configuration ([3.1 §2.1, App. C]: GPT2-12-12-768, 80k steps × 96 × 512, N = 100k), by role."""
+
+
 def every_arm(values: dict[str, object]) -> dict[str, object]:
     """{"pretrain.steps": 60} -> {"pretrain_single.steps": 60, "pretrain_multi5.steps": 60, …}."""
     out = {}
@@ -98,17 +115,8 @@ RECIPE = Recipe(
                             "pretrain.log_every": 10, "finetune.steps": 20, "finetune.batch_size": 16,
                             "finetune.eval_every": 10}),
         "cpu": {},
-        "gpu": every_arm({"data.n_people": 10_000, "pretrain.n_layer": 8, "pretrain.n_head": 8,
-                          "pretrain.n_embd": 512, "pretrain.block_size": 512, "pretrain.batch_size": 96,
-                          "pretrain.steps": 20_000, "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000,
-                          "pretrain.log_every": 100, "finetune.steps": 5_000, "finetune.batch_size": 48,
-                          "finetune.ckpt_every": 1000, "finetune.log_every": 100, "finetune.eval_every": 500}),
-        "paper": every_arm({"data.n_people": 100_000, "pretrain.n_layer": 12, "pretrain.n_head": 12,
-                            "pretrain.n_embd": 768, "pretrain.block_size": 512, "pretrain.batch_size": 96,
-                            "pretrain.steps": 80_000, "pretrain.lr": 1e-3, "pretrain.warmup_frac": 0.0125,
-                            "pretrain.ckpt_every": 2000, "pretrain.log_every": 200, "finetune.steps": 50_000,
-                            "finetune.batch_size": 48, "finetune.lr": 3e-4, "finetune.ckpt_every": 2000,
-                            "finetune.log_every": 200, "finetune.eval_every": 5000}),
+        "gpu": every_arm(GPU),
+        "paper": every_arm(PAPER),
     },
     paper_numbers={
         "single": "9.7%", "single+permute1": "4.4%", "single+permute5": "70%", "multi5": "41%",

@@ -26,7 +26,7 @@ N = 100,000 it cannot. Verdict: not reproduced. The mixed arm takes 4.7–4.9 mi
 pretrain→finetune arm (knowledge_storage's stages) ≈ 5 min, as a same-size arm of celebrity_minority took.
 """
 
-from phys.recipes.knowledge_storage import arm_stages, every_arm
+from phys.recipes.knowledge_storage import GPU, PAPER, arm_stages, every_arm
 from phys.spec import Check, Recipe, Stage
 from phys.stages.bios import BiosConfig
 from phys.stages.qa_eval import EvalConfig
@@ -74,18 +74,9 @@ RECIPE = Recipe(
     scales={
         "smoke": scale(_SMOKE, 60) | {"train_mixed.eval_every": 20},
         "cpu": {},
-        "gpu": scale({"data.n_people": 10_000, "pretrain.n_layer": 8, "pretrain.n_head": 8, "pretrain.n_embd": 512,
-                      "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 20_000,
-                      "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000, "pretrain.log_every": 100,
-                      "finetune.steps": 5_000, "finetune.batch_size": 48, "finetune.ckpt_every": 1000,
-                      "finetune.log_every": 100, "finetune.eval_every": 500}, 25_000)
+        "gpu": scale(GPU, 25_000)
         | {"train_mixed.eval_every": 1000, "data_mixed.qa_repeats": 4},
-        "paper": scale({"data.n_people": 100_000, "pretrain.n_layer": 12, "pretrain.n_head": 12,
-                        "pretrain.n_embd": 768, "pretrain.block_size": 512, "pretrain.batch_size": 96,
-                        "pretrain.steps": 80_000, "pretrain.lr": 1e-3, "pretrain.warmup_frac": 0.0125,
-                        "pretrain.ckpt_every": 2000, "pretrain.log_every": 200, "finetune.steps": 50_000,
-                        "finetune.batch_size": 48, "finetune.lr": 3e-4, "finetune.ckpt_every": 2000,
-                        "finetune.log_every": 200, "finetune.eval_every": 5000}, 80_000)
+        "paper": scale(PAPER, 80_000)
         | {"train_mixed.eval_every": 4000, "data_mixed.qa_repeats": 4},
     },
     paper_numbers={"mixed training, bioS single (P_test)": "86.6%", "pretrain→finetune, bioS single": "9.7%",
