@@ -21,7 +21,7 @@ their finetuning QA (1.000). Seed 1: 0.034 → 0.213. The direction is the paper
 (0.280 / 0.179) short of the check's 0.3: verdict not reproduced.
 """
 
-from phys.recipes.knowledge_storage import GPU, PAPER, arm_stages, every_arm
+from phys.recipes.knowledge_storage import GPU, PAPER, SMOKE, arm_stages, every_arm
 from phys.spec import Check, Recipe, Stage
 from phys.stages.bios import BiosConfig
 from phys.stages.finetune import FinetuneConfig
@@ -69,9 +69,7 @@ RECIPE = Recipe(
               paper="≈ 100%", role="sanity"),
     ),
     scales={
-        "smoke": scale({"data.n_people": 40, "pretrain.n_layer": 2, "pretrain.n_embd": 64, "pretrain.batch_size": 16,
-                        "pretrain.steps": 40, "pretrain.ckpt_every": 20, "pretrain.log_every": 10,
-                        "finetune.steps": 20, "finetune.batch_size": 16, "finetune.eval_every": 10}, 20, 60),
+        "smoke": scale(SMOKE, 20, 60),
         "cpu": {},
         "gpu": scale(GPU, 10_000, 40_000),
         "paper": scale(PAPER, 100_000, 80_000),

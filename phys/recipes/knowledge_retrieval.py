@@ -23,7 +23,7 @@ company→city 0.080 vs city→company 0.036 — the paper's direction, under th
 not reproduced.
 """
 
-from phys.recipes.knowledge_storage import GPU, PAPER, slug
+from phys.recipes.knowledge_storage import GPU, PAPER, SMOKE, slug
 from phys.spec import Check, Recipe, Stage
 from phys.stages.bios import BiosConfig
 from phys.stages.finetune import FinetuneConfig
@@ -80,10 +80,7 @@ RECIPE = Recipe(
               paper="≈ 100%", role="sanity"),
     ),
     scales={
-        "smoke": every_arm({"data.n_people": 40, "pretrain.n_layer": 2, "pretrain.n_embd": 64,
-                            "pretrain.batch_size": 16, "pretrain.steps": 40, "pretrain.ckpt_every": 20,
-                            "pretrain.log_every": 10, "finetune.steps": 20, "finetune.batch_size": 16,
-                            "finetune.eval_every": 10}),
+        "smoke": every_arm(SMOKE),
         "cpu": {},
         "gpu": every_arm({**GPU, **_LORA}),
         "paper": every_arm({**PAPER, **_LORA}),

@@ -59,6 +59,12 @@ def arm_stages(augmentation: str, arm: str | None = None) -> tuple[Stage, ...]:
     )
 
 
+SMOKE: dict[str, object] = {
+    "data.n_people": 40, "pretrain.n_layer": 2, "pretrain.n_embd": 64, "pretrain.batch_size": 16,
+    "pretrain.steps": 40, "pretrain.ckpt_every": 20, "pretrain.log_every": 10, "finetune.steps": 20,
+    "finetune.batch_size": 16, "finetune.eval_every": 10,
+}
+"""The `smoke` scale of the pretrain → finetune recipes, by role: every stage runs, in seconds."""
 GPU: dict[str, object] = {
     "data.n_people": 10_000, "pretrain.n_layer": 8, "pretrain.n_head": 8, "pretrain.n_embd": 512,
     "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 20_000, "pretrain.lr": 1e-3,
@@ -110,10 +116,7 @@ RECIPE = Recipe(
     ),
     arms={"smoke": ("single", "multi5+permute"), "cpu": CPU_ARMS},
     scales={
-        "smoke": every_arm({"data.n_people": 40, "pretrain.n_layer": 2, "pretrain.n_embd": 64,
-                            "pretrain.batch_size": 16, "pretrain.steps": 40, "pretrain.ckpt_every": 20,
-                            "pretrain.log_every": 10, "finetune.steps": 20, "finetune.batch_size": 16,
-                            "finetune.eval_every": 10}),
+        "smoke": every_arm(SMOKE),
         "cpu": {},
         "gpu": every_arm(GPU),
         "paper": every_arm(PAPER),

@@ -26,7 +26,7 @@ N = 100,000 it cannot. Verdict: not reproduced. The mixed arm takes 4.7–4.9 mi
 pretrain→finetune arm (knowledge_storage's stages) ≈ 5 min, as a same-size arm of celebrity_minority took.
 """
 
-from phys.recipes.knowledge_storage import GPU, PAPER, arm_stages, every_arm
+from phys.recipes.knowledge_storage import GPU, PAPER, SMOKE, arm_stages, every_arm
 from phys.spec import Check, Recipe, Stage
 from phys.stages.bios import BiosConfig
 from phys.stages.qa_eval import EvalConfig
@@ -40,11 +40,6 @@ MIXED = (
     Stage("evaluate_mixed", "phys.stages.qa_eval:run", EvalConfig(model="pretrain"),
           deps=("data_mixed", "train_mixed"), arm="mixed", role="evaluate"),
 )
-
-_SMOKE = {"data.n_people": 40, "pretrain.n_layer": 2, "pretrain.n_embd": 64, "pretrain.batch_size": 16,
-          "pretrain.steps": 40, "pretrain.ckpt_every": 20, "pretrain.log_every": 10, "finetune.steps": 20,
-          "finetune.batch_size": 16, "finetune.eval_every": 10}
-
 
 def scale(values: dict[str, object], mixed_steps: int) -> dict[str, object]:
     """One scale for both arms: the pretrain→finetune stages as `knowledge_storage` sets them; the mixed
@@ -72,7 +67,7 @@ RECIPE = Recipe(
               role="sanity"),
     ),
     scales={
-        "smoke": scale(_SMOKE, 60) | {"train_mixed.eval_every": 20},
+        "smoke": scale(SMOKE, 60) | {"train_mixed.eval_every": 20},
         "cpu": {},
         "gpu": scale(GPU, 25_000)
         | {"train_mixed.eval_every": 1000, "data_mixed.qa_repeats": 4},
