@@ -37,3 +37,13 @@ class StageContext:
     progress: Callable[..., None] = _noop
     """progress(done, total, **info)"""
     should_stop: Callable[[], bool] = lambda: False
+
+    def upstream(self, role: str, field: str) -> Path:
+        """The output folder of the upstream stage with `role`, named by the config field `field` (e.g.
+        `evaluate.model`); a PhysError naming the choices if there is none."""
+        from phys.errors import PhysError
+
+        if role not in self.inputs:
+            raise PhysError(f"{field}={role!r} is not an upstream stage of {self.name}",
+                            hint=f"choose one of {', '.join(k for k in self.inputs if k != 'data')}")
+        return self.inputs[role]

@@ -82,9 +82,6 @@ def run(ctx: StageContext) -> dict[str, Any]:
     from phys.train import load_model
 
     cfg: ProbeConfig = ctx.config
-    if cfg.model not in ctx.inputs:
-        raise PhysError(f"probe.model={cfg.model!r} is not an upstream stage of the probe",
-                        hint=f"choose one of {', '.join(k for k in ctx.inputs if k != 'data')}")
     data = ctx.inputs["data"]
     if not (data / "probe_bios.jsonl").exists():
         raise PhysError("the data stage wrote no probe_bios.jsonl", hint="rerun the data stage with this version of phys")
@@ -94,7 +91,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     if ctx.device == "cpu":
         torch.set_flush_denormal(True)  # as in training: denormal gradients slow CPU matmuls
     torch.manual_seed(ctx.seed)
-    model = load_model(ctx.inputs[cfg.model], "cpu")
+    model = load_model(ctx.upstream(cfg.model, "probe.model"), "cpu")
     if cfg.random_init:
         model = GPT(model.config)  # seeded above
     model = model.to(ctx.device).eval()

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from phys.context import StageContext
-from phys.errors import PhysError
 
 
 @dataclass(frozen=True)
@@ -34,10 +33,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     from phys.train import load_model
 
     cfg: EvalConfig = ctx.config
-    if cfg.model not in ctx.inputs:
-        raise PhysError(f"evaluate.model={cfg.model!r} is not an upstream stage of evaluate",
-                        hint=f"choose one of {', '.join(k for k in ctx.inputs if k != 'data')}")
-    data, trained = ctx.inputs["data"], ctx.inputs[cfg.model]
+    data, trained = ctx.inputs["data"], ctx.upstream(cfg.model, "evaluate.model")
     tokenizer = Tokenizer.load(data / "tokenizer.json")
     items = [json.loads(line) for line in (data / "eval.jsonl").read_text().splitlines()]
     people = [json.loads(line) for line in (data / "people.jsonl").read_text().splitlines()]
