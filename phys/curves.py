@@ -59,3 +59,16 @@ def pick(curves: Series, wanted: Sequence[str] = ()) -> Series:
                             hint="curves: " + (", ".join(sorted(curves)) or "none yet (nothing logged a step)"))
         chosen.update({k: curves[k] for k in matches})
     return chosen
+
+
+def plot_points(plot: Any, metrics: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """(arm, x, y) for every arm whose metrics have both `plot.x@arm` and `plot.y@arm` (a `phys.spec.Plot`);
+    on log axes, only points with x, y > 0."""
+    points = []
+    for key, x in metrics.items():
+        name, _, arm = key.partition("@")
+        y = metrics.get(f"{plot.y}@{arm}")
+        if name == plot.x and arm and all(isinstance(v, (int, float)) and math.isfinite(v) for v in (x, y)):
+            if not plot.log or (x > 0 and y > 0):
+                points.append((arm, float(x), float(y)))
+    return sorted(points, key=lambda p: p[1])

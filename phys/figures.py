@@ -82,6 +82,34 @@ def checks_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> P
     return _save(plt, fig, path)
 
 
+def plot_png(plot: Any, metrics: Mapping[str, Any], path: Path, title: str) -> Path | None:
+    """A `phys.spec.Plot`: one labelled point per arm, and its reference lines y = slope * x."""
+    from phys.curves import plot_points
+
+    points = plot_points(plot, dict(metrics))
+    if not points:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    xs = [x for _, x, _ in points]
+    span = [min(xs) / 1.5, max(xs) * 1.5] if plot.log else [0, max(xs) * 1.1]
+    for slope, text in plot.lines:
+        ax.plot(span, [slope * x for x in span], "--", color="gray", lw=1, label=text)
+    ax.plot(xs, [y for _, _, y in points], "o-", color="#1565c0", ms=6, lw=1)
+    for arm, x, y in points:
+        ax.annotate(arm, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
+    if plot.log:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    ax.set_xlabel(plot.x)
+    ax.set_ylabel(plot.y)
+    ax.set_title(f"{title}: {plot.title or plot.name}", fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    if plot.lines:
+        ax.legend(fontsize=8)
+    return _save(plt, fig, path)
+
+
 def arm_metrics(metrics: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     """`{"metric": {"arm": value}}` for the accuracies (`*_acc`, and per attribute `*_test_*`) named
     `metric@arm` that two or more arms report; losses, counts and sizes stay in the metrics table."""

@@ -74,8 +74,11 @@ def cache_key(run: str, version: int, config: Any, seed: int, upstream: Mapping[
 
 
 def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), seed: int = 0,
-              device: str = "cpu") -> Plan:
+              device: str = "cpu", arms: typing.Sequence[str] | None = None) -> Plan:
     """Resolve a recipe at a scale with `stage.field=value` overrides; raises PhysError on bad input.
+
+    `arms`: run these arms of the recipe instead of the scale's (e.g. one more cell of a sweep: the cells
+    already computed are cache hits, since a stage's key never depends on which other arms run).
 
     `device` matters only to stages marked `device_sensitive`, whose key includes its type (cpu / cuda).
     """
@@ -97,7 +100,7 @@ def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), 
         changes[stage_name][field_name] = parse_value(hint, text.strip(), key.strip())
     configs = {s.name: _replace(s.config, s.name, changes[s.name]) for s in recipe.stages}
 
-    arms = recipe.arms_at(scale)
+    arms = recipe.arms_at(scale) if arms is None else chosen_arms(recipe, arms)
     keys: dict[str, str] = {}
     planned: list[PlannedStage] = []
     for stage in _topological(recipe.stages):
@@ -115,6 +118,17 @@ def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), 
         planned.append(PlannedStage(stage.name, stage.run, stage.version, configs[stage.name], stage.deps, seed_s,
                                     key, stage.arm, stage.role))
     return Plan(recipe, scale, tuple(overrides), seed, tuple(planned), arms)
+
+
+def chosen_arms(recipe: Recipe, arms: typing.Sequence[str]) -> tuple[str, ...]:
+    """`arms` in the recipe's order; PhysError naming the arms if one is unknown or none is given."""
+    every = tuple(dict.fromkeys(s.arm for s in recipe.stages if s.arm))
+    unknown = [a for a in arms if a not in every]
+    if unknown or not arms:
+        what = f"unknown arm {', '.join(map(repr, unknown))}" if unknown else "no arm chosen"
+        hint = f"arms of {recipe.name}: {', '.join(every)}" if every else f"{recipe.name} has no arms"
+        raise PhysError(f"{what} for recipe {recipe.name}", hint=hint)
+    return tuple(a for a in every if a in arms)
 
 
 def valid_keys(recipe: Recipe) -> list[str]:

@@ -91,6 +91,8 @@ def write_report(runs_root: Path, run_id: str, figures: bool = True) -> dict[str
             fig.checks_png(record.get("checks") or [], folder / "checks.png", f"{recipe.title}: measured vs needed"),
             fig.arms_png(record.get("metrics") or {}, folder / "arms.png", f"{recipe.title}: arms",
                          order=recipe.arms_at(info["scale"])),
+            *(fig.plot_png(p, record.get("metrics") or {}, folder / f"{p.name}.png", recipe.title)
+              for p in recipe.plots),
         ]
         pngs = [p for p in made if p is not None]
     stages = in_plan_order(record.get("stages") or {}, stage_names(info))

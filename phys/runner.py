@@ -63,7 +63,7 @@ def now() -> str:
 def plan_for(info: dict[str, Any]) -> Plan:
     """The run's plan rebuilt from run.json; PhysError if the recipe changed since the run was created."""
     recipe = load_recipe(info["recipe"])
-    plan = make_plan(recipe, info["scale"], info.get("overrides", []), info["seed"], info["device"])
+    plan = make_plan(recipe, info["scale"], info.get("overrides", []), info["seed"], info["device"], info.get("arms"))
     recorded = {s["name"]: s["key"] for s in info["stages"]}
     changed = [s.name for s in plan.stages if recorded.get(s.name) != s.key]
     if changed:
@@ -75,8 +75,10 @@ def plan_for(info: dict[str, Any]) -> Plan:
 
 
 def create_run(
-    runs_root: Path, recipe_name: str, scale: str | None, overrides: Sequence[str], seed: int, device: str
+    runs_root: Path, recipe_name: str, scale: str | None, overrides: Sequence[str], seed: int, device: str,
+    arms: Sequence[str] | None = None,
 ) -> str:
+    """A new run folder and ledger record for `recipe_name` (not started); `arms` replaces the scale's arms."""
     recipe = load_recipe(recipe_name)
     ledger = Ledger(runs_root)
     ledger_state = ledger.state()
@@ -84,7 +86,7 @@ def create_run(
         ledger.runs()  # raises the PhysError that says so, with its hint: a new record would hide old runs
     scale = scale or environment.default_scale()
     device = environment.resolve_device(device)
-    plan = make_plan(recipe, scale, overrides, seed, device)
+    plan = make_plan(recipe, scale, overrides, seed, device, arms)
     rd = _new_run_dir(runs_root, recipe.name, scale)
     run_id = rd.id
     info = {
@@ -95,6 +97,7 @@ def create_run(
         "scale": scale,
         "seed": seed,
         "overrides": list(overrides),
+        **({"arms": list(plan.arms)} if arms is not None else {}),
         "device": device,
         "created": now(),
         "stages": [

@@ -84,6 +84,10 @@ class Check:
     """If set, the measured value is `metric - baseline` (e.g. one arm's accuracy minus another's); a tuple
     of metrics means their maximum (e.g. "birth date beats every other attribute")."""
 
+    over_arms: Literal["max", "min"] | None = None
+    """If set, the measured value is the max (or min) of `metric@arm` over the arms the run ran (e.g. the
+    peak bits per parameter of a sweep); `metric` is then the name without `@arm`."""
+
     def baselines(self) -> tuple[str, ...]:
         if self.baseline is None:
             return ()
@@ -99,6 +103,23 @@ class Check:
             ">": value > self.threshold,
             "<": value < self.threshold,
         }[self.op]
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One point per arm: a per-arm metric against another (e.g. bits stored against parameters), drawn in
+    the report (PNG) and in the terminal (plotext), with reference lines y = slope * x."""
+
+    name: str
+    """File stem of the PNG (`figures/<name>.png`)."""
+    x: str
+    y: str
+    """Metric names without `@arm`."""
+    title: str = ""
+    lines: tuple[tuple[float, str], ...] = ()
+    """(slope, label) of each reference line, e.g. (2.0, "2 bits/param")."""
+    log: bool = True
+    """Both axes logarithmic."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +144,8 @@ class Recipe:
     """scale -> expected wall time as measured (e.g. `5 min on 2 CPU cores`); shown until this machine has its own."""
     doc: str = ""
     """Longer description: setup, deviations from the paper (scale, tokenizer), references."""
+    plots: tuple[Plot, ...] = ()
+    """Per-arm scatter plots of the finding (e.g. the capacity law), beside the curves and checks."""
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.name):

@@ -64,8 +64,7 @@ def autocast_dtype(cfg: TrainConfig, device: str) -> torch.dtype | None:
 
 
 def model_config(cfg: TrainConfig, vocab_size: int) -> GPTConfig:
-    return GPTConfig(vocab_size=vocab_size, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
-                     block_size=cfg.block_size, rotary_pct=cfg.rotary_pct)
+    return GPTConfig(vocab_size=vocab_size, **cfg.model_fields())
 
 
 def make_optimizer(model: GPT, cfg: TrainConfig, device: str) -> torch.optim.AdamW:
@@ -102,11 +101,12 @@ def train_step(model: GPT, optimizer: torch.optim.Optimizer, loss_fn: Any, strea
     return loss, x.numel()
 
 
-def train(cfg: Any, docs: Docs, tokenizer: Tokenizer, out: Path, seed: int, device: str,
+def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, out: Path, seed: int, device: str,
           hooks: TrainHooks, probe: Callable[[GPT], dict[str, float]] | None = None, model: GPT | None = None,
           rates: dict[int, float] | None = None, export: Callable[[GPT], GPT] | None = None) -> dict[str, Any]:
     """Train and save model.pt; `probe(model)` (if given) is logged every `cfg.eval_every` steps as curves.
 
+    `docs`: the training documents, or `docs(e)` giving those of epoch e (data generated online).
     `cfg` carries the optimisation fields of `TrainConfig` (a `FinetuneConfig` has the same ones). A fresh
     GPT of `cfg`'s shape is trained unless `model` is given (finetuning starts from a pretrained one).
     `rates`: document group -> share of its documents in each epoch (`PackedStream`).

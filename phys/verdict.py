@@ -25,6 +25,7 @@ class CheckResult:
     passed: bool
     description: str = ""
     baseline: str | list[str] | None = None
+    over_arms: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,6 +40,16 @@ def arms_of(check: Check) -> set[str]:
     return {m.split("@", 1)[1] for m in check.metrics() if "@" in m}
 
 
+def reduce_over_arms(check: Check, metrics: Mapping[str, Any], arms: Sequence[str] | None) -> float | None:
+    """max / min of `metric@arm` over `arms` (every arm in `metrics` when None); None if any is missing."""
+    if arms is None:
+        arms = [k.split("@", 1)[1] for k in metrics if k.startswith(check.metric + "@")]
+    values = [_number(metrics.get(f"{check.metric}@{a}")) for a in arms]
+    if not values or None in values:
+        return None
+    return max(values) if check.over_arms == "max" else min(values)
+
+
 def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
           arms: Sequence[str] | None = None) -> tuple[str, list[CheckResult]]:
     """Judge every check; with `arms` (the arms a run ran), checks reading other arms are left out."""
@@ -46,7 +57,7 @@ def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
     for c in checks:
         if arms is not None and not arms_of(c) <= set(arms):
             continue  # e.g. an arm the cpu scale does not run
-        measured = _number(metrics.get(c.metric))
+        measured = _number(metrics.get(c.metric)) if c.over_arms is None else reduce_over_arms(c, metrics, arms)
         if c.baseline is not None:
             bases = [_number(metrics.get(b)) for b in c.baselines()]
             base = None if None in bases else max(bases)
@@ -54,7 +65,7 @@ def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
         passed = measured is not None and c.passes(measured)
         baseline = c.baseline if isinstance(c.baseline, str) or c.baseline is None else list(c.baseline)
         results.append(CheckResult(c.name, c.metric, c.op, c.threshold, measured, c.paper, c.role, passed, c.description,
-                                   baseline))
+                                   baseline, c.over_arms))
     if any(r.role == "sanity" and not r.passed for r in results) or any(r.measured is None for r in results):
         return INCONCLUSIVE, results
     if all(r.passed for r in results):
@@ -65,6 +76,8 @@ def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
 def label(check: Mapping[str, Any]) -> str:
     """How a check's quantity is shown: `metric`, `metric - baseline`, or `metric - max(b1, b2, …)`."""
     baseline = check.get("baseline")
+    if check.get("over_arms"):
+        return f"{check['over_arms']} over arms of {check['metric']}"
     if not baseline:
         return check["metric"]
     return check["metric"] + (f" - {baseline}" if isinstance(baseline, str) else f" - max({', '.join(baseline)})")

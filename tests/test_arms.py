@@ -71,3 +71,28 @@ def test_knowledge_storage_smoke_names_results_by_arm(runs):
              for s in ("single", "multi5_permute")]
     assert names[0] == names[1]  # same seed by role: the arms differ only in augmentation
     assert (runs / record["id"] / "figures" / "arms.png").exists()
+
+
+def test_a_check_over_arms_reads_the_best_arm_of_the_run():
+    check = Check("peak", "bits_per_param", ">=", 1.5, over_arms="max", paper="-")
+    metrics = {"bits_per_param@a": 1.2, "bits_per_param@b": 1.8, "bits_per_param@c": 3.0}
+    verdict, [result] = judge((check,), metrics, arms=("a", "b"))
+    assert verdict == REPRODUCED and result.measured == pytest.approx(1.8)  # c was not run
+    assert judge((check,), metrics, arms=("a",))[0] == NOT_REPRODUCED
+    assert judge((check,), metrics, arms=("a", "d"))[0] == INCONCLUSIVE  # d never measured
+    assert judge((check,), metrics)[1][0].measured == pytest.approx(3.0)  # no plan: every arm there is
+    low = Check("low", "bits_per_param", "<=", 1.5, over_arms="min", paper="-")
+    assert judge((low,), metrics, arms=("a", "b"))[1][0].measured == pytest.approx(1.2)
+    assert label(result.to_dict()) == "max over arms of bits_per_param"
+
+
+def test_arms_chosen_at_run_time_replace_the_scales():
+    plan = make_plan(RECIPE, "smoke", arms=["multi5", "single"])
+    assert plan.arms == ("single", "multi5")  # in the recipe's order
+    assert {s.arm for s in plan.stages} == {"single", "multi5"}
+    same = {s.name: s.key for s in make_plan(RECIPE, "smoke").stages}
+    assert all(same[s.name] == s.key for s in plan.stages if s.name in same)  # keys never depend on other arms
+    with pytest.raises(PhysError, match="unknown arm 'nope'"):
+        make_plan(RECIPE, "smoke", arms=["nope"])
+    with pytest.raises(PhysError, match="no arm chosen"):
+        make_plan(RECIPE, "smoke", arms=[])

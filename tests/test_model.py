@@ -1,3 +1,4 @@
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -75,3 +76,23 @@ def test_a_tiny_model_overfits_one_batch():
         loss.backward()
         opt.step()
     assert first > 3.5 and loss.item() < 0.1
+
+
+@pytest.mark.parametrize("mlp", ["gated", "none"])
+def test_mlp_variants_are_causal_and_sized_as_stated(mlp):
+    base, model = tiny(), tiny(mlp=mlp)
+    per_block = lambda m: sum(p.numel() for p in m.blocks[0].parameters())  # noqa: E731
+    attention = sum(p.numel() for p in base.blocks[0].attn.parameters()) + 2 * 32  # + ln_1
+    if mlp == "gated":  # 2/3 of the hidden width per branch: about GPT-2's MLP parameters
+        assert abs(per_block(model) - per_block(base)) / per_block(base) < 0.02
+    else:
+        assert per_block(model) == attention
+    x = torch.randint(0, 50, (2, 12))
+    changed = x.clone()
+    changed[:, 8:] = (changed[:, 8:] + 1) % 50
+    assert torch.allclose(model(x)[:, :8], model(changed)[:, :8])
+
+
+def test_the_default_mlp_keeps_gpt2_parameter_names():
+    names = set(tiny().state_dict())
+    assert {"blocks.0.mlp.0.weight", "blocks.0.mlp.2.weight", "blocks.0.ln_2.weight"} <= names

@@ -24,6 +24,12 @@ ScaleOpt = Annotated[Optional[str], typer.Option("--scale", help="smoke | cpu | 
 DeviceOpt = Annotated[str, typer.Option("--device", help="cpu | cuda | cuda:N | auto")]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override STAGE.FIELD=VALUE (repeatable).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Run seed; every stage seed derives from it.")]
+ArmsOpt = Annotated[Optional[str], typer.Option("--arms", help="Comma-separated arms to run instead of the scale's "
+                                                 "(e.g. one more sweep cell: cells already computed are cache hits).")]
+
+
+def arm_list(arms: str | None) -> list[str] | None:
+    return None if arms is None else [a.strip() for a in arms.split(",") if a.strip()]
 
 
 def _last_verdicts() -> dict[str, dict[str, str]]:
@@ -114,13 +120,13 @@ def show(name: str, scale: Annotated[str, typer.Option("--scale", help="Show the
 
 @app.command("check")
 def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt = 0, device: DeviceOpt = "auto",
-          json: JsonOpt = False) -> None:
+          arms: ArmsOpt = None, json: JsonOpt = False) -> None:
     """Validate a recipe and show its plan: cache key of each stage, cache hit or why it would run."""
     from phys.cli.main import runs_root
     from phys.environment import default_scale, resolve_device
 
     recipe = registry.load_recipe(name)
-    plan = make_plan(recipe, scale or default_scale(), set_ or [], seed, resolve_device(device))
+    plan = make_plan(recipe, scale or default_scale(), set_ or [], seed, resolve_device(device), arm_list(arms))
     store = Store(runs_root())
     previous, previous_id = _previous_stages(recipe.name)
     rows = []

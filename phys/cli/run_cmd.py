@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from phys import runner
-from phys.cli.recipes_cmd import DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, SetOpt
+from phys.cli.recipes_cmd import ArmsOpt, DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, SetOpt, arm_list
 from phys.cli.render import err, print_json
 
 app = typer.Typer(help="Run things.", no_args_is_help=True)
@@ -19,13 +19,13 @@ DetachOpt = Annotated[bool, typer.Option("--detach", help="Run in the background
 @app.command("recipe")
 def recipe(
     name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt = 0, device: DeviceOpt = "auto",
-    detach: DetachOpt = False, json: JsonOpt = False,
+    arms: ArmsOpt = None, detach: DetachOpt = False, json: JsonOpt = False,
 ) -> None:
     """Run a recipe end to end and print its verdict."""
     from phys.cli.main import runs_root
 
     root = runs_root()
-    run_id = runner.create_run(root, name, scale, set_ or [], seed, device)
+    run_id = runner.create_run(root, name, scale, set_ or [], seed, device, arm_list(arms))
     foreground(run_id, detach=detach, json=json)
 
 

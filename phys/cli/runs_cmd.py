@@ -10,6 +10,7 @@ import typer
 from rich import box
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from phys import runner, runs
 from phys.cli.recipes_cmd import JsonOpt
@@ -71,8 +72,27 @@ def print_summary(record: dict) -> None:
             name = f"{escape(label(c))}{' (sanity)' if c['role'] == 'sanity' else ''}\n[dim]{escape(c['name'])}[/]"
             table.add_row(name, fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", escape(c["paper"]), ok)
         out.print(table)
+    print_plots(record)
     if record.get("report"):
         out.print(f"report: {record['report']}")
+
+
+def print_plots(record: dict) -> None:
+    """The recipe's per-arm plots (e.g. bits against parameters) as text, when the run has their points."""
+    from phys import registry
+
+    try:
+        plots = registry.load_recipe(record["recipe"]).plots
+    except PhysError:
+        return  # a run of a recipe that is gone: its checks and report still show
+    if not plots:
+        return
+    from phys import termplot
+
+    for plot in plots:
+        text = termplot.scatter(plot, record.get("metrics") or {}, min(out.width, 100), 18, color=out.is_terminal)
+        if text:
+            out.print(Text.from_ansi(text))
 
 
 @app.command("show")

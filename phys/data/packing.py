@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -120,30 +121,33 @@ def materialize(docs: Docs, rows: list[list[int]], block_size: int, eos_id: int,
 class PackedStream:
     """Batches of packed windows as a pure function of the step: batch(step) -> (x, y, mask), each (B, T)."""
 
-    def __init__(self, docs: Docs, block_size: int, batch_size: int, seed: int, eos_id: int, pad_id: int,
-                 rates: dict[int, float] | None = None):
-        """rates: group -> share of that group's documents in each epoch (a fresh random subset per epoch);
+    def __init__(self, docs: Docs | Callable[[int], Docs], block_size: int, batch_size: int, seed: int, eos_id: int,
+                 pad_id: int, rates: dict[int, float] | None = None):
+        """docs: the documents of every epoch, or `docs(e)`: those of epoch e (data generated online, e.g. a
+        fresh rendering of every person per exposure; it must be a pure function of e).
+        rates: group -> share of that group's documents in each epoch (a fresh random subset per epoch);
         groups not named are always complete."""
-        self.docs, self.T, self.B, self.seed = docs, block_size, batch_size, seed
+        self.docs = docs if callable(docs) else (lambda e: docs)
+        self.T, self.B, self.seed = block_size, batch_size, seed
         self.rates = {g: r for g, r in (rates or {}).items() if r < 1.0}
-        self._group = np.asarray(docs.group)
         self.eos_id, self.pad_id = eos_id, pad_id
-        self._lengths = np.diff(np.asarray(docs.offsets)) + 1  # + <eos>
-        self._person = np.asarray(docs.person)
         self._epochs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._starts = [0]  # _starts[e] = global index of epoch e's first window
 
     def epoch(self, e: int) -> tuple[np.ndarray, np.ndarray]:
         if e not in self._epochs:
+            docs = self.docs(e)
+            lengths = np.diff(np.asarray(docs.offsets)) + 1  # + <eos>
+            group = np.asarray(docs.group)
             rng = np.random.default_rng([self.seed, e])
-            chosen = np.arange(len(self._lengths))
+            chosen = np.arange(len(lengths))
             for g, rate in sorted(self.rates.items()):
-                members = np.flatnonzero(self._group == g)
+                members = np.flatnonzero(group == g)
                 dropped = rng.choice(members, size=len(members) - int(round(rate * len(members))), replace=False)
                 chosen = np.setdiff1d(chosen, dropped)
-            rows = pack_rows(self._lengths[chosen], self._person[chosen], self.T, rng)
+            rows = pack_rows(lengths[chosen], np.asarray(docs.person)[chosen], self.T, rng)
             rows = [[int(chosen[i]) for i in row] for row in rows]
-            self._epochs[e] = materialize(self.docs, rows, self.T, self.eos_id, self.pad_id)
+            self._epochs[e] = materialize(docs, rows, self.T, self.eos_id, self.pad_id)
             for old in [k for k in self._epochs if k < e - 1]:
                 del self._epochs[old]
         return self._epochs[e]

@@ -20,10 +20,11 @@ One entry per line; files are UTF-8 (in practice ASCII).
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from importlib import resources
 
-__all__ = ["ATTRIBUTES", "Pools", "load_pools", "load_templates"]
+__all__ = ["ATTRIBUTES", "Pools", "load_pools", "load_templates", "name_pools", "name_space"]
 
 _PACKAGE = "phys.data"
 
@@ -84,3 +85,15 @@ def load_templates() -> dict[str, tuple[str, ...]]:
     The cached dict is shared between callers: do not mutate it.
     """
     return {attr: _read_lines("templates", f"{attr}.txt") for attr in ATTRIBUTES}
+
+
+def name_pools(size: int = 0) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The first `size` first, middle and last names (0 = all: 400 / 400 / 1000)."""
+    pools = load_pools()
+    k = size or None
+    return pools.first_names[:k], pools.middle_names[:k], pools.last_names[:k]
+
+
+def name_space(size: int = 0) -> int:
+    """N0 of [3.3]: the number of possible full names from `name_pools(size)`."""
+    return math.prod(len(p) for p in name_pools(size))

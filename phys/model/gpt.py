@@ -29,6 +29,8 @@ class GPTConfig:
     rope_base: float = 10_000.0
     attention: str = "auto"  # auto | sdpa | explicit
     tied: bool = True  # output layer = input embedding (GPT-2); False after merging an embedding LoRA
+    mlp: str = "gelu"  # gelu (GPT-2) | gated (LLaMA's SiLU-gated) | none (attention only) [3.3 Results 5-7]
+    mlp_ratio: float = 4.0  # hidden width / n_embd; a gated MLP uses 2/3 of it per branch (the same parameters)
 
     @property
     def head_dim(self) -> int:
@@ -114,19 +116,42 @@ class CausalSelfAttention(nn.Module):
         return self.proj(y)
 
 
+class GatedMLP(nn.Module):
+    """LLaMA's MLP: down(silu(gate(x)) * up(x)), hidden width 2/3 of `mlp_ratio` x n_embd (equal parameters)."""
+
+    def __init__(self, n_embd: int, hidden: int) -> None:
+        super().__init__()
+        self.gate = nn.Linear(n_embd, hidden)
+        self.up = nn.Linear(n_embd, hidden)
+        self.down = nn.Linear(hidden, n_embd)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(F.silu(self.gate(x)) * self.up(x))
+
+
+def make_mlp(config: GPTConfig) -> nn.Module | None:
+    hidden = round(config.mlp_ratio * config.n_embd)
+    if config.mlp == "gelu":
+        return nn.Sequential(nn.Linear(config.n_embd, hidden), nn.GELU(), nn.Linear(hidden, config.n_embd))
+    if config.mlp == "gated":
+        return GatedMLP(config.n_embd, round(hidden * 2 / 3))
+    if config.mlp == "none":
+        return None
+    raise ValueError(f"unknown mlp {config.mlp!r}; choose gelu, gated or none")
+
+
 class Block(nn.Module):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.ln_1 = nn.LayerNorm(config.n_embd)
         self.attn = CausalSelfAttention(config)
-        self.ln_2 = nn.LayerNorm(config.n_embd)
-        self.mlp = nn.Sequential(
-            nn.Linear(config.n_embd, 4 * config.n_embd), nn.GELU(), nn.Linear(4 * config.n_embd, config.n_embd)
-        )
+        self.mlp = make_mlp(config)
+        if self.mlp is not None:
+            self.ln_2 = nn.LayerNorm(config.n_embd)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache | None, layer: int):
         x = x + self.attn(self.ln_1(x), cos, sin, cache, layer)
-        return x + self.mlp(self.ln_2(x))
+        return x if self.mlp is None else x + self.mlp(self.ln_2(x))
 
 
 class GPT(nn.Module):
@@ -144,7 +169,7 @@ class GPT(nn.Module):
         self.register_buffer("rope_sin", sin, persistent=False)
         self.apply(self._init_weights)
         for name, p in self.named_parameters():
-            if name.endswith("proj.weight") or name.endswith("mlp.2.weight"):  # GPT-2's scaled residual init
+            if name.endswith(("proj.weight", "mlp.2.weight", "mlp.down.weight")):  # GPT-2's scaled residual init
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
 
     @staticmethod

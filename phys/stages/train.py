@@ -7,7 +7,7 @@ runs. Output: model.pt + model.json; checkpoints/ while training (removed when t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from phys.context import StageContext
 from phys.errors import PhysError
@@ -62,11 +62,18 @@ class TrainConfig:
     probe_items: int = 200
     """Eval questions per (kind, half) in each in-training probe."""
 
+    _positive: ClassVar[tuple[str, ...]] = ("n_layer", "n_head", "n_embd", "block_size", "batch_size", "steps",
+                                            "ckpt_every", "log_every", "probe_items")
+
+    def model_fields(self) -> dict[str, Any]:
+        """The `GPTConfig` fields this config sets (a subclass may add some, e.g. the MLP kind)."""
+        return {"n_layer": self.n_layer, "n_head": self.n_head, "n_embd": self.n_embd, "block_size": self.block_size,
+                "rotary_pct": self.rotary_pct}
+
     def __post_init__(self) -> None:
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        for name in ("n_layer", "n_head", "n_embd", "block_size", "batch_size", "steps", "ckpt_every", "log_every",
-                     "probe_items"):
+        for name in self._positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
         if self.eval_every < 0:

@@ -1,0 +1,248 @@
+"""The knowledge populations of Part 3.3, rendered one exposure at a time, with what each token carries.
+
+A population is N people and their knowledge. `render(rng)` writes every person's paragraph once — one
+exposure [3.3 §2.2] — as `Docs`, and a `part` array that says, token by token, whether it belongs to the
+name (`NAME`), to a value (`VALUE`), to the first chunk of a value (`FIRST`, bioD) or to neither. The bit
+accounting of `phys.capacity` sums the model's losses over those parts (p1, p2, p3 of [3.3 §3]).
+
+  `BioD`   bioD(N, K, C, D, L, T), Definition 2.2: K attributes "ID 1 … ID K"; each has a diversity set of
+           D distinct chunks of L tokens drawn from a vocabulary of T; a value is C chunks drawn from its
+           attribute's set. One fixed template, a fresh random sentence order at every exposure.
+  `BioS`   bioS(N), the biographies of `phys.data.bios`: `online` draws fresh templates and a fresh sentence
+           order at every exposure (multi∞+permute, the paper's bioS(N)); otherwise each person has one
+           fixed biography (bioS^simple(N): templates and order drawn once).
+
+Both are pure functions of their seed: the same (population, rng) gives the same tokens. No torch here.
+
+Deviations from the paper, both for the `cpu` scale's sake: names are one token per name part (the word
+tokenizer of `phys.data.tokenizer`), and `name_pool` may shrink the 400 / 400 / 1000 name pools (N0 follows:
+it is always the number of possible names). bioD's later sentences start with the neutral "Their" (the
+paper's example uses "Her"), so bioD text carries no gender bit the formula does not count.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from phys.data.packing import Docs
+from phys.data.pools import load_pools, load_templates, name_pools, name_space
+from phys.data.tokenizer import SPECIALS, Tokenizer, pieces
+
+OTHER, NAME, VALUE, FIRST = 0, 1, 2, 3
+"""Token parts: FIRST is a value token of the first chunk (it counts towards p2 and p3)."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One exposure of every person: docs[i] is person i's paragraph; part (n_tokens,) aligns with docs.tokens."""
+
+    docs: Docs
+    part: np.ndarray  # (n_tokens,) int8: OTHER / NAME / VALUE / FIRST
+
+
+def draw_names(n: int, name_pool: int, rng: np.random.Generator) -> np.ndarray:
+    """(n, 3) distinct (first, middle, last) indices into `name_pools(name_pool)`, uniformly at random."""
+    sizes = [len(p) for p in name_pools(name_pool)]
+    n0 = math.prod(sizes)
+    if n > n0 // 2:
+        raise ValueError(f"{n} people need more names than the pools hold ({n0}); raise name_pool or lower N")
+    flat = rng.choice(n0, size=n, replace=False)  # distinct full names
+    return np.stack(np.unravel_index(flat, sizes), axis=1)
+
+
+@dataclass(frozen=True)
+class BioDShape:
+    """bioD(N, K, C, D, L, T) of [3.3 Definition 2.2], plus the name pool size."""
+
+    n_people: int
+    K: int
+    C: int
+    D: int
+    L: int
+    T: int
+    name_pool: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("n_people", "K", "C", "D", "L", "T"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"bioD {name} must be >= 1")
+        if self.D > self.T ** self.L:
+            raise ValueError(f"bioD needs D <= T^L distinct chunks (D={self.D}, T^L={self.T ** self.L})")
+
+
+class BioD:
+    """bioD people: names (N, 3), the diversity sets (K, D, L) of token indices < T, values (N, K, C) of
+    chunk indices < D. Paragraph: " Anya Briar Forger's ID 3 is x4 x17 x2. Their ID 1 is … ." """
+
+    def __init__(self, shape: BioDShape, rng: np.random.Generator) -> None:
+        self.shape = shape
+        self.names = draw_names(shape.n_people, shape.name_pool, rng)
+        self.diversity = np.stack([_distinct_chunks(shape.D, shape.L, shape.T, rng) for _ in range(shape.K)])
+        self.values = rng.integers(0, shape.D, size=(shape.n_people, shape.K, shape.C))
+
+    @property
+    def n_people(self) -> int:
+        return self.shape.n_people
+
+    @cached_property
+    def tokenizer(self) -> Tokenizer:
+        """Specials, the template words, the name words and the chunk words actually used (x0 … x{T-1})."""
+        first, middle, last = name_pools(self.shape.name_pool)
+        used = sorted(set(self.diversity.ravel().tolist()))
+        words = ([" Their", "'", "s", " ID", " is", "."] + [f" {k + 1}" for k in range(self.shape.K)]
+                 + [f" {w}" for w in (*first, *middle, *last)] + [f" x{t}" for t in used])
+        return Tokenizer(list(SPECIALS) + list(dict.fromkeys(words)))
+
+    def _ids(self, words: list[str]) -> np.ndarray:
+        index = self.tokenizer.index
+        return np.array([index[w] for w in words], dtype=np.int32)
+
+    def render(self, rng: np.random.Generator) -> Rendered:
+        """One exposure: every person's paragraph, sentences in a fresh random order."""
+        s = self.shape
+        N, K, CL = s.n_people, s.K, s.C * s.L
+        first, middle, last = name_pools(s.name_pool)
+        name_ids = np.stack([self._ids([f" {w}" for w in pool])[self.names[:, j]]
+                             for j, pool in enumerate((first, middle, last))], axis=1)  # (N, 3)
+        lookup = np.full(s.T, -1, dtype=np.int32)  # chunk word index < T -> token id
+        used = sorted(set(self.diversity.ravel().tolist()))
+        lookup[used] = self._ids([f" x{t}" for t in used])
+        chunks = self.diversity[np.arange(K)[None, :, None], self.values]  # (N, K, C, L) token indices < T
+        value_ids = lookup[chunks].reshape(N, K, CL)  # (N, K, C*L)
+        ID, IS, DOT, THEIR, APOS, S = self._ids([" ID", " is", ".", " Their", "'", "s"])
+        numbers = self._ids([f" {k + 1}" for k in range(K)])
+        # One sentence body per (person, attribute): " ID k is v… ." -> (N, K, 3 + C*L + 1)
+        body = np.concatenate([np.full((N, K, 1), ID), np.broadcast_to(numbers[None, :, None], (N, K, 1)),
+                               np.full((N, K, 1), IS), value_ids, np.full((N, K, 1), DOT)], axis=2)
+        body_part = np.zeros(body.shape[2], dtype=np.int8)
+        body_part[3 : 3 + CL] = VALUE
+        body_part[3 : 3 + s.L] = FIRST
+        order = np.argsort(rng.random((N, K)), axis=1)  # (N, K): a fresh sentence order per person
+        ordered = body[np.arange(N)[:, None], order]  # (N, K, S)
+        later = np.concatenate([np.full((N, K - 1, 1), THEIR), ordered[:, 1:]], axis=2).reshape(N, -1)
+        tokens = np.concatenate([name_ids, np.full((N, 1), APOS), np.full((N, 1), S), ordered[:, 0], later], axis=1)
+        part = np.concatenate([np.full(3, NAME, dtype=np.int8), np.zeros(2, dtype=np.int8), body_part,
+                               np.tile(np.concatenate([[OTHER], body_part]).astype(np.int8), K - 1)])
+        length = tokens.shape[1]
+        docs = Docs(tokens.astype(np.int32).ravel(), np.arange(N + 1, dtype=np.int64) * length,
+                    np.zeros(N, dtype=np.int32), np.arange(N, dtype=np.int32), np.zeros(N, dtype=np.int8))
+        return Rendered(docs, np.tile(part, N))
+
+    def max_bits(self) -> float:
+        """The knowledge in the data, in bits: R^max(F) x P of [3.3 Definition 4.1]."""
+        from phys.bits import biod_max_bits
+
+        s = self.shape
+        return biod_max_bits(s.n_people, s.K, s.C, s.D, s.L, s.T, name_space(s.name_pool))
+
+
+def _distinct_chunks(D: int, L: int, T: int, rng: np.random.Generator) -> np.ndarray:
+    """(D, L): D distinct chunks drawn uniformly from the T^L possible ones."""
+    if T ** L <= 4 * D:  # a small space: choose without replacement
+        flat = rng.choice(T ** L, size=D, replace=False)
+        return np.stack(np.unravel_index(flat, [T] * L), axis=1)
+    chunks: dict[tuple[int, ...], None] = {}
+    while len(chunks) < D:  # rejection: a repeat is rare when T^L > 4 D
+        chunks.setdefault(tuple(rng.integers(0, T, size=L).tolist()), None)
+    return np.array(list(chunks), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class BioSShape:
+    """bioS(N) (`online`: multi∞+permute) or bioS^simple(N) (one fixed biography per person)."""
+
+    n_people: int
+    online: bool = True
+    name_pool: int = 0
+
+    def __post_init__(self) -> None:
+        if self.n_people < 1:
+            raise ValueError("bioS n_people must be >= 1")
+
+
+GENDER_WORDS = (" He", " She", " his", " her")
+"""Pronouns: the first one tells the gender, the one bit of S0's factor 2; their losses count as value."""
+
+
+class BioS:
+    """bioS people (`phys.data.bios.Person`) over the full attribute pools; names from `name_pool`."""
+
+    def __init__(self, shape: BioSShape, rng: np.random.Generator) -> None:
+        from dataclasses import replace
+
+        from phys.data import bios
+
+        self.shape = shape
+        first, middle, last = name_pools(shape.name_pool)
+        pools = replace(load_pools(), first_names=first, middle_names=middle, last_names=last)
+        self._random = random.Random(int(rng.integers(2**63)))
+        self.people = bios.sample_people(shape.n_people, self._random, pools)
+        self._augmentation = bios.parse_augmentation("multi1+permute" if shape.online else "single+permute1")
+        self._fixed = None if shape.online else [self._entry(p, self._random) for p in self.people]
+
+    @property
+    def n_people(self) -> int:
+        return self.shape.n_people
+
+    def _entry(self, person, rng: random.Random) -> tuple[str, list[tuple[str, int]]]:
+        from phys.data.bios import biographies
+
+        text, spans = biographies(person, self._augmentation, rng, with_spans=True)[0]
+        return " " + text, [(a, offset + 1) for a, offset in spans]  # + the leading space of every document
+
+    @cached_property
+    def tokenizer(self) -> Tokenizer:
+        """Every template's words (both genders), every value of the pools, every name word."""
+        from phys.data.bios import MONTHS
+
+        pools = load_pools()
+        texts = [" " + t.format(name=n, value="X", their=their)
+                 for ts in load_templates().values() for t in ts for n, their in (("He", "his"), ("She", "her"))]
+        values = [*MONTHS, *map(str, range(1, 29)), *map(str, range(1900, 2100)), *pools.cities, *pools.universities,
+                  *pools.majors, *(c for company in pools.companies for c in company),
+                  *sum(name_pools(self.shape.name_pool), ())]
+        return Tokenizer.build(texts + [" " + v + "," for v in values])
+
+    def render(self, rng: np.random.Generator) -> Rendered:
+        """One exposure: a fresh biography per person (online), or the fixed one."""
+        tokenizer = self.tokenizer
+        gender = [tokenizer.index[w] for w in GENDER_WORDS]
+        py_rng = random.Random(int(rng.integers(2**63)))
+        docs, parts = [], []
+        for i, person in enumerate(self.people):
+            text, spans = self._fixed[i] if self._fixed is not None else self._entry(person, py_rng)
+            words = pieces(text)
+            # where each piece's first non-space character is: a piece belongs to the span that holds it
+            starts = np.cumsum([0] + [len(w) for w in words[:-1]]) + np.array([w[0] == " " for w in words])
+            part = np.zeros(len(words), dtype=np.int8)
+            part[(starts >= 1) & (starts < 1 + len(person.full_name))] = NAME
+            for attribute, offset in spans:
+                part[(starts >= offset) & (starts < offset + len(person.value(attribute)))] = VALUE
+            ids = tokenizer.encode(text)
+            part[np.isin(ids, gender)] = VALUE
+            docs.append(ids)
+            parts.append(part)
+        n = len(docs)
+        return Rendered(Docs.from_lists(docs, [0] * n, list(range(n))), np.concatenate(parts))
+
+    def max_bits(self) -> float:
+        """R^max(F) x P of [3.3 Definition 4.3]."""
+        from phys.bits import bios_max_bits
+
+        return bios_max_bits(self.n_people, name_space(self.shape.name_pool))
+
+
+def build(kind: str, n_people: int, seed: int, *, K: int = 0, C: int = 0, D: int = 0, L: int = 0, T: int = 0,
+          name_pool: int = 0) -> BioD | BioS:
+    """The population of `kind` (bioD, bioS, bioS_simple), a pure function of its arguments."""
+    rng = np.random.default_rng(seed)
+    if kind == "bioD":
+        return BioD(BioDShape(n_people, K, C, D, L, T, name_pool), rng)
+    if kind in ("bioS", "bioS_simple"):
+        return BioS(BioSShape(n_people, online=kind == "bioS", name_pool=name_pool), rng)
+    raise ValueError(f"unknown population kind {kind!r}; kinds: bioD, bioS, bioS_simple")

@@ -1,0 +1,195 @@
+"""The stages of the capacity recipes (Part 3.3): a population, training counted in exposures, and bits.
+
+  `data`   (`PopulationConfig`)  population.json (kind, shape, seed, the knowledge in bits, the tokens the
+                                 data uses), tokenizer.json, samples.txt (a few paragraphs to read)
+  `train`  (`CapacityTrainConfig`) a GPT trained on the population rendered afresh at every exposure
+                                 (`phys.data.population`); the steps follow from `exposures`
+  `bits`   (`BitsConfig`)        p1, p2, p3 on a fresh exposure, the bits stored, P, bits per parameter
+
+Torch-free at import, like every stage module: the science is `phys.data.population`, `phys.capacity`,
+`phys.bits` and `phys.train`, imported when a stage runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from phys.context import StageContext
+from phys.errors import PhysError
+from phys.stages.train import TrainConfig
+
+
+@dataclass(frozen=True)
+class PopulationConfig:
+    kind: Literal["bioD", "bioS", "bioS_simple"] = "bioD"
+    """bioD(N, K, C, D, L, T); bioS(N) (fresh templates and order at every exposure, multi∞+permute); or
+    bioS_simple(N) (one fixed biography per person)."""
+    n_people: int = 500
+    """People N."""
+    K: int = 4
+    """bioD: attributes per person."""
+    C: int = 6
+    """bioD: chunks per value."""
+    D: int = 16
+    """bioD: distinct chunks per attribute (the diversity set)."""
+    L: int = 1
+    """bioD: tokens per chunk."""
+    T: int = 256
+    """bioD: the chunk vocabulary."""
+    name_pool: int = 0
+    """First, middle and last names drawn from the first `name_pool` of each pool (0 = all 400 / 400 / 1000);
+    N0, the number of possible names, follows."""
+
+    def __post_init__(self) -> None:
+        if self.n_people < 1 or self.name_pool < 0:
+            raise ValueError("n_people must be >= 1 and name_pool >= 0")
+        if self.kind == "bioD" and min(self.K, self.C, self.D, self.L, self.T) < 1:
+            raise ValueError("bioD needs K, C, D, L, T >= 1")
+        if self.kind == "bioD" and self.D > self.T ** self.L:
+            raise ValueError(f"bioD needs D <= T^L distinct chunks (D={self.D}, T^L={self.T ** self.L})")
+        from phys.data.pools import name_space
+
+        if self.n_people > name_space(self.name_pool) // 2:
+            raise ValueError(f"n_people={self.n_people} needs more names than name_pool={self.name_pool} gives "
+                             f"({name_space(self.name_pool)})")
+
+
+def build_population(cfg: PopulationConfig, seed: int) -> Any:
+    from phys.data.population import build
+
+    return build(cfg.kind, cfg.n_people, seed, K=cfg.K, C=cfg.C, D=cfg.D, L=cfg.L, T=cfg.T, name_pool=cfg.name_pool)
+
+
+def load_population(folder: Path) -> Any:
+    """The population a `data` stage made, rebuilt from its config and seed (a pure function of both)."""
+    from phys.data.tokenizer import Tokenizer
+
+    meta = json.loads((folder / "population.json").read_text())
+    population = build_population(PopulationConfig(**meta["config"]), meta["seed"])
+    if population.tokenizer.vocab != Tokenizer.load(folder / "tokenizer.json").vocab:
+        raise PhysError(f"the population in {folder} no longer rebuilds as it was made",
+                        hint="the generator changed: bump the data stage's version and run again")
+    return population
+
+
+def data(ctx: StageContext) -> dict[str, Any]:
+    import numpy as np
+
+    cfg: PopulationConfig = ctx.config
+    population = build_population(cfg, ctx.seed)
+    first = population.render(np.random.default_rng([ctx.seed, 0]))
+    docs = first.docs
+    used = int(np.union1d(np.unique(np.asarray(docs.tokens)), [population.tokenizer.eos_id]).size)
+    stats = {"people": cfg.n_people, "max_bits": round(population.max_bits(), 1), "used_tokens": used,
+             "vocab": len(population.tokenizer), "doc_tokens": round(float(np.diff(docs.offsets).mean()), 1)}
+    (ctx.out / "population.json").write_text(json.dumps(
+        {"config": dataclasses.asdict(cfg), "seed": ctx.seed, **stats}, indent=1))
+    population.tokenizer.save(ctx.out / "tokenizer.json")
+    samples = [population.tokenizer.decode(docs.tokens[docs.offsets[i] : docs.offsets[i + 1]]) for i in range(3)]
+    (ctx.out / "samples.txt").write_text("\n".join(samples) + "\n")
+    ctx.log(", ".join(f"{k} {v}" for k, v in stats.items()) + f"; e.g.{samples[0]}")
+    return {f"data_{k}": v for k, v in stats.items()}
+
+
+@dataclass(frozen=True)
+class CapacityTrainConfig(TrainConfig):
+    """`TrainConfig` counted in exposures, with the MLP kinds of [3.3 Results 5–7]."""
+
+    steps: int = 0
+    """Optimizer steps; 0 = as many as `exposures` take (exposures x windows per exposure / batch)."""
+    exposures: int = 1000
+    """Times each person's paragraph is seen, each time rendered afresh (bioD, bioS) [3.3 §2.2]."""
+    mlp: Literal["gelu", "gated", "none"] = "gelu"
+    """GPT-2's MLP, LLaMA's gated MLP, or none (attention only)."""
+    mlp_ratio: float = 4.0
+    """MLP hidden width / n_embd (1 = the paper's 1/4-size MLP)."""
+
+    _positive: ClassVar[tuple[str, ...]] = tuple(n for n in TrainConfig._positive if n != "steps")
+
+    def model_fields(self) -> dict[str, Any]:
+        return {**super().model_fields(), "mlp": self.mlp, "mlp_ratio": self.mlp_ratio}
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.steps < 0 or self.exposures < 1 or self.mlp_ratio <= 0:
+            raise ValueError("steps must be >= 0, exposures >= 1 and mlp_ratio > 0")
+
+
+def train(ctx: StageContext) -> dict[str, Any]:
+    import numpy as np
+
+    from phys.data.packing import PackedStream
+    from phys.train import train as run_training
+
+    cfg: CapacityTrainConfig = ctx.config
+    population = load_population(ctx.inputs["data"])
+    tokenizer = population.tokenizer
+
+    def exposure(e: int):  # person paragraphs of exposure e: a pure function of (seed, e)
+        return population.render(np.random.default_rng([ctx.seed, e, 1])).docs
+
+    longest = int(np.diff(exposure(0).offsets).max()) + 1
+    if longest > cfg.block_size:
+        raise PhysError(f"train.block_size={cfg.block_size} is shorter than a paragraph ({longest} tokens)",
+                        hint=f"use --set train.block_size={longest} or more")
+    per_exposure = PackedStream(exposure, cfg.block_size, cfg.batch_size, ctx.seed, tokenizer.eos_id,
+                                tokenizer.pad_id).windows_per_epoch()
+    steps = cfg.steps or math.ceil(cfg.exposures * per_exposure / cfg.batch_size)
+    ctx.log(f"{cfg.exposures} exposures of {population.n_people} people: {per_exposure} windows each, {steps} steps")
+    result = run_training(dataclasses.replace(cfg, steps=steps), exposure, tokenizer, ctx.out, ctx.seed, ctx.device,
+                          ctx, probe=_bits_probe(ctx, population))
+    return {**result, "steps": steps, "exposures": round(steps * cfg.batch_size / per_exposure, 2)}
+
+
+def _bits_probe(ctx: StageContext, population: Any) -> Any:
+    """bits per parameter during training, on one fixed exposure (`eval_every` steps; 0 = off)."""
+    if not ctx.config.eval_every:
+        return None
+    import numpy as np
+
+    from phys.capacity import measure
+
+    rendered = population.render(np.random.default_rng([ctx.seed, 0, 2]))  # a fixed exposure, not a trained one
+    used = json.loads((ctx.inputs["data"] / "population.json").read_text())["used_tokens"]
+
+    def probe(model: Any) -> dict[str, float]:
+        was_training = model.training
+        result = measure(model, population, rendered, used, ctx.device)
+        model.train(was_training)
+        return {"bits_per_param": result["bits_per_param"], "stored_fraction": result["stored_fraction"]}
+
+    return probe
+
+
+@dataclass(frozen=True)
+class BitsConfig:
+    model: str = "train"
+    """The upstream stage whose model.pt is measured."""
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise ValueError("model must name an upstream stage")
+
+
+def bits(ctx: StageContext) -> dict[str, Any]:
+    import numpy as np
+
+    from phys.capacity import measure
+    from phys.train import load_model
+
+    cfg: BitsConfig = ctx.config
+    folder = ctx.inputs["data"]
+    population = load_population(folder)
+    used = json.loads((folder / "population.json").read_text())["used_tokens"]
+    model = load_model(ctx.upstream(cfg.model, "bits.model"), ctx.device)
+    rendered = population.render(np.random.default_rng([ctx.seed, 0, 3]))  # a fresh exposure, not a trained one
+    result = measure(model, population, rendered, used, ctx.device)
+    (ctx.out / "bits.json").write_text(json.dumps(result, indent=1))
+    ctx.log(f"{result['bits']:.0f} of {result['max_bits']:.0f} bits in {result['params']} parameters: "
+            f"{result['bits_per_param']:.3f} bits/param")
+    return result

@@ -1,0 +1,64 @@
+"""The Part 3.3 recipes end to end at smoke scale: cells are arms with their own bits, a sweep extended by
+one cell computes only that cell, and the capacity plot shows in the terminal and the report."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import SMOKE, phys, phys_json
+
+from phys.curves import plot_points
+from phys.recipes.capacity_scaling import RECIPE
+
+
+def test_capacity_scaling_extends_a_finished_sweep_by_one_cell(runs):
+    first = phys_json(runs, "run", "recipe", "capacity_scaling", *SMOKE, "--arms", "L2-d16")
+    assert first["status"] == "done" and list(first["stages"]) == ["data", "train_l2_d16", "bits_l2_d16"]
+    for key in ("bits", "max_bits", "params", "bits_per_param", "stored_fraction", "exposures"):
+        assert f"{key}@L2-d16" in first["metrics"]
+    assert first["metrics"]["exposures@L2-d16"] >= 20  # smoke: 20 exposures
+    population = json.loads((runs / first["id"] / "stages" / "data" / "population.json").read_text())
+    assert population["max_bits"] == first["metrics"]["max_bits@L2-d16"]
+
+    extended = phys_json(runs, "run", "recipe", "capacity_scaling", *SMOKE, "--arms", "L2-d16,L2-d24")
+    computed = {name for name, s in extended["stages"].items() if not s["cached"]}
+    assert computed == {"train_l2_d24", "bits_l2_d24"}  # the new cell only
+    assert extended["metrics"]["params@L2-d24"] > extended["metrics"]["params@L2-d16"]
+    show = phys(runs, "runs", "show", extended["id"]).stdout
+    assert "bits stored against parameters" in show or "bits_per_param" in show
+
+
+def test_plot_points_pair_two_metrics_per_arm():
+    plot = RECIPE.plots[0]
+    metrics = {"params@a": 100, "bits@a": 150.0, "params@b": 1000, "bits@b": -3.0, "params@c": 10}
+    assert plot_points(plot, metrics) == [("a", 100.0, 150.0)]  # b is not positive (log axes), c has no bits
+
+
+def test_online_training_resumes_exactly_and_counts_exposures(tmp_path):
+    """Every exposure is rendered afresh, yet a stopped and resumed training stage ends with the same
+    weights as an uninterrupted one; the steps follow from the exposures."""
+    import pytest
+    import torch
+
+    from phys.context import StageContext, StageInterrupted
+    from phys.stages import capacity
+    from phys.train import load_model
+
+    quiet = {"log": lambda line: None}
+    data = tmp_path / "data"
+    data.mkdir()
+    capacity.data(StageContext("data", capacity.PopulationConfig(n_people=24, C=2, name_pool=20), 1, data, **quiet))
+    cfg = capacity.CapacityTrainConfig(n_layer=1, n_embd=16, n_head=2, block_size=66, batch_size=4, exposures=5,
+                                       ckpt_every=4, log_every=2, eval_every=5)
+    outs = {name: tmp_path / name for name in ("whole", "resumed")}
+    for out in outs.values():
+        out.mkdir()
+    result = capacity.train(StageContext("train", cfg, 2, outs["whole"], inputs={"data": data}, **quiet))
+    assert result["steps"] == 15 and result["exposures"] == pytest.approx(5, abs=0.2)  # 24 people, 2 paragraphs of 32 tokens per window
+    calls = iter(range(100))
+    with pytest.raises(StageInterrupted):
+        capacity.train(StageContext("train", cfg, 2, outs["resumed"], inputs={"data": data},
+                                    should_stop=lambda: next(calls) == 9, **quiet))
+    capacity.train(StageContext("train", cfg, 2, outs["resumed"], inputs={"data": data}, **quiet))
+    a, b = load_model(outs["whole"]), load_model(outs["resumed"])
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
