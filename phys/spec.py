@@ -84,6 +84,9 @@ class Check:
     """If set, the measured value is `metric - baseline` (e.g. one arm's accuracy minus another's); a tuple
     of metrics means their maximum (e.g. "birth date beats every other attribute")."""
 
+    ratio: bool = False
+    """With a baseline: the measured value is `metric / baseline` instead of the difference (e.g. "100
+    exposures store half of what 1000 do")."""
     over_arms: Literal["max", "min"] | None = None
     """If set, the measured value is the max (or min) of `metric@arm` over the arms the run ran (e.g. the
     peak bits per parameter of a sweep); `metric` is then the name without `@arm`."""

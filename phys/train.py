@@ -103,13 +103,15 @@ def train_step(model: GPT, optimizer: torch.optim.Optimizer, loss_fn: Any, strea
 
 def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, out: Path, seed: int, device: str,
           hooks: TrainHooks, probe: Callable[[GPT], dict[str, float]] | None = None, model: GPT | None = None,
-          rates: dict[int, float] | None = None, export: Callable[[GPT], GPT] | None = None) -> dict[str, Any]:
+          rates: dict[int, float] | None = None, export: Callable[[GPT], GPT] | None = None,
+          pure_groups: bool = False) -> dict[str, Any]:
     """Train and save model.pt; `probe(model)` (if given) is logged every `cfg.eval_every` steps as curves.
 
     `docs`: the training documents, or `docs(e)` giving those of epoch e (data generated online).
     `cfg` carries the optimisation fields of `TrainConfig` (a `FinetuneConfig` has the same ones). A fresh
     GPT of `cfg`'s shape is trained unless `model` is given (finetuning starts from a pretrained one).
-    `rates`: document group -> share of its documents in each epoch (`PackedStream`).
+    `rates`: document group -> share of its documents in each epoch; `pure_groups`: one group per window
+    (`PackedStream`).
     `export(model)`: the model saved as model.pt at the end (e.g. LoRA adapters merged into a plain GPT).
     """
     torch.manual_seed(seed)
@@ -119,7 +121,7 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
     optimizer = make_optimizer(model, cfg, device)
     block_size = model.config.block_size
     stream = PackedStream(docs, block_size, cfg.batch_size, seed, tokenizer.eos_id, tokenizer.pad_id,
-                          rates=rates or {})
+                          rates=rates or {}, pure_groups=pure_groups)
     ckpt_dir = out / "checkpoints"
     if (out / "result.json").exists() and (out / "model.pt").exists():
         hooks.log("training had already finished; its result is reused")

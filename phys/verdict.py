@@ -26,6 +26,7 @@ class CheckResult:
     description: str = ""
     baseline: str | list[str] | None = None
     over_arms: str | None = None
+    ratio: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,11 +62,14 @@ def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
         if c.baseline is not None:
             bases = [_number(metrics.get(b)) for b in c.baselines()]
             base = None if None in bases else max(bases)
-            measured = None if measured is None or base is None else measured - base
+            if measured is None or base is None or (c.ratio and base == 0):
+                measured = None
+            else:
+                measured = measured / base if c.ratio else measured - base
         passed = measured is not None and c.passes(measured)
         baseline = c.baseline if isinstance(c.baseline, str) or c.baseline is None else list(c.baseline)
         results.append(CheckResult(c.name, c.metric, c.op, c.threshold, measured, c.paper, c.role, passed, c.description,
-                                   baseline, c.over_arms))
+                                   baseline, c.over_arms, c.ratio))
     if any(r.role == "sanity" and not r.passed for r in results) or any(r.measured is None for r in results):
         return INCONCLUSIVE, results
     if all(r.passed for r in results):
@@ -80,4 +84,5 @@ def label(check: Mapping[str, Any]) -> str:
         return f"{check['over_arms']} over arms of {check['metric']}"
     if not baseline:
         return check["metric"]
-    return check["metric"] + (f" - {baseline}" if isinstance(baseline, str) else f" - max({', '.join(baseline)})")
+    sign = " / " if check.get("ratio") else " - "
+    return check["metric"] + sign + (baseline if isinstance(baseline, str) else f"max({', '.join(baseline)})")

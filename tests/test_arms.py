@@ -96,3 +96,11 @@ def test_arms_chosen_at_run_time_replace_the_scales():
         make_plan(RECIPE, "smoke", arms=["nope"])
     with pytest.raises(PhysError, match="no arm chosen"):
         make_plan(RECIPE, "smoke", arms=[])
+
+
+def test_a_check_may_read_a_ratio_of_two_arms():
+    check = Check("more exposures store more", "bits@e1000", ">=", 1.5, baseline="bits@e100", ratio=True, paper="2x")
+    verdict, [result] = judge((check,), {"bits@e1000": 2.0, "bits@e100": 1.0})
+    assert verdict == REPRODUCED and result.measured == pytest.approx(2.0)
+    assert label(result.to_dict()) == "bits@e1000 / bits@e100"
+    assert judge((check,), {"bits@e1000": 2.0, "bits@e100": 0.0})[0] == INCONCLUSIVE  # no ratio to a zero

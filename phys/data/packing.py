@@ -122,15 +122,16 @@ class PackedStream:
     """Batches of packed windows as a pure function of the step: batch(step) -> (x, y, mask), each (B, T)."""
 
     def __init__(self, docs: Docs | Callable[[int], Docs], block_size: int, batch_size: int, seed: int, eos_id: int,
-                 pad_id: int, rates: dict[int, float] | None = None):
+                 pad_id: int, rates: dict[int, float] | None = None, pure_groups: bool = False):
         """docs: the documents of every epoch, or `docs(e)`: those of epoch e (data generated online, e.g. a
         fresh rendering of every person per exposure; it must be a pure function of e).
         rates: group -> share of that group's documents in each epoch (a fresh random subset per epoch);
-        groups not named are always complete."""
+        groups not named are always complete.
+        pure_groups: a window holds documents of one group only (e.g. all useful or all junk [3.3 §6])."""
         self.docs = docs if callable(docs) else (lambda e: docs)
         self.T, self.B, self.seed = block_size, batch_size, seed
         self.rates = {g: r for g, r in (rates or {}).items() if r < 1.0}
-        self.eos_id, self.pad_id = eos_id, pad_id
+        self.eos_id, self.pad_id, self.pure_groups = eos_id, pad_id, pure_groups
         self._epochs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._starts = [0]  # _starts[e] = global index of epoch e's first window
 
@@ -145,8 +146,17 @@ class PackedStream:
                 members = np.flatnonzero(group == g)
                 dropped = rng.choice(members, size=len(members) - int(round(rate * len(members))), replace=False)
                 chosen = np.setdiff1d(chosen, dropped)
-            rows = pack_rows(lengths[chosen], np.asarray(docs.person)[chosen], self.T, rng)
-            rows = [[int(chosen[i]) for i in row] for row in rows]
+            person = np.asarray(docs.person)
+            if self.pure_groups:  # pack each group on its own, then shuffle the windows together
+                rows = []
+                for g in np.unique(group[chosen]):
+                    members = chosen[group[chosen] == g]
+                    rows += [[int(members[i]) for i in row] for row in
+                             pack_rows(lengths[members], person[members], self.T, rng)]
+                rows = [rows[i] for i in rng.permutation(len(rows))]
+            else:
+                rows = pack_rows(lengths[chosen], person[chosen], self.T, rng)
+                rows = [[int(chosen[i]) for i in row] for row in rows]
             self._epochs[e] = materialize(docs, rows, self.T, self.eos_id, self.pad_id)
             for old in [k for k in self._epochs if k < e - 1]:
                 del self._epochs[old]

@@ -35,6 +35,9 @@ from phys.data.tokenizer import SPECIALS, Tokenizer, pieces
 
 OTHER, NAME, VALUE, FIRST = 0, 1, 2, 3
 """Token parts: FIRST is a value token of the first chunk (it counts towards p2 and p3)."""
+DOMAIN = "<domain>"
+"""The special token [3.3 Result 12] prepends to every useful paragraph ("wikipedia.org"); last in every
+population's vocabulary, and counted as used only where a model was trained with it."""
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,26 @@ class Rendered:
     part: np.ndarray  # (n_tokens,) int8: OTHER / NAME / VALUE / FIRST
 
 
-def draw_names(n: int, name_pool: int, rng: np.random.Generator) -> np.ndarray:
-    """(n, 3) distinct (first, middle, last) indices into `name_pools(name_pool)`, uniformly at random."""
+def with_domain(rendered: Rendered, token: int) -> Rendered:
+    """Every document with `token` in front (part OTHER)."""
+    d = rendered.docs
+    starts = np.asarray(d.offsets)[:-1]
+    tokens = np.insert(np.asarray(d.tokens), starts, token)
+    part = np.insert(rendered.part, starts, OTHER)
+    offsets = np.asarray(d.offsets) + np.arange(len(d) + 1)
+    return Rendered(Docs(tokens, offsets, np.asarray(d.loss_start), np.asarray(d.person), np.asarray(d.group)), part)
+
+
+def draw_names(n: int, name_pool: int, rng: np.random.Generator, exclude: np.ndarray | None = None) -> np.ndarray:
+    """(n, 3) distinct (first, middle, last) indices into `name_pools(name_pool)`, uniformly at random,
+    none of them a row of `exclude` (k, 3) (junk people never share a useful person's name)."""
     sizes = [len(p) for p in name_pools(name_pool)]
     n0 = math.prod(sizes)
-    if n > n0 // 2:
+    taken = np.zeros(0, dtype=np.int64) if exclude is None else np.ravel_multi_index(exclude.T, sizes)
+    if n > (n0 - len(taken)) // 2:
         raise ValueError(f"{n} people need more names than the pools hold ({n0}); raise name_pool or lower N")
-    flat = rng.choice(n0, size=n, replace=False)  # distinct full names
+    flat = rng.choice(n0, size=n + len(taken), replace=False)  # distinct full names
+    flat = flat[~np.isin(flat, taken)][:n]
     return np.stack(np.unravel_index(flat, sizes), axis=1)
 
 
@@ -89,14 +105,27 @@ class BioD:
     def n_people(self) -> int:
         return self.shape.n_people
 
+    def junk(self, n: int, rng: np.random.Generator) -> BioD:
+        """n other people of the same kind (same attributes and diversity sets), none named like these:
+        the junk data of [3.3 Results 10–12]."""
+        from dataclasses import replace
+
+        other = object.__new__(BioD)
+        other.shape = replace(self.shape, n_people=n)
+        other.names = draw_names(n, self.shape.name_pool, rng, exclude=self.names)
+        other.diversity = self.diversity
+        other.values = rng.integers(0, self.shape.D, size=(n, self.shape.K, self.shape.C))
+        other.__dict__["tokenizer"] = self.tokenizer
+        return other
+
     @cached_property
     def tokenizer(self) -> Tokenizer:
-        """Specials, the template words, the name words and the chunk words actually used (x0 … x{T-1})."""
+        """Specials, the template words, the name words, the chunk words used (x0 … x{T-1}), the domain token."""
         first, middle, last = name_pools(self.shape.name_pool)
         used = sorted(set(self.diversity.ravel().tolist()))
         words = ([" Their", "'", "s", " ID", " is", "."] + [f" {k + 1}" for k in range(self.shape.K)]
                  + [f" {w}" for w in (*first, *middle, *last)] + [f" x{t}" for t in used])
-        return Tokenizer(list(SPECIALS) + list(dict.fromkeys(words)))
+        return Tokenizer(list(SPECIALS) + list(dict.fromkeys(words)) + [DOMAIN])
 
     def _ids(self, words: list[str]) -> np.ndarray:
         index = self.tokenizer.index
@@ -206,7 +235,28 @@ class BioS:
         values = [*MONTHS, *map(str, range(1, 29)), *map(str, range(1900, 2100)), *pools.cities, *pools.universities,
                   *pools.majors, *(c for company in pools.companies for c in company),
                   *sum(name_pools(self.shape.name_pool), ())]
-        return Tokenizer.build(texts + [" " + v + "," for v in values])
+        built = Tokenizer.build(texts + [" " + v + "," for v in values])
+        return Tokenizer(built.vocab + [DOMAIN])
+
+    def junk(self, n: int, rng: np.random.Generator) -> BioS:
+        """n other people, none named like these (junk data)."""
+        from dataclasses import replace
+
+        from phys.data import bios
+
+        names = {(p.first, p.middle, p.last) for p in self.people}
+        first, middle, last = name_pools(self.shape.name_pool)
+        pools = replace(load_pools(), first_names=first, middle_names=middle, last_names=last)
+        py_rng = random.Random(int(rng.integers(2**63)))
+        drawn = bios.sample_people(n + len(names), py_rng, pools)
+        other = object.__new__(BioS)
+        other.shape = replace(self.shape, n_people=n)
+        other.people = [replace(p, id=i) for i, p in
+                        enumerate([p for p in drawn if (p.first, p.middle, p.last) not in names][:n])]
+        other._augmentation, other._random = self._augmentation, py_rng
+        other._fixed = None if self.shape.online else [other._entry(p, py_rng) for p in other.people]
+        other.__dict__["tokenizer"] = self.tokenizer
+        return other
 
     def render(self, rng: np.random.Generator) -> Rendered:
         """One exposure: a fresh biography per person (online), or the fixed one."""

@@ -20,19 +20,25 @@ optimiser (batch 48, lr 1e-3, wd 0.02); `paper` is bioS(N = 100,000) at batch 19
 biographies in Python at every exposure (≈ 170 µs each), which at gpu scale costs CPU time beside the GPU.
 """
 
+from dataclasses import replace
+
 from phys.spec import Check, Plot, Recipe, Stage
 from phys.stages.capacity import BitsConfig, CapacityTrainConfig, PopulationConfig
 
 
-def cell(arm: str, n_layer: int, n_embd: int, n_head: int) -> tuple[Stage, ...]:
-    """train → bits for one model shape; the arm is the cell's name."""
-    s = arm.lower().replace("-", "_")
+def slug(arm: str) -> str:
+    """The stage-name form of a cell: `L2-d16` -> `l2_d16`."""
+    return arm.lower().replace("-", "_")
+
+
+def cell(arm: str, n_layer: int, n_embd: int, n_head: int, **train: object) -> tuple[Stage, ...]:
+    """train → bits for one model shape (and `train` fields, e.g. exposures=100); the arm is the cell's name."""
+    s = slug(arm)
+    config = CapacityTrainConfig(n_layer=n_layer, n_embd=n_embd, n_head=n_head, block_size=98, batch_size=16, lr=2e-2,
+                                 weight_decay=0.02, warmup_frac=0.02, eval_every=1000, ckpt_every=1000, log_every=100)
     return (
-        Stage(f"train_{s}", "phys.stages.capacity:train",
-              CapacityTrainConfig(n_layer=n_layer, n_embd=n_embd, n_head=n_head, block_size=98, batch_size=16,
-                                  lr=2e-2, weight_decay=0.02, warmup_frac=0.02, eval_every=1000, ckpt_every=1000,
-                                  log_every=100),
-              deps=("data",), device_sensitive=True, arm=arm, role="train"),
+        Stage(f"train_{s}", "phys.stages.capacity:train", replace(config, **train), deps=("data",),
+              device_sensitive=True, arm=arm, role="train"),
         Stage(f"bits_{s}", "phys.stages.capacity:bits", BitsConfig(), deps=("data", f"train_{s}"), arm=arm,
               role="bits"),
     )
@@ -50,7 +56,7 @@ PAPER_CELLS = ("GPT2-2-2", "GPT2-2-4", "GPT2-4-4", "GPT2-4-8", "GPT2-8-8", "GPT2
 
 def every_cell(cells, **fields) -> dict:
     """The same override for the train stage of every cell in `cells`."""
-    return {f"train_{c.lower().replace('-', '_')}.{k}": v for c in cells for k, v in fields.items()}
+    return {f"train_{slug(c)}.{k}": v for c in cells for k, v in fields.items()}
 
 
 STAGES = (

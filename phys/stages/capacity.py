@@ -108,6 +108,14 @@ class CapacityTrainConfig(TrainConfig):
     """GPT-2's MLP, LLaMA's gated MLP, or none (attention only)."""
     mlp_ratio: float = 4.0
     """MLP hidden width / n_embd (1 = the paper's 1/4-size MLP)."""
+    junk_ratio: int = 0
+    """Junk paragraphs per useful one at every exposure (7: 1/8 of the tokens useful [3.3 Results 10–12]);
+    junk people are like the useful ones, never named like them, and windows are all useful or all junk."""
+    junk_people: int = 0
+    """0: fresh junk people at every exposure (each seen once: the paper's N' = 100M); k: a fixed junk
+    population of k people, seen over and over (repetitive junk, Result 11)."""
+    domain_token: bool = False
+    """Prepend `<domain>` to every useful paragraph (Result 12: "wikipedia.org")."""
 
     _positive: ClassVar[tuple[str, ...]] = tuple(n for n in TrainConfig._positive if n != "steps")
 
@@ -118,6 +126,8 @@ class CapacityTrainConfig(TrainConfig):
         super().__post_init__()
         if self.steps < 0 or self.exposures < 1 or self.mlp_ratio <= 0:
             raise ValueError("steps must be >= 0, exposures >= 1 and mlp_ratio > 0")
+        if self.junk_ratio < 0 or self.junk_people < 0:
+            raise ValueError("junk_ratio and junk_people must be >= 0")
 
 
 def train(ctx: StageContext) -> dict[str, Any]:
@@ -129,21 +139,60 @@ def train(ctx: StageContext) -> dict[str, Any]:
     cfg: CapacityTrainConfig = ctx.config
     population = load_population(ctx.inputs["data"])
     tokenizer = population.tokenizer
+    fixed_junk = population.junk(cfg.junk_people, np.random.default_rng([ctx.seed, 0, 4])) if cfg.junk_people else None
 
-    def exposure(e: int):  # person paragraphs of exposure e: a pure function of (seed, e)
-        return population.render(np.random.default_rng([ctx.seed, e, 1])).docs
+    def exposure(e: int):  # every paragraph of exposure e: a pure function of (seed, e)
+        useful = useful_paragraphs(population, np.random.default_rng([ctx.seed, e, 1]), cfg.domain_token)
+        if not cfg.junk_ratio:
+            return useful.docs
+        rng = np.random.default_rng([ctx.seed, e, 4])
+        n = cfg.junk_ratio * population.n_people
+        if fixed_junk is None:
+            junk = population.junk(n, rng).render(rng).docs
+        else:  # the same few people again and again
+            junk = concat([fixed_junk.render(rng).docs for _ in range(-(-n // cfg.junk_people))], limit=n)
+        return concat([useful.docs, junk], groups=(0, 1))
 
     longest = int(np.diff(exposure(0).offsets).max()) + 1
     if longest > cfg.block_size:
         raise PhysError(f"train.block_size={cfg.block_size} is shorter than a paragraph ({longest} tokens)",
                         hint=f"use --set train.block_size={longest} or more")
+    pure = cfg.junk_ratio > 0
     per_exposure = PackedStream(exposure, cfg.block_size, cfg.batch_size, ctx.seed, tokenizer.eos_id,
-                                tokenizer.pad_id).windows_per_epoch()
+                                tokenizer.pad_id, pure_groups=pure).windows_per_epoch()
     steps = cfg.steps or math.ceil(cfg.exposures * per_exposure / cfg.batch_size)
     ctx.log(f"{cfg.exposures} exposures of {population.n_people} people: {per_exposure} windows each, {steps} steps")
+    (ctx.out / "format.json").write_text(json.dumps({"domain_token": cfg.domain_token}))  # for the bits stage
     result = run_training(dataclasses.replace(cfg, steps=steps), exposure, tokenizer, ctx.out, ctx.seed, ctx.device,
-                          ctx, probe=_bits_probe(ctx, population))
+                          ctx, probe=_bits_probe(ctx, population), pure_groups=pure)
     return {**result, "steps": steps, "exposures": round(steps * cfg.batch_size / per_exposure, 2)}
+
+
+def useful_paragraphs(population: Any, rng: Any, domain_token: bool) -> Any:
+    """One exposure of the population, each paragraph after `<domain>` when the model was trained so."""
+    from phys.data.population import DOMAIN, with_domain
+
+    rendered = population.render(rng)
+    return with_domain(rendered, population.tokenizer.index[DOMAIN]) if domain_token else rendered
+
+
+def concat(docs: list[Any], groups: tuple[int, ...] | None = None, limit: int | None = None) -> Any:
+    """Documents one after another (persons renumbered apart), the first `limit`, each part in its group."""
+    import numpy as np
+
+    from phys.data.packing import Docs
+
+    tokens, offsets, person, group, shift, base = [], [np.zeros(1, dtype=np.int64)], [], [], 0, 0
+    for i, d in enumerate(docs):
+        tokens.append(np.asarray(d.tokens))
+        offsets.append(np.asarray(d.offsets)[1:] + shift)
+        person.append(np.asarray(d.person) + base)
+        group.append(np.full(len(d), groups[i] if groups else 0, dtype=np.int8))
+        shift, base = shift + int(d.offsets[-1]), base + len(d)
+    n = sum(len(d) for d in docs) if limit is None else limit
+    offsets_all = np.concatenate(offsets)[: n + 1]
+    return Docs(np.concatenate(tokens)[: offsets_all[-1]], offsets_all, np.zeros(n, dtype=np.int32),
+                np.concatenate(person)[:n].astype(np.int32), np.concatenate(group)[:n])
 
 
 def _bits_probe(ctx: StageContext, population: Any) -> Any:
@@ -154,8 +203,9 @@ def _bits_probe(ctx: StageContext, population: Any) -> Any:
 
     from phys.capacity import measure
 
-    rendered = population.render(np.random.default_rng([ctx.seed, 0, 2]))  # a fixed exposure, not a trained one
-    used = json.loads((ctx.inputs["data"] / "population.json").read_text())["used_tokens"]
+    domain = ctx.config.domain_token
+    rendered = useful_paragraphs(population, np.random.default_rng([ctx.seed, 0, 2]), domain)  # not a trained one
+    used = json.loads((ctx.inputs["data"] / "population.json").read_text())["used_tokens"] + domain
 
     def probe(model: Any) -> dict[str, float]:
         was_training = model.training
@@ -170,6 +220,9 @@ def _bits_probe(ctx: StageContext, population: Any) -> Any:
 class BitsConfig:
     model: str = "train"
     """The upstream stage whose model.pt is measured."""
+    quantize: Literal["none", "int8", "int4"] = "none"
+    """Round-to-nearest weight quantization before counting (`phys.quantize`; the paper used GPTQ). Results
+    are then named `<metric>_<quantize>`, with `<quantize>_ratio`: quantized bits / float bits."""
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -185,11 +238,23 @@ def bits(ctx: StageContext) -> dict[str, Any]:
     cfg: BitsConfig = ctx.config
     folder = ctx.inputs["data"]
     population = load_population(folder)
-    used = json.loads((folder / "population.json").read_text())["used_tokens"]
-    model = load_model(ctx.upstream(cfg.model, "bits.model"), ctx.device)
-    rendered = population.render(np.random.default_rng([ctx.seed, 0, 3]))  # a fresh exposure, not a trained one
+    trained = ctx.upstream(cfg.model, "bits.model")
+    model = load_model(trained, ctx.device)
+    domain = json.loads((trained / "format.json").read_text())["domain_token"] if (trained / "format.json").exists() \
+        else False
+    used = json.loads((folder / "population.json").read_text())["used_tokens"] + domain  # + <domain> where trained
+    rendered = useful_paragraphs(population, np.random.default_rng([ctx.seed, 0, 3]), domain)  # a fresh exposure
     result = measure(model, population, rendered, used, ctx.device)
+    if cfg.quantize != "none":
+        from phys.quantize import quantize_rtn
+
+        full = result
+        result = measure(quantize_rtn(model, int(cfg.quantize[3:])), population, rendered, used, ctx.device)
+        result["ratio"] = round(result["bits"] / full["bits"], 4) if full["bits"] > 0 else float("nan")
     (ctx.out / "bits.json").write_text(json.dumps(result, indent=1))
     ctx.log(f"{result['bits']:.0f} of {result['max_bits']:.0f} bits in {result['params']} parameters: "
-            f"{result['bits_per_param']:.3f} bits/param")
-    return result
+            f"{result['bits_per_param']:.3f} bits/param" + (f" ({cfg.quantize})" if cfg.quantize != "none" else ""))
+    if cfg.quantize == "none":
+        return result
+    ratio = result.pop("ratio")
+    return {**{f"{k}_{cfg.quantize}": v for k, v in result.items()}, f"{cfg.quantize}_ratio": ratio}

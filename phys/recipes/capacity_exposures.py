@@ -1,0 +1,81 @@
+"""Capacity at 100 exposures, and which architectures lose it — Part 3.3 (arXiv 2404.05405), Results 4–7.
+
+Setup: the cells of `capacity_scaling` (1000 exposures, the same stages: cached where that recipe ran)
+beside the same models trained for 100 exposures, and at 100 exposures three architecture variants of one
+cell: LLaMA's gated MLP, a 1/4-size MLP, and no MLP at all (attention only). Bits per parameter as in
+`capacity_scaling`. The paper: at 100 exposures a GPT2 stores ≥ 1 bit/param, at most 2× below 1000
+exposures; there, a 1/4-size MLP is fine, the gated MLP is 1.3× worse and removing the MLP costs more than
+1.5× (at 1000 exposures architecture barely matters).
+
+Deviations at the `cpu` scale: those of capacity_scaling (bioD, tiny 2-layer models, batch 16, lr 2e-2);
+the architecture variants are of the width-24 cell. `gpu` trains the GPT2-2-2 cell at 100 exposures with
+Parameter 2's optimiser (batch 12, lr 1e-3, wd 0.01) on capacity_scaling's bioS(N = 20,000).
+"""
+
+from phys.recipes import capacity_scaling as scaling
+from phys.spec import Check, Plot, Recipe
+
+E100 = dict(exposures=100, eval_every=200)
+VARIANTS = {"": {}, "-gated": {"mlp": "gated"}, "-mlp1": {"mlp_ratio": 1.0}, "-nomlp": {"mlp": "none"}}
+"""Architecture variants at 100 exposures: GPT2's MLP, the gated MLP, a 1/4-size MLP, no MLP."""
+
+
+def e100_cells(base: str, shape: tuple[int, int, int], variants: bool) -> dict[str, tuple]:
+    """`<base>-e100` (and its architecture variants) -> (shape, train fields)."""
+    chosen = VARIANTS if variants else {"": {}}
+    return {f"{base}-e100{suffix}": (shape, {**E100, **fields}) for suffix, fields in chosen.items()}
+
+
+CPU_E100 = {**e100_cells("L2-d16", scaling.CPU_CELLS["L2-d16"], False),
+            **e100_cells("L2-d24", scaling.CPU_CELLS["L2-d24"], True)}
+GPU_E100 = {**e100_cells("GPT2-2-1", scaling.GPT2_CELLS["GPT2-2-1"], False),
+            **e100_cells("GPT2-2-2", scaling.GPT2_CELLS["GPT2-2-2"], True)}
+E100_CELLS = {**CPU_E100, **GPU_E100}
+
+GPU_E100_TRAIN = {**scaling.GPU_TRAIN, "batch_size": 12, "weight_decay": 0.01, "eval_every": 1000}
+
+RECIPE = Recipe(
+    name="capacity_exposures",
+    part="3.3",
+    title="Capacity at 100 exposures, and the architectures that lose it",
+    claim="Seen 100 times instead of 1000, knowledge fills at most half the capacity; then a gated MLP or no MLP "
+          "stores less per parameter, a 1/4-size MLP does not.",
+    stages=(*scaling.STAGES,
+            *(s for arm, (shape, fields) in E100_CELLS.items() for s in scaling.cell(arm, *shape, **fields))),
+    checks=(
+        Check("1000 exposures store more per parameter than 100", "bits_per_param@L2-d24", ">", 1.0,
+              baseline="bits_per_param@L2-d24-e100", ratio=True, paper="≈ 2× (2 vs ≥ 1 bits/param, Results 1, 4)"),
+        Check("the gated MLP stores less at 100 exposures", "bits_per_param@L2-d24-e100", ">", 1.0,
+              baseline="bits_per_param@L2-d24-e100-gated", ratio=True, paper="1.3× (Results 6–7)"),
+        Check("no MLP stores less at 100 exposures", "bits_per_param@L2-d24-e100", ">", 1.0,
+              baseline="bits_per_param@L2-d24-e100-nomlp", ratio=True, paper="> 1.5× (Result 6)"),
+        Check("a 1/4-size MLP stores about as much", "bits_per_param@L2-d24-e100-mlp1", ">=", 0.9,
+              baseline="bits_per_param@L2-d24-e100", ratio=True, paper="no loss (Result 6)"),
+        Check("gpu: 1000 exposures store more per parameter than 100", "bits_per_param@GPT2-2-2", ">", 1.0,
+              baseline="bits_per_param@GPT2-2-2-e100", ratio=True, paper="≈ 2×"),
+        Check("gpu: the gated MLP stores less at 100 exposures", "bits_per_param@GPT2-2-2-e100", ">", 1.0,
+              baseline="bits_per_param@GPT2-2-2-e100-gated", ratio=True, paper="1.3×"),
+        Check("gpu: no MLP stores less at 100 exposures", "bits_per_param@GPT2-2-2-e100", ">", 1.0,
+              baseline="bits_per_param@GPT2-2-2-e100-nomlp", ratio=True, paper="> 1.5×"),
+        Check("gpu: a 1/4-size MLP stores about as much", "bits_per_param@GPT2-2-2-e100-mlp1", ">=", 0.9,
+              baseline="bits_per_param@GPT2-2-2-e100", ratio=True, paper="no loss"),
+    ),
+    scales={
+        **{k: v for k, v in scaling.RECIPE.scales.items() if k != "smoke"},
+        "smoke": {**scaling.RECIPE.scales["smoke"],
+                  **scaling.every_cell(CPU_E100, exposures=4, block_size=48, batch_size=8, ckpt_every=20,
+                                       log_every=10, eval_every=20)},
+        "gpu": {**scaling.RECIPE.scales["gpu"], **scaling.every_cell(GPU_E100, **GPU_E100_TRAIN)},
+        "paper": {**scaling.RECIPE.scales["paper"], **scaling.every_cell(GPU_E100, **GPU_E100_TRAIN)},
+    },
+    arms={"smoke": ("L2-d24", *(a for a in CPU_E100 if a.startswith("L2-d24"))),
+          "cpu": ("L2-d16", "L2-d24", *CPU_E100), "gpu": ("GPT2-2-1", "GPT2-2-2", *GPU_E100),
+          "paper": ("GPT2-2-1", "GPT2-2-2", *GPU_E100)},
+    plots=(Plot("capacity", x="params", y="bits", title="bits stored against parameters, 1000 and 100 exposures",
+                lines=((2.0, "2 bits/param"), (1.0, "1 bit/param"))),),
+    paper_numbers={"100 exposures, GPT2": "≥ 1 bit/param", "gated MLP (LLaMA) at 100 exposures": "1.3× worse",
+                   "no MLP at 100 exposures": "> 1.5× worse", "1/4-size MLP": "no loss"},
+    estimates={"smoke": "about 15 s on 2 CPU cores", "cpu": "not measured yet", "gpu": "not measured yet",
+               "paper": "GPU-days (not measured)"},
+    doc=__doc__ or "",
+)

@@ -1,0 +1,77 @@
+"""Junk data crowds knowledge out; a domain token lets it back in — Part 3.3 (arXiv 2404.05405), Results 10–12.
+
+Setup: the useful population of `capacity_scaling` seen 100 times, as in `capacity_exposures` (whose
+no-junk cell is the baseline, the same stage), against the same training with 7 junk paragraphs for every
+useful one (1/8 of the tokens useful), windows all useful or all junk. Junk people are drawn afresh at every
+exposure (each seen about once, the paper's N' = 100M), or come from a small fixed junk population
+(repetitive junk); with `<domain>` in front of every useful paragraph, the model can tell which data to
+keep. Bits are counted on the useful people only, in the format trained (with `<domain>` where it was).
+The paper at 100 exposures: junk cuts the capacity for useful knowledge 20×, the domain token brings the
+loss down to 2×, and repetitive junk (N' = 1K) does no harm.
+
+Deviations at the `cpu` scale: those of capacity_scaling (bioD, N = 500, a 2-layer width-24 model);
+junk people are bioD people with the same attributes and diversity sets; repetitive junk is 10 people
+(2% of N, as the paper's 1K is ≈ 1% of its N); 100-token windows (two paragraphs with their `<domain>`).
+`gpu` runs the same arms on the GPT2-2-2 cell of capacity_exposures with Parameter 10's batch 24.
+"""
+
+from phys.recipes import capacity_exposures as exposures
+from phys.recipes import capacity_scaling as scaling
+from phys.spec import Check, Recipe
+
+JUNK = {"-junk": {"junk_ratio": 7}, "-junk-domain": {"junk_ratio": 7, "domain_token": True},
+        "-junk-repetitive": {"junk_ratio": 7, "junk_people": 10}}
+"""The junk arms, after their base cell's name."""
+
+
+def junk_cells(base: str, shape: tuple[int, int, int]) -> dict[str, tuple]:
+    return {f"{base}-e100{suffix}": (shape, {**exposures.E100, "block_size": 100, **fields})
+            for suffix, fields in JUNK.items()}
+
+
+CPU_JUNK = junk_cells("L2-d24", scaling.CPU_CELLS["L2-d24"])
+GPU_JUNK = junk_cells("GPT2-2-2", scaling.GPT2_CELLS["GPT2-2-2"])
+
+
+def junk_checks(base: str, prefix: str = "") -> tuple[Check, ...]:
+    clean, metric = f"bits_per_param@{base}-e100", "bits_per_param@" + base + "-e100"
+    return (
+        Check(f"{prefix}junk data cuts the useful knowledge stored", clean, ">", 1.0, baseline=f"{metric}-junk",
+              ratio=True, paper="20× less at 100 exposures (Result 10)"),
+        Check(f"{prefix}a domain token brings much of it back", f"{metric}-junk-domain", ">", 1.0,
+              baseline=f"{metric}-junk", ratio=True, paper="the loss falls from 20× to 2× (Result 12)"),
+        Check(f"{prefix}repetitive junk does no harm", f"{metric}-junk-repetitive", ">=", 0.8, baseline=clean,
+              ratio=True, paper="no harm with N' = 1K (Result 11)"),
+        Check(f"{prefix}the clean model stores knowledge", clean, ">=", 0.1, paper="≈ 1 bit/param at 100 exposures",
+              role="sanity", description="ratios of nearly nothing say nothing"),
+    )
+
+
+RECIPE = Recipe(
+    name="junk_data",
+    part="3.3",
+    title="Junk data crowds knowledge out; a domain token lets it back in",
+    claim="Mixed with 7× as much junk, a model stores far less of the useful knowledge; a special token in "
+          "front of the useful data recovers most of it; junk that repeats does no harm.",
+    stages=(*exposures.RECIPE.stages,
+            *(s for arm, (shape, fields) in {**CPU_JUNK, **GPU_JUNK}.items() for s in scaling.cell(arm, *shape, **fields))),
+    checks=(*junk_checks("L2-d24"), *junk_checks("GPT2-2-2", prefix="gpu: ")),
+    scales={
+        **exposures.RECIPE.scales,
+        "smoke": {**exposures.RECIPE.scales["smoke"],
+                  **scaling.every_cell(CPU_JUNK, exposures=4, block_size=70, batch_size=8, ckpt_every=20, log_every=10,
+                                       eval_every=20)},
+        "gpu": {**exposures.RECIPE.scales["gpu"], **scaling.every_cell(GPU_JUNK, **{**exposures.GPU_E100_TRAIN,
+                                                                                     "batch_size": 24})},
+        "paper": {**exposures.RECIPE.scales["paper"],
+                  **scaling.every_cell(GPU_JUNK, **{**exposures.GPU_E100_TRAIN, "batch_size": 24})},
+    },
+    arms={"smoke": ("L2-d24-e100", *CPU_JUNK), "cpu": ("L2-d24-e100", *CPU_JUNK), "gpu": ("GPT2-2-2-e100", *GPU_JUNK),
+          "paper": ("GPT2-2-2-e100", *GPU_JUNK)},
+    paper_numbers={"junk 7/8 of tokens, 100 exposures": "20× less capacity for useful knowledge",
+                   "with a domain token": "2× less", "repetitive junk (N' = 1K)": "no harm",
+                   "junk at 300 / 600 / 1000 exposures": "3× / 1.5× / 1.3× below the no-junk 100-exposure law"},
+    estimates={"smoke": "about 15 s on 2 CPU cores", "cpu": "not measured yet", "gpu": "not measured yet",
+               "paper": "GPU-days (not measured)"},
+    doc=__doc__ or "",
+)
