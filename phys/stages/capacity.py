@@ -155,8 +155,8 @@ def train(ctx: StageContext) -> dict[str, Any]:
 
     longest = int(np.diff(exposure(0).offsets).max()) + 1
     if longest > cfg.block_size:
-        raise PhysError(f"train.block_size={cfg.block_size} is shorter than a paragraph ({longest} tokens)",
-                        hint=f"use --set train.block_size={longest} or more")
+        raise PhysError(f"{ctx.name}.block_size={cfg.block_size} is shorter than a paragraph ({longest} tokens)",
+                        hint=f"use --set {ctx.name}.block_size={longest} or more")
     pure = cfg.junk_ratio > 0
     per_exposure = PackedStream(exposure, cfg.block_size, cfg.batch_size, ctx.seed, tokenizer.eos_id,
                                 tokenizer.pad_id, pure_groups=pure).windows_per_epoch()

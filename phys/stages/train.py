@@ -101,8 +101,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
     docs = Docs.load(data, "train")
     longest = int((docs.offsets[1:] - docs.offsets[:-1]).max()) + 1  # + <eos>
     if longest > ctx.config.block_size:
-        raise PhysError(f"train.block_size={ctx.config.block_size} is shorter than the longest document "
-                        f"({longest} tokens)", hint=f"use --set train.block_size={longest} or more")
+        raise PhysError(f"{ctx.name}.block_size={ctx.config.block_size} is shorter than the longest document "
+                        f"({longest} tokens)", hint=f"use --set {ctx.name}.block_size={longest} or more")
     return train(ctx.config, docs, tokenizer, ctx.out, ctx.seed, ctx.device, ctx, probe=qa_probe(ctx, tokenizer),
                  rates={GROUPS["qa"]: ctx.config.qa_rate})
 
