@@ -3,7 +3,8 @@
 Losses are in nats and *summed* over the tokens of an item, never averaged (Remark 3.1):
   p1  the loss of the name at the start of a paragraph (a person's name, predicted from nothing)
   p2  the loss of a whole value given the name and attribute (bioD: per (person, attribute); bioS: summed
-      over a person's attributes, gender included)
+      over a person's six values and every pronoun — the joint loss of gender x the five values: the
+      employer city is summed too, since it can come before the employer and then carries its bits)
   p3  the loss of a value's first chunk (bioD)
 Each function returns bits (the numerator of R(F)); divide by the parameter count P for bits per parameter.
 A model that knows everything (p1 = ln N, p2 = p3 = 0) stores exactly the `*_max_bits`. One uniform over

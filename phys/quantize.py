@@ -3,8 +3,7 @@
 Every weight matrix (linear layers and the embedding, which the output layer shares) is quantized per
 output row, symmetrically: scale = max |w_row| / (2^(b-1) - 1), w = round(w / scale) * scale. Biases and
 LayerNorm stay in float. The paper used GPTQ (auto_gptq, calibrated on 1000 biographies), which
-compensates rounding errors column by column; RTN is the simpler baseline, so int4 losses here are an
-upper bound on GPTQ's.
+compensates rounding errors column by column; RTN is the simpler baseline and usually loses more at int4.
 """
 
 from __future__ import annotations

@@ -86,10 +86,16 @@ class Check:
 
     ratio: bool = False
     """With a baseline: the measured value is `metric / baseline` instead of the difference (e.g. "100
-    exposures store half of what 1000 do")."""
+    exposures store half of what 1000 do"); unmeasured when the baseline is not positive."""
     over_arms: Literal["max", "min"] | None = None
     """If set, the measured value is the max (or min) of `metric@arm` over the arms the run ran (e.g. the
     peak bits per parameter of a sweep); `metric` is then the name without `@arm`."""
+
+    def __post_init__(self) -> None:
+        if self.ratio and self.baseline is None:
+            raise ValueError(f"check {self.name!r}: ratio=True needs a baseline")
+        if self.over_arms is not None and self.baseline is not None:
+            raise ValueError(f"check {self.name!r}: over_arms and baseline do not combine")
 
     def baselines(self) -> tuple[str, ...]:
         if self.baseline is None:

@@ -62,8 +62,8 @@ def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
         if c.baseline is not None:
             bases = [_number(metrics.get(b)) for b in c.baselines()]
             base = None if None in bases else max(bases)
-            if measured is None or base is None or (c.ratio and base == 0):
-                measured = None
+            if measured is None or base is None or (c.ratio and base <= 0):
+                measured = None  # a ratio to nothing (or to a negative number) says nothing
             else:
                 measured = measured / base if c.ratio else measured - base
         passed = measured is not None and c.passes(measured)

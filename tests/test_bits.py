@@ -88,3 +88,29 @@ def test_parameters_count_only_the_embedding_rows_the_data_uses():
     assert capacity_params(model, used_tokens=40) == model.num_params() - 60 * 16
     untied = GPT(GPTConfig(vocab_size=100, n_layer=1, n_head=2, n_embd=16, tied=False))
     assert capacity_params(untied, used_tokens=40) == untied.num_params() - 2 * 60 * 16
+
+
+def test_s0_is_the_product_of_the_pools():
+    from phys.data.pools import load_pools
+
+    pools = load_pools()
+    product = 2 * 12 * 28 * 200 * len(pools.cities) * len(pools.universities) * len(pools.majors) * len(pools.companies)
+    assert bits.S0 == product
+
+
+def test_rtn_quantization_keeps_a_grid_of_2_to_the_b_values_per_row():
+    from phys.quantize import quantize_rtn
+
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=60, n_layer=1, n_head=2, n_embd=16))
+    q8, q4 = quantize_rtn(model, 8), quantize_rtn(model, 4)
+    w, w4 = model.blocks[0].mlp[0].weight, q4.blocks[0].mlp[0].weight
+    for row, row4 in zip(w, w4):
+        assert len(torch.unique(row4)) <= 15  # levels -7 … 7
+        scale = row.abs().max() / 7
+        assert torch.allclose(row4 / scale, torch.round(row4 / scale), atol=1e-4)
+        assert (row - row4).abs().max() <= scale / 2 + 1e-6  # round to nearest
+    assert (q8.wte.weight - model.wte.weight).abs().max() < (q4.wte.weight - model.wte.weight).abs().max()
+    assert q4.lm_head.weight is q4.wte.weight  # still tied
+    assert torch.equal(q4.blocks[0].ln_1.weight, model.blocks[0].ln_1.weight)  # norms stay in float
+    assert not torch.equal(q4.wte.weight, model.wte.weight) and torch.equal(model.wte.weight, model.wte.weight)

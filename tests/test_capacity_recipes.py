@@ -62,3 +62,18 @@ def test_online_training_resumes_exactly_and_counts_exposures(tmp_path):
     capacity.train(StageContext("train", cfg, 2, outs["resumed"], inputs={"data": data}, **quiet))
     a, b = load_model(outs["whole"]), load_model(outs["resumed"])
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_quantization_exposures_and_junk_share_cells_and_name_their_results(runs):
+    quantized = phys_json(runs, "run", "recipe", "capacity_quantization", *SMOKE)
+    assert {"bits_int8@L2-d16", "bits_int4@L2-d16", "params_int8@L2-d16"} <= set(quantized["metrics"])
+    exposures = phys_json(runs, "run", "recipe", "capacity_exposures", *SMOKE)
+    assert {f"bits_per_param@L2-d24-e100{v}" for v in ("", "-gated", "-mlp1", "-nomlp")} <= set(exposures["metrics"])
+    assert exposures["metrics"]["params@L2-d24-e100-nomlp"] < exposures["metrics"]["params@L2-d24-e100"]
+    junk = phys_json(runs, "run", "recipe", "junk_data", *SMOKE)
+    assert junk["stages"]["train_l2_d24_e100"]["cached"]  # the clean cell is capacity_exposures'
+    steps = {arm: junk["metrics"][f"steps@L2-d24-e100{arm}"] for arm in ("", "-junk", "-junk-domain")}
+    assert steps["-junk"] == steps["-junk-domain"] > 4 * steps[""]  # 7 junk paragraphs per useful one
+    assert junk["metrics"]["exposures@L2-d24-e100-junk"] >= 4
+    fmt = json.loads((runs / junk["id"] / "stages" / "train_l2_d24_e100_junk_domain" / "format.json").read_text())
+    assert fmt == {"domain_token": True}

@@ -71,3 +71,24 @@ def test_rates_take_a_fresh_share_of_a_group_each_epoch():
         chosen.append(present - set(range(10, 50)))
         assert len(chosen[-1]) == 10  # group 1: a quarter
     assert chosen[0] != chosen[1]  # a fresh subset each epoch
+
+
+def test_pure_groups_keep_each_window_to_one_group_and_online_docs_change_per_epoch():
+    from phys.data.packing import Docs, PackedStream
+
+    def epoch_docs(e: int) -> Docs:
+        rng = np.random.default_rng([e, 3])
+        docs = [rng.integers(10, 20, size=5).tolist() for _ in range(40)]
+        return Docs.from_lists(docs, [0] * 40, list(range(40)), [0] * 8 + [1] * 32)
+
+    stream = PackedStream(epoch_docs, 17, 4, 0, eos_id=1, pad_id=0, pure_groups=True)
+    for e in range(2):
+        windows, _ = stream.epoch(e)
+        docs = epoch_docs(e)
+        starts = {tuple(docs.tokens[docs.offsets[i] : docs.offsets[i + 1]].tolist()): int(docs.group[i])
+                  for i in range(len(docs))}
+        for w in windows:
+            pieces = [tuple(p) for p in np.split(w, np.flatnonzero(w == 1)) if len(p) > 1]
+            groups = {starts[p[1:]] for p in pieces if p[1:] in starts}
+            assert len(groups) == 1  # all useful or all junk
+    assert not np.array_equal(stream.epoch(0)[0], stream.epoch(1)[0])

@@ -80,3 +80,44 @@ def test_names_are_distinct_and_bounded_by_the_name_space():
     assert name_space(20) == 8000 and name_space(0) == 400 * 400 * 1000
     with pytest.raises(ValueError, match="more names"):
         draw_names(5000, 20, np.random.default_rng(0))
+
+
+def test_junk_people_are_never_named_like_useful_ones():
+    pop = build("bioD", 200, 0, K=2, C=2, D=4, L=1, T=8, name_pool=12)  # 1728 names: collisions are likely
+    junk = pop.junk(600, np.random.default_rng(1))
+    useful = {tuple(n) for n in pop.names}
+    assert len({tuple(n) for n in junk.names}) == 600 and not useful & {tuple(n) for n in junk.names}
+    assert (junk.diversity == pop.diversity).all() and junk.tokenizer is pop.tokenizer
+    bios = build("bioS", 50, 0, name_pool=10)
+    other = bios.junk(100, np.random.default_rng(2))
+    assert not {p.full_name for p in bios.people} & {p.full_name for p in other.people} and len(other.people) == 100
+
+
+def test_a_domain_token_goes_in_front_of_every_paragraph():
+    from phys.data.population import DOMAIN, OTHER, with_domain
+
+    pop = build("bioD", 10, 0, K=2, C=2, D=4, L=1, T=8, name_pool=20)
+    plain = pop.render(np.random.default_rng(0))
+    marked = with_domain(plain, pop.tokenizer.index[DOMAIN])
+    d = marked.docs
+    assert len(d) == 10 and np.diff(d.offsets).tolist() == (np.diff(plain.docs.offsets) + 1).tolist()
+    for i in range(10):
+        doc, part = d.tokens[d.offsets[i] : d.offsets[i + 1]], marked.part[d.offsets[i] : d.offsets[i + 1]]
+        assert pop.tokenizer.vocab[doc[0]] == DOMAIN and part[0] == OTHER
+        assert doc[1:].tolist() == plain.docs.tokens[plain.docs.offsets[i] : plain.docs.offsets[i + 1]].tolist()
+        assert part[1:].tolist() == plain.part[plain.docs.offsets[i] : plain.docs.offsets[i + 1]].tolist()
+
+
+def test_max_tokens_bounds_every_paragraph_and_used_tokens_counts_what_the_data_uses():
+    bios = build("bioS", 40, 0)
+    longest = max(int(np.diff(bios.render(np.random.default_rng(e)).docs.offsets).max()) for e in range(30))
+    assert longest <= bios.max_tokens()
+    seen = set()
+    for e in range(30):
+        seen |= set(bios.render(np.random.default_rng(e)).docs.tokens.tolist())
+    assert len(seen) + 1 <= bios.used_tokens() < len(bios.tokenizer)  # + <eos>; far fewer than the vocabulary
+    biod = build("bioD", 30, 0, K=3, C=2, D=4, L=2, T=8, name_pool=20)
+    r = biod.render(np.random.default_rng(0))
+    assert set(np.diff(r.docs.offsets).tolist()) == {biod.max_tokens()}
+    assert biod.used_tokens() == len(set(r.docs.tokens.tolist())) + 1  # + <eos>
+    assert biod.used_tokens() < len(biod.tokenizer)  # not every name of the pool is anyone's

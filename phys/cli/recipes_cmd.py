@@ -15,6 +15,7 @@ from phys.errors import PhysError
 from phys.ledger import Ledger
 from phys.plan import explain_difference, make_plan
 from phys.store import Store
+from phys.verdict import label
 
 app = typer.Typer(help="List, show and check recipes.", no_args_is_help=False)
 
@@ -112,7 +113,8 @@ def show(name: str, scale: Annotated[str, typer.Option("--scale", help="Show the
         out.print(f"  {s.name} <- {', '.join(s.deps) or '∅'}: {cfg}", markup=False)
     out.print("\n[bold]checks[/]")
     for c in recipe.checks:
-        out.print(f"  [{c.role}] {c.name}: {c.metric} {c.op} {c.threshold} (paper: {c.paper})", markup=False)
+        out.print(f"  [{c.role}] {c.name}: {label(dataclasses.asdict(c))} {c.op} {c.threshold} (paper: {c.paper})",
+                  markup=False)
     out.print("\n[bold]scales[/] (overrides of the stage configs)")
     for k, d in recipe.scales.items():
         out.print(f"  {k}: " + (", ".join(f"{kk}={v}" for kk, v in d.items()) or "as written"), markup=False)

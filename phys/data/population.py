@@ -30,7 +30,7 @@ from functools import cached_property
 import numpy as np
 
 from phys.data.packing import Docs
-from phys.data.pools import load_pools, load_templates, name_pools, name_space
+from phys.data.pools import ATTRIBUTES, load_pools, load_templates, name_pools, name_space
 from phys.data.tokenizer import SPECIALS, Tokenizer, pieces
 
 OTHER, NAME, VALUE, FIRST = 0, 1, 2, 3
@@ -162,6 +162,15 @@ class BioD:
                     np.zeros(N, dtype=np.int32), np.arange(N, dtype=np.int32), np.zeros(N, dtype=np.int8))
         return Rendered(docs, np.tile(part, N))
 
+    def used_tokens(self) -> int:
+        """Embedding rows the data uses: <eos> and the words of any exposure (they differ only in order)."""
+        return int(np.unique(self.render(np.random.default_rng(0)).docs.tokens).size) + 1
+
+    def max_tokens(self) -> int:
+        """The length of every paragraph (bioD's are all alike)."""
+        s = self.shape
+        return 3 + 2 + s.K * (3 + s.C * s.L + 1) + (s.K - 1)
+
     def max_bits(self) -> float:
         """The knowledge in the data, in bits: R^max(F) x P of [3.3 Definition 4.1]."""
         from phys.bits import biod_max_bits
@@ -280,6 +289,35 @@ class BioS:
         n = len(docs)
         return Rendered(Docs.from_lists(docs, [0] * n, list(range(n))), np.concatenate(parts))
 
+    def used_tokens(self) -> int:
+        """Embedding rows the data uses over all exposures: <eos>, every template word (online bioS draws every
+        template sooner or later; bioS^simple only its fixed biographies') and the people's names and values."""
+        if self._fixed is not None:
+            return int(np.unique(self.render(np.random.default_rng(0)).docs.tokens).size) + 1
+        words = self._template_words()
+        for p in self.people:
+            words.update(pieces(" " + " ".join([p.full_name, p.pronoun, p.possessive]
+                                                + [p.value(a) for a in ATTRIBUTES])))
+        return len(words & set(self.tokenizer.index)) + 1
+
+    def _template_words(self) -> set[str]:
+        """Every word of every template, with either pronoun, around a placeholder value X."""
+        return {w for ts in load_templates().values() for t in ts for n, their in (("He", "his"), ("She", "her"))
+                for w in pieces(" " + t.format(name=n, value="X", their=their))} - {" X"}
+
+    def max_tokens(self) -> int:
+        """An upper bound on any paragraph's length at any exposure: the longest template of every attribute
+        around this population's longest values, the full name in front."""
+        tokenizer = self.tokenizer
+
+        def length(text: str) -> int:
+            return len(tokenizer.encode(text))
+
+        longest_template = sum(max(length(" " + t.format(name="She", value="X", their="her")) - 1 for t in ts)
+                               for ts in load_templates().values())
+        values = max(sum(length(" " + p.value(a)) for a in ATTRIBUTES) for p in self.people)
+        return longest_template + values + length(" " + max((p.full_name for p in self.people), key=length)) - 1
+
     def max_bits(self) -> float:
         """R^max(F) x P of [3.3 Definition 4.3]."""
         from phys.bits import bios_max_bits
@@ -289,8 +327,11 @@ class BioS:
 
 def build(kind: str, n_people: int, seed: int, *, K: int = 0, C: int = 0, D: int = 0, L: int = 0, T: int = 0,
           name_pool: int = 0) -> BioD | BioS:
-    """The population of `kind` (bioD, bioS, bioS_simple), a pure function of its arguments."""
-    rng = np.random.default_rng(seed)
+    """The population of `kind` (bioD, bioS, bioS_simple), a pure function of its arguments.
+
+    Random streams are `np.random.default_rng([seed, ..., tag])` with a nonzero last tag: numpy treats
+    trailing zeros of a seed list as absent, so `[seed, 0]` would replay `default_rng(seed)`."""
+    rng = np.random.default_rng([seed, 7])
     if kind == "bioD":
         return BioD(BioDShape(n_people, K, C, D, L, T, name_pool), rng)
     if kind in ("bioS", "bioS_simple"):

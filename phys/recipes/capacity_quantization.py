@@ -3,10 +3,10 @@
 Setup: the models of `capacity_scaling` (the same stages: a runs folder that ran it has them cached),
 their weights rounded to int8 and to int4, and the bits recounted on the same exposure (`phys.bits`).
 The paper, with GPTQ: int8 leaves the capacity ratio unchanged (≈ 2 bits/param), int4 cuts it by more
-than 2× (≈ 0.7 bits/param). `quantize_ratio` = bits after quantization / bits before.
+than 2× (≈ 0.7 bits/param). `int8_ratio`, `int4_ratio` = bits after quantization / bits before.
 
 Deviation: round-to-nearest per output row (`phys.quantize`), not GPTQ — GPTQ compensates rounding errors
-with calibration data, so RTN's int4 loss is an upper bound on GPTQ's. The cells are those of
+with calibration data, so RTN usually loses more at int4. The cells are those of
 capacity_scaling that its scale runs at capacity (cpu: L2-d16, L2-d24, whose data holds 5.6 and 2.8
 bits/param).
 """

@@ -14,8 +14,9 @@ Deviations at the `cpu` scale (2 cores): bioD (Definition 2.2, as PAPERS.md §8 
 N = 500, K = 4 attributes of C = 6 one-token chunks from diversity sets of D = 16 out of T = 256 tokens,
 names from the first 30 of each name pool (N0 = 27,000): 51,000 bits in 48-token paragraphs. Models are
 2-layer GPT2s of width 16–48 with 8-dim heads (9k–63k parameters, the paper's smallest is ~1M), 98-token
-windows holding two paragraphs, batch 32, lr 5e-3 (tiny models want more than the paper's 1e-3), and
-1000 exposures (7,800 steps). `gpu` is bioS(N = 20,000) with GPT2-ℓ-h shapes and Parameter 1's
+windows holding two paragraphs, batch 16, lr 2e-2, wd 0.02, and 1000 exposures (15,625 steps). Tried on
+the width-16 cell (bits/param after 1000 exposures): lr 5e-3 batch 32 0.79; lr 2e-2 batch 32 1.03; lr 2e-2
+batch 16 1.16 (wd 0: 1.00, wd 0.1: 0.69); lr 2e-2 batch 8 0.61. Every curve was still rising at the end. `gpu` is bioS(N = 20,000) with GPT2-ℓ-h shapes and Parameter 1's
 optimiser (batch 48, lr 1e-3, wd 0.02); `paper` is bioS(N = 100,000) at batch 192. bioS renders its
 biographies in Python at every exposure (≈ 170 µs each), which at gpu scale costs CPU time beside the GPU.
 """

@@ -34,16 +34,19 @@ GPU_JUNK = junk_cells("GPT2-2-2", scaling.GPT2_CELLS["GPT2-2-2"])
 
 
 def junk_checks(base: str, prefix: str = "") -> tuple[Check, ...]:
-    clean, metric = f"bits_per_param@{base}-e100", "bits_per_param@" + base + "-e100"
+    """The paper's comparisons for one cell, as ratios to the clean 100-exposure cell (a sanity check keeps
+    it above nothing), and the domain token's gain as a difference (junk alone may store nothing)."""
+    clean = f"bits_per_param@{base}-e100"
     return (
-        Check(f"{prefix}junk data cuts the useful knowledge stored", clean, ">", 1.0, baseline=f"{metric}-junk",
-              ratio=True, paper="20× less at 100 exposures (Result 10)"),
-        Check(f"{prefix}a domain token brings much of it back", f"{metric}-junk-domain", ">", 1.0,
-              baseline=f"{metric}-junk", ratio=True, paper="the loss falls from 20× to 2× (Result 12)"),
-        Check(f"{prefix}repetitive junk does no harm", f"{metric}-junk-repetitive", ">=", 0.8, baseline=clean,
+        Check(f"{prefix}junk data cuts the useful knowledge stored", f"{clean}-junk", "<=", 0.33, baseline=clean,
+              ratio=True, paper="20× less (0.05) at 100 exposures (Result 10)", description="at least 3× less"),
+        Check(f"{prefix}a domain token brings knowledge back", f"{clean}-junk-domain", ">", 0.0,
+              baseline=f"{clean}-junk", paper="the loss falls from 20× to 2× (Result 12)",
+              description="bits/param with the token minus without"),
+        Check(f"{prefix}repetitive junk does no harm", f"{clean}-junk-repetitive", ">=", 0.8, baseline=clean,
               ratio=True, paper="no harm with N' = 1K (Result 11)"),
-        Check(f"{prefix}the clean model stores knowledge", clean, ">=", 0.1, paper="≈ 1 bit/param at 100 exposures",
-              role="sanity", description="ratios of nearly nothing say nothing"),
+        Check(f"{prefix}the clean model stores knowledge", clean, ">=", 0.05, paper="≈ 1 bit/param at 100 exposures",
+              role="sanity", description="ratios to nearly nothing say nothing"),
     )
 
 

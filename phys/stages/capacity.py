@@ -59,6 +59,17 @@ class PopulationConfig:
                              f"({name_space(self.name_pool)})")
 
 
+SAMPLE, EXPOSURE, PROBE, BITS, JUNK, FIXED_JUNK = 6, 1, 2, 3, 4, 5
+"""Random stream tags: exposure e's paragraphs come from `default_rng([seed, e, EXPOSURE])`, and so on. The
+tag is last and never 0 (numpy ignores trailing zeros: `[seed, 0]` would replay `default_rng(seed)`)."""
+
+
+def stream(seed: int, exposure: int, tag: int) -> Any:
+    import numpy as np
+
+    return np.random.default_rng([seed, exposure, tag])
+
+
 def build_population(cfg: PopulationConfig, seed: int) -> Any:
     from phys.data.population import build
 
@@ -82,15 +93,15 @@ def data(ctx: StageContext) -> dict[str, Any]:
 
     cfg: PopulationConfig = ctx.config
     population = build_population(cfg, ctx.seed)
-    first = population.render(np.random.default_rng([ctx.seed, 0]))
-    docs = first.docs
-    used = int(np.union1d(np.unique(np.asarray(docs.tokens)), [population.tokenizer.eos_id]).size)
-    stats = {"people": cfg.n_people, "max_bits": round(population.max_bits(), 1), "used_tokens": used,
-             "vocab": len(population.tokenizer), "doc_tokens": round(float(np.diff(docs.offsets).mean()), 1)}
+    docs = population.render(stream(ctx.seed, 0, SAMPLE)).docs
+    stats = {"people": cfg.n_people, "max_bits": round(population.max_bits(), 1),
+             "used_tokens": population.used_tokens(), "vocab": len(population.tokenizer),
+             "doc_tokens": round(float(np.diff(docs.offsets).mean()), 1), "max_doc_tokens": population.max_tokens()}
     (ctx.out / "population.json").write_text(json.dumps(
         {"config": dataclasses.asdict(cfg), "seed": ctx.seed, **stats}, indent=1))
     population.tokenizer.save(ctx.out / "tokenizer.json")
-    samples = [population.tokenizer.decode(docs.tokens[docs.offsets[i] : docs.offsets[i + 1]]) for i in range(3)]
+    samples = [population.tokenizer.decode(docs.tokens[docs.offsets[i] : docs.offsets[i + 1]])
+               for i in range(min(3, len(docs)))]
     (ctx.out / "samples.txt").write_text("\n".join(samples) + "\n")
     ctx.log(", ".join(f"{k} {v}" for k, v in stats.items()) + f"; e.g.{samples[0]}")
     return {f"data_{k}": v for k, v in stats.items()}
@@ -112,8 +123,9 @@ class CapacityTrainConfig(TrainConfig):
     """Junk paragraphs per useful one at every exposure (7: 1/8 of the tokens useful [3.3 Results 10–12]);
     junk people are like the useful ones, never named like them, and windows are all useful or all junk."""
     junk_people: int = 0
-    """0: fresh junk people at every exposure (each seen once: the paper's N' = 100M); k: a fixed junk
-    population of k people, seen over and over (repetitive junk, Result 11)."""
+    """0: fresh junk people at every exposure (the paper's N' = 100M: a junk person is rarely seen twice;
+    with a small name pool a junk *name* recurs, with new facts each time); k: a fixed junk population of k
+    people, seen over and over (repetitive junk, Result 11)."""
     domain_token: bool = False
     """Prepend `<domain>` to every useful paragraph (Result 12: "wikipedia.org")."""
 
@@ -128,36 +140,41 @@ class CapacityTrainConfig(TrainConfig):
             raise ValueError("steps must be >= 0, exposures >= 1 and mlp_ratio > 0")
         if self.junk_ratio < 0 or self.junk_people < 0:
             raise ValueError("junk_ratio and junk_people must be >= 0")
+        if self.junk_people and not self.junk_ratio:
+            raise ValueError("junk_people needs junk_ratio > 0 (junk paragraphs per useful one)")
 
 
 def train(ctx: StageContext) -> dict[str, Any]:
-    import numpy as np
-
     from phys.data.packing import PackedStream
+    from phys.data.pools import name_space
     from phys.train import train as run_training
 
     cfg: CapacityTrainConfig = ctx.config
     population = load_population(ctx.inputs["data"])
     tokenizer = population.tokenizer
-    fixed_junk = population.junk(cfg.junk_people, np.random.default_rng([ctx.seed, 0, 4])) if cfg.junk_people else None
+    n_junk = cfg.junk_ratio * population.n_people
+    if not cfg.junk_people and n_junk and population.n_people + n_junk > name_space(population.shape.name_pool) // 2:
+        raise PhysError(f"{ctx.name}: {n_junk} fresh junk people per exposure need more names than the pool has",
+                        hint="lower junk_ratio, use junk_people, or raise data.name_pool")
+    fixed_junk = population.junk(cfg.junk_people, stream(ctx.seed, 0, FIXED_JUNK)) if cfg.junk_people else None
 
     def exposure(e: int):  # every paragraph of exposure e: a pure function of (seed, e)
-        useful = useful_paragraphs(population, np.random.default_rng([ctx.seed, e, 1]), cfg.domain_token)
-        if not cfg.junk_ratio:
+        useful = useful_paragraphs(population, stream(ctx.seed, e, EXPOSURE), cfg.domain_token)
+        if not n_junk:
             return useful.docs
-        rng = np.random.default_rng([ctx.seed, e, 4])
-        n = cfg.junk_ratio * population.n_people
+        rng = stream(ctx.seed, e, JUNK)
         if fixed_junk is None:
-            junk = population.junk(n, rng).render(rng).docs
-        else:  # the same few people again and again
-            junk = concat([fixed_junk.render(rng).docs for _ in range(-(-n // cfg.junk_people))], limit=n)
+            junk = population.junk(n_junk, rng).render(rng).docs
+        else:  # the same few people again and again, each keeping their person id
+            junk = concat([fixed_junk.render(rng).docs for _ in range(-(-n_junk // cfg.junk_people))], limit=n_junk,
+                          same_people=True)
         return concat([useful.docs, junk], groups=(0, 1))
 
-    longest = int(np.diff(exposure(0).offsets).max()) + 1
+    longest = population.max_tokens() + cfg.domain_token + 1  # + <eos>
     if longest > cfg.block_size:
-        raise PhysError(f"{ctx.name}.block_size={cfg.block_size} is shorter than a paragraph ({longest} tokens)",
-                        hint=f"use --set {ctx.name}.block_size={longest} or more")
-    pure = cfg.junk_ratio > 0
+        raise PhysError(f"{ctx.name}.block_size={cfg.block_size} is shorter than a paragraph can be ({longest} "
+                        "tokens with its <eos>)", hint=f"use --set {ctx.name}.block_size={longest} or more")
+    pure = n_junk > 0
     per_exposure = PackedStream(exposure, cfg.block_size, cfg.batch_size, ctx.seed, tokenizer.eos_id,
                                 tokenizer.pad_id, pure_groups=pure).windows_per_epoch()
     steps = cfg.steps or math.ceil(cfg.exposures * per_exposure / cfg.batch_size)
@@ -165,6 +182,7 @@ def train(ctx: StageContext) -> dict[str, Any]:
     (ctx.out / "format.json").write_text(json.dumps({"domain_token": cfg.domain_token}))  # for the bits stage
     result = run_training(dataclasses.replace(cfg, steps=steps), exposure, tokenizer, ctx.out, ctx.seed, ctx.device,
                           ctx, probe=_bits_probe(ctx, population), pure_groups=pure)
+    result["all_params"] = result.pop("params")  # `params` is the bits stage's P (unused embedding rows left out)
     return {**result, "steps": steps, "exposures": round(steps * cfg.batch_size / per_exposure, 2)}
 
 
@@ -176,8 +194,10 @@ def useful_paragraphs(population: Any, rng: Any, domain_token: bool) -> Any:
     return with_domain(rendered, population.tokenizer.index[DOMAIN]) if domain_token else rendered
 
 
-def concat(docs: list[Any], groups: tuple[int, ...] | None = None, limit: int | None = None) -> Any:
-    """Documents one after another (persons renumbered apart), the first `limit`, each part in its group."""
+def concat(docs: list[Any], groups: tuple[int, ...] | None = None, limit: int | None = None,
+           same_people: bool = False) -> Any:
+    """Documents one after another, the first `limit`, part i in group `groups[i]`; person ids renumbered
+    apart, unless `same_people` (copies of one population: a person never shares a window with itself)."""
     import numpy as np
 
     from phys.data.packing import Docs
@@ -188,7 +208,7 @@ def concat(docs: list[Any], groups: tuple[int, ...] | None = None, limit: int | 
         offsets.append(np.asarray(d.offsets)[1:] + shift)
         person.append(np.asarray(d.person) + base)
         group.append(np.full(len(d), groups[i] if groups else 0, dtype=np.int8))
-        shift, base = shift + int(d.offsets[-1]), base + len(d)
+        shift, base = shift + int(d.offsets[-1]), base + (0 if same_people else len(d))
     n = sum(len(d) for d in docs) if limit is None else limit
     offsets_all = np.concatenate(offsets)[: n + 1]
     return Docs(np.concatenate(tokens)[: offsets_all[-1]], offsets_all, np.zeros(n, dtype=np.int32),
@@ -199,12 +219,10 @@ def _bits_probe(ctx: StageContext, population: Any) -> Any:
     """bits per parameter during training, on one fixed exposure (`eval_every` steps; 0 = off)."""
     if not ctx.config.eval_every:
         return None
-    import numpy as np
-
     from phys.capacity import measure
 
     domain = ctx.config.domain_token
-    rendered = useful_paragraphs(population, np.random.default_rng([ctx.seed, 0, 2]), domain)  # not a trained one
+    rendered = useful_paragraphs(population, stream(ctx.seed, 0, PROBE), domain)  # (bioS^simple: the trained one)
     used = json.loads((ctx.inputs["data"] / "population.json").read_text())["used_tokens"] + domain
 
     def probe(model: Any) -> dict[str, float]:
@@ -230,27 +248,25 @@ class BitsConfig:
 
 
 def bits(ctx: StageContext) -> dict[str, Any]:
-    import numpy as np
-
     from phys.capacity import measure
     from phys.train import load_model
 
     cfg: BitsConfig = ctx.config
     folder = ctx.inputs["data"]
     population = load_population(folder)
-    trained = ctx.upstream(cfg.model, "bits.model")
+    trained = ctx.upstream(cfg.model, f"{ctx.name}.model")
     model = load_model(trained, ctx.device)
     domain = json.loads((trained / "format.json").read_text())["domain_token"] if (trained / "format.json").exists() \
         else False
     used = json.loads((folder / "population.json").read_text())["used_tokens"] + domain  # + <domain> where trained
-    rendered = useful_paragraphs(population, np.random.default_rng([ctx.seed, 0, 3]), domain)  # a fresh exposure
+    rendered = useful_paragraphs(population, stream(ctx.seed, 0, BITS), domain)  # a fresh exposure
     result = measure(model, population, rendered, used, ctx.device)
     if cfg.quantize != "none":
         from phys.quantize import quantize_rtn
 
         full = result
         result = measure(quantize_rtn(model, int(cfg.quantize[3:])), population, rendered, used, ctx.device)
-        result["ratio"] = round(result["bits"] / full["bits"], 4) if full["bits"] > 0 else float("nan")
+        result["ratio"] = round(result["bits"] / full["bits"], 4) if full["bits"] > 0 else None  # unmeasured
     (ctx.out / "bits.json").write_text(json.dumps(result, indent=1))
     ctx.log(f"{result['bits']:.0f} of {result['max_bits']:.0f} bits in {result['params']} parameters: "
             f"{result['bits_per_param']:.3f} bits/param" + (f" ({cfg.quantize})" if cfg.quantize != "none" else ""))
