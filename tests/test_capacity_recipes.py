@@ -73,7 +73,7 @@ def test_quantization_exposures_and_junk_share_cells_and_name_their_results(runs
     junk = phys_json(runs, "run", "recipe", "junk_data", *SMOKE)
     assert junk["stages"]["train_l2_d24_e100"]["cached"]  # the clean cell is capacity_exposures'
     steps = {arm: junk["metrics"][f"steps@L2-d24-e100{arm}"] for arm in ("", "-junk", "-junk-domain")}
-    assert steps["-junk"] == steps["-junk-domain"] > 4 * steps[""]  # 7 junk paragraphs per useful one
+    assert steps["-junk"] == steps["-junk-domain"] >= 4 * steps[""]  # 7 junk paragraphs per useful one
     assert junk["metrics"]["exposures@L2-d24-e100-junk"] >= 4
     fmt = json.loads((runs / junk["id"] / "stages" / "train_l2_d24_e100_junk_domain" / "format.json").read_text())
     assert fmt == {"domain_token": True}
