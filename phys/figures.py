@@ -93,8 +93,8 @@ def plot_png(plot: Any, metrics: Mapping[str, Any], path: Path, title: str) -> P
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     xs = [x for _, x, _ in points]
     span = [min(xs) / 1.5, max(xs) * 1.5] if plot.log else [0, max(xs) * 1.1]
-    for slope, text in plot.lines:
-        ax.plot(span, [slope * x for x in span], "--", color="gray", lw=1, label=text)
+    for (slope, text), style in zip(plot.lines, ("--", ":", "-.", "-")):
+        ax.plot(span, [slope * x for x in span], style, color="gray", lw=1, label=text)
     ax.plot(xs, [y for _, _, y in points], "o", color="#1565c0", ms=6)
     for arm, x, y in points:
         ax.annotate(arm, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)

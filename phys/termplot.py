@@ -50,7 +50,7 @@ def scatter(plot: Any, metrics: dict[str, Any], width: int, height: int, color: 
     for slope, text in plot.lines:
         ends = [min(xs), max(xs)]
         plt.plot([scale(x) for x in ends], [scale(slope * x) for x in ends], label=text)
-    plt.plot([scale(x) for x in xs], [scale(y) for _, _, y in points], marker="o", label=plot.y)
+    plt.scatter([scale(x) for x in xs], [scale(y) for _, _, y in points], marker="o", label=plot.y)
     plt.title(plot.title or plot.name)
     plt.xlabel(f"log10 {plot.x}" if plot.log else plot.x)
     plt.ylabel(f"log10 {plot.y}" if plot.log else plot.y)
