@@ -13,6 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from phys import bits
+from phys.data.pools import name_space
 from phys.data.population import FIRST, NAME, VALUE, BioD, BioS, Rendered
 from phys.model.gpt import GPT
 
@@ -67,9 +69,6 @@ def capacity_params(model: GPT, used_tokens: int) -> int:
 def measure(model: GPT, population: BioD | BioS, rendered: Rendered, used_tokens: int, device: str = "cpu"
             ) -> dict[str, Any]:
     """p1, p2, p3 (nats), the stored and the maximal bits, P, bits/param and R^max/param of one model."""
-    from phys import bits
-    from phys.data.pools import name_space
-
     tokenizer = population.tokenizer
     losses = token_losses(model, rendered, tokenizer.eos_id, tokenizer.pad_id, device)
     sums = summed_losses(losses, rendered)

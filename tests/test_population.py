@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from phys.data.population import FIRST, NAME, VALUE, BioD, BioDShape, build, draw_names
-from phys.data.pools import name_space
+from phys.data.pools import name_pools, name_space
 
 
 def paragraphs(rendered, tokenizer):
@@ -24,8 +24,7 @@ def test_biod_values_come_from_each_attributes_diversity_set():
     for k in range(3):  # D distinct chunks per attribute
         assert len({tuple(c) for c in pop.diversity[k]}) == 5
     text = paragraphs(pop.render(np.random.default_rng(1)), pop.tokenizer)[0]
-    first, middle, last = (pool[i] for pool, i in zip(__import__("phys.data.pools", fromlist=["x"]).name_pools(20),
-                                                       pop.names[0]))
+    first, middle, last = (pool[i] for pool, i in zip(name_pools(20), pop.names[0]))
     assert text.startswith(f" {first} {middle} {last}'s ID ")
     for k in range(3):
         chunks = [" ".join(f"x{t}" for t in pop.diversity[k, c]) for c in pop.values[0, k]]

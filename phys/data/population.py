@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 
+from phys.bits import biod_max_bits, bios_max_bits
+from phys.data import bios
 from phys.data.packing import Docs
 from phys.data.pools import ATTRIBUTES, load_pools, load_templates, name_pools, name_space
 from phys.data.tokenizer import SPECIALS, Tokenizer, pieces
@@ -108,8 +110,6 @@ class BioD:
     def junk(self, n: int, rng: np.random.Generator) -> BioD:
         """n other people of the same kind (same attributes and diversity sets), none named like these:
         the junk data of [3.3 Results 10–12]."""
-        from dataclasses import replace
-
         other = object.__new__(BioD)
         other.shape = replace(self.shape, n_people=n)
         other.names = draw_names(n, self.shape.name_pool, rng, exclude=self.names)
@@ -173,8 +173,6 @@ class BioD:
 
     def max_bits(self) -> float:
         """The knowledge in the data, in bits: R^max(F) x P of [3.3 Definition 4.1]."""
-        from phys.bits import biod_max_bits
-
         s = self.shape
         return biod_max_bits(s.n_people, s.K, s.C, s.D, s.L, s.T, name_space(s.name_pool))
 
@@ -211,15 +209,9 @@ class BioS:
     """bioS people (`phys.data.bios.Person`) over the full attribute pools; names from `name_pool`."""
 
     def __init__(self, shape: BioSShape, rng: np.random.Generator) -> None:
-        from dataclasses import replace
-
-        from phys.data import bios
-
         self.shape = shape
-        first, middle, last = name_pools(shape.name_pool)
-        pools = replace(load_pools(), first_names=first, middle_names=middle, last_names=last)
         self._random = random.Random(int(rng.integers(2**63)))
-        self.people = bios.sample_people(shape.n_people, self._random, pools)
+        self.people = bios.sample_people(shape.n_people, self._random, _pools(shape.name_pool))
         self._augmentation = bios.parse_augmentation("multi1+permute" if shape.online else "single+permute1")
         self._fixed = None if shape.online else [self._entry(p, self._random) for p in self.people]
 
@@ -227,21 +219,17 @@ class BioS:
     def n_people(self) -> int:
         return self.shape.n_people
 
-    def _entry(self, person, rng: random.Random) -> tuple[str, list[tuple[str, int]]]:
-        from phys.data.bios import biographies
-
-        text, spans = biographies(person, self._augmentation, rng, with_spans=True)[0]
+    def _entry(self, person: bios.Person, rng: random.Random) -> tuple[str, list[tuple[str, int]]]:
+        text, spans = bios.biographies(person, self._augmentation, rng, with_spans=True)[0]
         return " " + text, [(a, offset + 1) for a, offset in spans]  # + the leading space of every document
 
     @cached_property
     def tokenizer(self) -> Tokenizer:
         """Every template's words (both genders), every value of the pools, every name word."""
-        from phys.data.bios import MONTHS
-
         pools = load_pools()
         texts = [" " + t.format(name=n, value="X", their=their)
                  for ts in load_templates().values() for t in ts for n, their in (("He", "his"), ("She", "her"))]
-        values = [*MONTHS, *map(str, range(1, 29)), *map(str, range(1900, 2100)), *pools.cities, *pools.universities,
+        values = [*bios.MONTHS, *map(str, range(1, 29)), *map(str, range(1900, 2100)), *pools.cities, *pools.universities,
                   *pools.majors, *(c for company in pools.companies for c in company),
                   *sum(name_pools(self.shape.name_pool), ())]
         built = Tokenizer.build(texts + [" " + v + "," for v in values])
@@ -249,15 +237,9 @@ class BioS:
 
     def junk(self, n: int, rng: np.random.Generator) -> BioS:
         """n other people, none named like these (junk data)."""
-        from dataclasses import replace
-
-        from phys.data import bios
-
         names = {(p.first, p.middle, p.last) for p in self.people}
-        first, middle, last = name_pools(self.shape.name_pool)
-        pools = replace(load_pools(), first_names=first, middle_names=middle, last_names=last)
         py_rng = random.Random(int(rng.integers(2**63)))
-        drawn = bios.sample_people(n + len(names), py_rng, pools)
+        drawn = bios.sample_people(n + len(names), py_rng, _pools(self.shape.name_pool))
         other = object.__new__(BioS)
         other.shape = replace(self.shape, n_people=n)
         other.people = [replace(p, id=i) for i, p in
@@ -320,9 +302,13 @@ class BioS:
 
     def max_bits(self) -> float:
         """R^max(F) x P of [3.3 Definition 4.3]."""
-        from phys.bits import bios_max_bits
-
         return bios_max_bits(self.n_people, name_space(self.shape.name_pool))
+
+
+def _pools(name_pool: int):
+    """Every attribute pool, with names from `name_pools(name_pool)`."""
+    first, middle, last = name_pools(name_pool)
+    return replace(load_pools(), first_names=first, middle_names=middle, last_names=last)
 
 
 def build(kind: str, n_people: int, seed: int, *, K: int = 0, C: int = 0, D: int = 0, L: int = 0, T: int = 0,
