@@ -1,0 +1,52 @@
+"""Tokens of iGSM [IGSM.md §11]: a word-level vocabulary fixed by the world lists (so every name has a
+token, seen in training or not), and the layout of a sample
+
+    <prob> problem <sol> solution <ans> answer          (packing adds the <eos> around it)
+
+with dedicated marker tokens in the roles of GPT-2's bytes 222 / 223 / 224. Deviation from the paper:
+GPT-2 BPE splits rare names into several pieces; here each word of a name is one token. The probing
+markers <start> <mid> <end> and Part 2.2's <back> are in the vocabulary from the start.
+"""
+
+from __future__ import annotations
+
+from phys.data.tokenizer import SPECIALS, Tokenizer, pieces
+from phys.igsm.problem import LETTERS, Problem
+from phys.igsm.world import World
+
+PROB, SOL, ANS, START, MID, END, BACK = "<prob>", "<sol>", "<ans>", "<start>", "<mid>", "<end>", "<back>"
+MARKERS = (PROB, SOL, ANS, START, MID, END, BACK)
+_TEMPLATE_TEXT = (" The number of each X's Y equals 3 more than the sum of A, B and C."
+                  " It equals 4 times as much as the difference of A and B."
+                  " How many X does Y have? Define X as a; b = c + d = 1 + 2 = 3; so e = f - g = 0 * 1 = 0.")
+
+
+def vocabulary(world: World, mod: int = 23) -> Tokenizer:
+    """Specials, markers, then every piece of the world's names, the templates, numbers and letters."""
+    words: set[str] = set(pieces(_TEMPLATE_TEXT))
+    for name in world.words():
+        words.update(pieces(f" {name}'s"))
+    words.update(f" {v}" for v in range(max(mod, 23)))
+    words.update(f" {letter}" for letter in LETTERS)
+    return Tokenizer(list(SPECIALS) + list(MARKERS) + sorted(words))
+
+
+def encode_sample(tok: Tokenizer, problem: Problem) -> list[int]:
+    """The training document: <prob> problem <sol> solution <ans> answer."""
+    i = tok.index
+    return ([i[PROB]] + tok.encode(problem.problem_text()) + [i[SOL]] + tok.encode(problem.solution_text())
+            + [i[ANS]] + tok.encode(problem.answer_text()))
+
+
+def prompt(tok: Tokenizer, problem: Problem) -> list[int]:
+    """What the model continues: <eos> <prob> problem <sol>."""
+    return [tok.eos_id, tok.index[PROB]] + tok.encode(problem.problem_text()) + [tok.index[SOL]]
+
+
+def split_output(tok: Tokenizer, ids: list[int]) -> tuple[str, str | None]:
+    """(solution text, answer text or None) of a generated continuation of `prompt` (up to <eos>)."""
+    ans = tok.index[ANS]
+    if ans in ids:
+        cut = ids.index(ans)
+        return tok.decode(ids[:cut]), tok.decode(ids[cut + 1 :])
+    return tok.decode(ids), None
