@@ -38,13 +38,31 @@ class GPTConfig:
 
 
 class KVCache:
-    """Per-layer key/value buffers of shape (B, nh, T_max, hs), filled left to right."""
+    """Per-layer key/value buffers of shape (B, nh, T_max, hs), filled left to right.
 
-    def __init__(self, config: GPTConfig, batch: int, max_len: int, device: torch.device, dtype: torch.dtype):
+    `pad`: (B,) number of left-padding positions of each row (prompts of different lengths decoded
+    together). Real tokens never attend to a row's padding; rotary is relative, so the shift is harmless.
+    """
+
+    def __init__(self, config: GPTConfig, batch: int, max_len: int, device: torch.device, dtype: torch.dtype,
+                 pad: torch.Tensor | None = None):
         shape = (batch, config.n_head, max_len, config.head_dim)
         self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
         self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
         self.length = 0
+        self.pad = pad
+
+    def padding_bias(self, T: int, L: int, dtype: torch.dtype) -> torch.Tensor | None:
+        """(B, 1, T, L) additive mask: -inf where a real query (position >= pad) sees a padding key. Padding
+        queries keep their causal view (finite values, never read)."""
+        if self.pad is None or not bool((self.pad > 0).any()):
+            return None
+        pos = torch.arange(L, device=self.pad.device)
+        key_pad = pos[None, :] < self.pad[:, None]  # (B, L)
+        query_real = pos[None, L - T :] >= self.pad[:, None]  # (B, T)
+        hidden = key_pad[:, None, :] & query_real[:, :, None]  # (B, T, L)
+        bias = torch.zeros(hidden.shape, device=self.pad.device, dtype=dtype).masked_fill(hidden, float("-inf"))
+        return bias[:, None]
 
 
 def rotary_tables(config: GPTConfig, length: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -102,7 +120,13 @@ class CausalSelfAttention(nn.Module):
             k = cache.k[layer][:, :, : offset + T]  # (B, nh, offset+T, hs)
             v = cache.v[layer][:, :, : offset + T]
         use_sdpa = self.config.attention == "sdpa" or (self.config.attention == "auto" and x.is_cuda)
-        if use_sdpa and offset == 0:
+        padding = cache.padding_bias(T, offset + T, q.dtype) if cache is not None else None
+        if padding is not None:
+            L = offset + T
+            bias = causal_bias(T, L, x.device, q.dtype) + padding  # (B, 1, T, L)
+            att = (q @ k.transpose(-2, -1)) / math.sqrt(hs) + bias  # (B, nh, T, L)
+            y = att.softmax(dim=-1) @ v
+        elif use_sdpa and offset == 0:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:
             # One fused scale + causal-mask op: baddbmm(bias, q, k^T) on (B*nh) matrices.

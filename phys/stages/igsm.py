@@ -1,0 +1,272 @@
+"""iGSM stages [Part 2.1]: `data` draws the training problems, `evaluate` has a model solve fresh test
+problems in and out of distribution and grades every solution with the checker.
+
+Torch-free at import. `data` writes igsm.json (the difficulty settings every later stage reads), the
+vocabulary (tokenizer.json), the training documents (train_*.npy, whole problems only: those longer than
+the context are dropped, as in the paper) and samples.txt. The standard `train` stage trains on them.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from phys.context import StageContext
+
+
+@dataclass(frozen=True)
+class IgsmDataConfig:
+    max_op: int = 15
+    """Training problems have op ≤ max_op, drawn as min of two uniforms (iGSM-med 15, -hard 21)."""
+    max_edge: int = 20
+    """ip ≤ max_edge instance parameters, i.e. problem sentences (iGSM-med 20, -hard 28)."""
+    problems: int = 100_000
+    """Training problems drawn (the paper generates them on the fly: 39B tokens for -med)."""
+    block_size: int = 768
+    """Problems longer than this context (tokens, with both <eos>) are dropped (med 768, hard 1024)."""
+    fmt: Literal["pq", "qp"] = "pq"
+    """Question after the problem (pq) or before it (qp)."""
+    mod: int = 23
+    """Arithmetic modulus (the paper: 23)."""
+    hash_split: int = 17
+    """Template hash mod 23 below this is train, the rest test (the paper: 17; the released code: 16)."""
+    redraw_s: bool = True
+    """Draw the op budget s independently of the target op and reject until they agree (the official
+    procedure); False sets s = op directly (faster, a slightly different mix of problems)."""
+    workers: int = 1
+    """Processes drawing problems (the result does not depend on it: chunk c of 1,000 problems always
+    comes from the seed stream (seed, c))."""
+
+    def __post_init__(self) -> None:
+        if self.max_op < 1 or self.max_edge < 2:
+            raise ValueError("max_op must be >= 1 and max_edge >= 2")
+        if self.problems < 1 or self.block_size < 16:
+            raise ValueError("problems must be >= 1 and block_size >= 16")
+        if not 1 <= self.hash_split <= 22:
+            raise ValueError("hash_split must be in 1..22 (both halves non-empty)")
+        if not 2 <= self.mod <= 52:
+            raise ValueError("mod must be in 2..52")
+        if self.workers < 1:
+            raise ValueError("workers must be >= 1")
+
+    def difficulty(self) -> dict[str, Any]:
+        return {"max_edge": self.max_edge, "fmt": self.fmt, "mod": self.mod, "redraw_s": self.redraw_s}
+
+
+CHUNK = 1000  # problems per seed stream
+
+
+def draw_chunk(cfg: IgsmDataConfig, seed: int, chunk: int) -> list[tuple[list[int], int, int, str]]:
+    """(token ids, op, ip, text) of the training problems of chunk `chunk`: a pure function of its
+    arguments, so any number of workers gives the same data."""
+    from phys.igsm.generate import draw, hash_bins
+    from phys.igsm.tokens import encode_sample, vocabulary
+    from phys.igsm.world import load
+
+    tok = vocabulary(load(), cfg.mod)
+    rng = random.Random(f"igsm-train:{seed}:{chunk}")
+    bins = hash_bins(cfg.hash_split, "train")
+    out = []
+    for _ in range(min(CHUNK, cfg.problems - chunk * CHUNK)):
+        p = draw(rng, cfg.max_op, bins=bins, **cfg.difficulty())
+        text = f"{p.problem_text()}\n{p.solution_text()}\nAnswer:{p.answer_text()}\n" if len(out) < 5 else ""
+        out.append((encode_sample(tok, p), p.op, p.ip, text))
+    return out
+
+
+def run_data(ctx: StageContext) -> dict[str, Any]:
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    from phys.data.packing import Docs
+    from phys.igsm.tokens import vocabulary
+    from phys.igsm.world import load
+
+    cfg: IgsmDataConfig = ctx.config
+    tok = vocabulary(load(), cfg.mod)
+    chunks = range((cfg.problems + CHUNK - 1) // CHUNK)
+    job = partial(draw_chunk, cfg, ctx.seed)
+    docs, ops, ips, dropped, samples = [], Counter(), Counter(), 0, []
+    with ProcessPoolExecutor(cfg.workers) if cfg.workers > 1 else _Inline() as pool:
+        for c, drawn in enumerate(pool.map(job, chunks)):
+            for ids, op, ip, text in drawn:
+                if len(ids) + 2 > cfg.block_size:  # + the <eos> before and after
+                    dropped += 1
+                    continue
+                docs.append(ids)
+                ops[op] += 1
+                ips[ip] += 1
+                if text and len(samples) < 5:
+                    samples.append(text)
+            ctx.progress(min((c + 1) * CHUNK, cfg.problems), cfg.problems)
+    if not docs:
+        from phys.errors import PhysError
+        raise PhysError(f"every problem is longer than {ctx.name}.block_size={cfg.block_size}",
+                        hint=f"raise {ctx.name}.block_size or lower {ctx.name}.max_edge")
+    Docs.from_lists(docs, [0] * len(docs), list(range(len(docs)))).save(ctx.out, "train")
+    tok.save(ctx.out / "tokenizer.json")
+    (ctx.out / "samples.txt").write_text("\n".join(samples))
+    tokens = sum(len(d) for d in docs)
+    info = {"config": asdict(cfg), "seed": ctx.seed, "problems": len(docs), "dropped": dropped, "tokens": tokens,
+            "op_histogram": dict(sorted(ops.items())), "ip_histogram": dict(sorted(ips.items()))}
+    (ctx.out / "igsm.json").write_text(json.dumps(info, indent=1))
+    ctx.log(f"{len(docs)} problems ({dropped} longer than the context dropped), {tokens / len(docs):.0f} tokens "
+            f"per problem; op histogram {dict(sorted(ops.items()))}")
+    return {"problems": len(docs), "dropped": dropped, "tokens_per_problem": round(tokens / len(docs), 1),
+            "vocab": len(tok)}
+
+
+class _Inline:
+    """A one-process stand-in for ProcessPoolExecutor."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def map(self, fn: Any, items: Any) -> Any:
+        return map(fn, items)
+
+
+@dataclass(frozen=True)
+class IgsmEvalConfig:
+    ops: tuple[int, ...] = (20, 21, 22, 23)
+    """Out-of-distribution op values, each an eval set (med: 20-23, hard: 28-32)."""
+    items: int = 4096
+    """Problems per eval set (the paper: 4096)."""
+    reask: bool = True
+    """Also evaluate reask: op = max_op problems asked about another parameter."""
+    baseline_items: int = 64
+    """Problems of the in-distribution and the hardest set solved by the same model at random init
+    (the no-training baseline); 0 = skip."""
+    batch_size: int = 64
+    """Problems decoded together."""
+    max_new_tokens: int = 1024
+    """Longest solution generated (tokens)."""
+    model: str = "train"
+    """The upstream stage whose model.pt is evaluated."""
+
+    def __post_init__(self) -> None:
+        if self.items < 1 or self.batch_size < 1 or self.max_new_tokens < 1 or self.baseline_items < 0:
+            raise ValueError("items, batch_size and max_new_tokens must be >= 1, baseline_items >= 0")
+        if any(op < 1 for op in self.ops):
+            raise ValueError("every op must be >= 1")
+
+
+def eval_sets(data: IgsmDataConfig, cfg: IgsmEvalConfig, seed: int) -> dict[str, list[Any]]:
+    """name -> problems: `id` (the training distribution), `op{max_op}`, `op{k}` for k in cfg.ops,
+    `reask`; all with test-bin templates, each set from its own seeded stream."""
+    from phys.igsm.generate import draw, hash_bins, reask
+
+    bins = hash_bins(data.hash_split, "test")
+    kw = data.difficulty()
+    sets: dict[str, list[Any]] = {}
+    rng = random.Random(f"igsm-eval:id:{seed}")
+    sets["id"] = [draw(rng, data.max_op, bins=bins, **kw) for _ in range(cfg.items)]
+    for op in sorted({data.max_op, *cfg.ops}):
+        rng = random.Random(f"igsm-eval:op{op}:{seed}")
+        sets[f"op{op}"] = [draw(rng, data.max_op, op=op, bins=bins, **kw) for _ in range(cfg.items)]
+    if cfg.reask:
+        rng = random.Random(f"igsm-eval:reask:{seed}")
+        sets["reask"] = []
+        while len(sets["reask"]) < cfg.items:
+            asked = reask(rng, draw(rng, data.max_op, op=data.max_op, bins=bins, **kw), bins)
+            if asked is not None:
+                sets["reask"].append(asked)
+    return sets
+
+
+def solve(model: Any, tok: Any, problems: list[Any], cfg: IgsmEvalConfig, device: str,
+          progress: Any = None) -> list[tuple[str, str | None]]:
+    """Greedy (solution, answer) texts, batched by prompt length (left-padded)."""
+    from phys.igsm.tokens import prompt, split_output
+    from phys.model.generate import greedy_padded
+
+    prompts = [prompt(tok, p) for p in problems]
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    room = 2 * model.config.block_size  # the rotary table
+    out: list[tuple[str, str | None]] = [("", None)] * len(prompts)
+    for start in range(0, len(order), cfg.batch_size):
+        chunk = order[start : start + cfg.batch_size]
+        longest = max(len(prompts[i]) for i in chunk)
+        new = min(cfg.max_new_tokens, room - longest)
+        if new < 1:
+            continue  # the prompt alone fills the model's positions: counted as unsolved
+        texts = greedy_padded(model, [prompts[i] for i in chunk], new, tok.eos_id, tok.pad_id, device)
+        for i, ids in zip(chunk, texts):
+            out[i] = split_output(tok, ids)
+        if progress is not None:
+            progress(min(start + cfg.batch_size, len(order)), len(order))
+    return out
+
+
+def score(problems: list[Any], outputs: list[tuple[str, str | None]]) -> tuple[dict[str, float], list[Any]]:
+    """acc (whole solution and answer right), answer_acc (answer only), unnecessary (per correct
+    solution), and the share of each error type."""
+    from phys.igsm.checker import ERRORS, grade
+
+    grades = [grade(p, sol, ans if ans is not None else "") for p, (sol, ans) in zip(problems, outputs)]
+    n = len(grades)
+    correct = [g for g in grades if g.correct]
+    metrics = {"acc": len(correct) / n,
+               "answer_acc": sum(ans == p.answer_text() for p, (_, ans) in zip(problems, outputs)) / n}
+    if correct:  # unmeasured without a correct solution
+        metrics["unnecessary"] = sum(g.unnecessary for g in correct) / len(correct)
+    errors = Counter(g.error for g in grades if not g.correct)
+    metrics.update({f"err_{e}": errors[e] / n for e in ERRORS})
+    return metrics, grades
+
+
+def run_eval(ctx: StageContext) -> dict[str, Any]:
+    import torch
+
+    from phys.data.tokenizer import Tokenizer
+    from phys.model.gpt import GPT
+    from phys.train import load_model
+
+    cfg: IgsmEvalConfig = ctx.config
+    data = ctx.inputs["data"]
+    data_cfg = IgsmDataConfig(**json.loads((data / "igsm.json").read_text())["config"])
+    tok = Tokenizer.load(data / "tokenizer.json")
+    model = load_model(ctx.upstream(cfg.model, f"{ctx.name}.model"), ctx.device)
+    sets = eval_sets(data_cfg, cfg, ctx.seed)
+    metrics: dict[str, Any] = {}
+    total, done = sum(len(v) for v in sets.values()), 0
+    with open(ctx.out / "solutions.jsonl", "w") as f:
+        for name, problems in sets.items():
+            outputs = solve(model, tok, problems, cfg, ctx.device,
+                            lambda d, t, base=done: ctx.progress(base + d, total, set=name))
+            done += len(problems)
+            m, grades = score(problems, outputs)
+            metrics.update({f"{k}_{name}" if k != "acc" else f"acc_{name}": round(v, 4) for k, v in m.items()})
+            metrics[f"op_{name}"] = round(sum(p.op for p in problems) / len(problems), 2)
+            ctx.log(f"{name}: accuracy {m['acc']:.3f}, answer {m['answer_acc']:.3f}, unnecessary/solution "
+                    f"{m.get('unnecessary', float('nan')):.2f}, errors " + ", ".join(f"{k[4:]} {v:.2f}" for k, v in m.items()
+                                                                  if k.startswith("err_") and v))
+            for p, (sol, ans), g in zip(problems, outputs, grades):
+                f.write(json.dumps({"set": name, "op": p.op, "problem": p.problem_text(), "truth": p.solution_text(),
+                                    "answer": p.answer, "solution": sol, "given": ans, "correct": g.correct,
+                                    "error": g.error, "detail": g.detail, "unnecessary": g.unnecessary}) + "\n")
+    if cfg.baseline_items:
+        torch.manual_seed(ctx.seed)
+        untrained = GPT(model.config).to(ctx.device).eval()
+        hardest = f"op{max({data_cfg.max_op, *cfg.ops})}"
+        for name in ("id", hardest):
+            problems = sets[name][: cfg.baseline_items]
+            short = IgsmEvalConfig(**{**asdict(cfg), "max_new_tokens": min(cfg.max_new_tokens, 256)})
+            m, _ = score(problems, solve(untrained, tok, problems, short, ctx.device))
+            metrics[f"acc_{name}_random"] = round(m["acc"], 4)
+            metrics[f"answer_acc_{name}_random"] = round(m["answer_acc"], 4)
+    metrics["answer_chance"] = round(1 / data_cfg.mod, 4)
+    hardest = f"op{max({data_cfg.max_op, *cfg.ops})}"  # scale-independent names for the recipe's checks
+    for key in ("acc", "answer_acc", "unnecessary"):
+        for alias, name in (("max_op", f"op{data_cfg.max_op}"), ("hardest", hardest)):
+            if f"{key}_{name}" in metrics:
+                metrics[f"{key}_{alias}"] = metrics[f"{key}_{name}"]
+    if cfg.baseline_items:
+        metrics["acc_hardest_random"] = metrics[f"acc_{hardest}_random"]
+    return metrics
