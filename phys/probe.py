@@ -77,12 +77,15 @@ class EmbeddingProbe(nn.Module):
 
 def train_embedding_probe(model: GPT, idx: torch.Tensor, positions: torch.Tensor, labels: torch.Tensor,
                           train: torch.Tensor, n_classes: list[int], emb_rank: int, steps: int, batch_size: int,
-                          lr: float = 1e-3, weight_decay: float = 0.3, seed: int = 0) -> torch.Tensor:
+                          lr: float = 1e-3, weight_decay: float = 0.3, seed: int = 0, trim: bool = False
+                          ) -> torch.Tensor:
     """Train the papers' probe on the people `train` and return its correctness on everyone.
 
     idx: (N, T) padded token ids (right padding never reaches the read positions: attention is causal);
     positions: (N, P); labels: (N, A) class ids of A tasks; train: (N,) bool. AdamW, linear decay to 0
     ([3.1 App. E]). Returns (N, P, A) bool: is task a right at position p of person n.
+    A label of -100 marks a task an example does not carry (no loss). trim: cut each batch after its
+    last read position (causal attention: the same outputs, less work on right padding).
     """
     probe = EmbeddingProbe(model, emb_rank, n_classes, seed)
     params = [p for p in probe.parameters() if p.requires_grad]
@@ -93,9 +96,10 @@ def train_embedding_probe(model: GPT, idx: torch.Tensor, positions: torch.Tensor
     probe.train()
     for _ in range(steps):
         batch = train_ids[torch.randint(len(train_ids), (batch_size,), generator=generator)]
-        logits = probe(idx[batch], positions[batch])
+        width = int(positions[batch].max()) + 1 if trim else idx.shape[1]
+        logits = probe(idx[batch, :width], positions[batch])
         loss = sum(F.cross_entropy(lg.reshape(-1, lg.shape[-1]), labels[batch, a].repeat_interleave(lg.shape[1]))
-                   for a, lg in enumerate(logits))
+                   for a, lg in enumerate(logits) if bool((labels[batch, a] != -100).any()))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -104,7 +108,8 @@ def train_embedding_probe(model: GPT, idx: torch.Tensor, positions: torch.Tensor
     with torch.no_grad():
         out = []
         for start in range(0, len(idx), 256):
-            logits = probe(idx[start : start + 256], positions[start : start + 256])
+            width = int(positions[start : start + 256].max()) + 1 if trim else idx.shape[1]
+            logits = probe(idx[start : start + 256, :width], positions[start : start + 256])
             out.append(torch.stack([lg.argmax(-1) for lg in logits], dim=-1)
                        == labels[start : start + 256].unsqueeze(1))  # (b, P, A)
     return torch.cat(out)

@@ -37,6 +37,13 @@ class World:
             names.append(tuple(rng.sample(items, width)))
         return c, tuple(cat.name for cat in layers), tuple(names)
 
+    def restrict(self, subcategories: int, items: int) -> World:
+        """The first `subcategories` sub-categories of every category, each cut to its first `items` names
+        (a smaller world for small models: fewer names to learn the category of)."""
+        return World(tuple(tuple(Category(cat.name, tuple((sub, names[:items]) for sub, names in
+                                                          cat.subcategories[:subcategories]))
+                                 for cat in layers) for layers in self.categorizations))
+
     def words(self) -> set[str]:
         """Every category and item name (for the vocabulary)."""
         out: set[str] = set()

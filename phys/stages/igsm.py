@@ -36,6 +36,10 @@ class IgsmDataConfig:
     redraw_s: bool = True
     """Draw the op budget s independently of the target op and reject until they agree (the official
     procedure); False sets s = op directly (faster, a slightly different mix of problems)."""
+    subcategories: int = 5
+    """Sub-categories of each category a problem may draw its names from (the world: 5)."""
+    items: int = 20
+    """Names per sub-category (the world: 20; fewer make a smaller world for small models)."""
     workers: int = 1
     """Processes drawing problems (the result does not depend on it: chunk c of 1,000 problems always
     comes from the seed stream (seed, c))."""
@@ -51,9 +55,18 @@ class IgsmDataConfig:
             raise ValueError("mod must be in 2..52")
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
+        if not 1 <= self.subcategories <= 5 or not 4 <= self.items <= 20:
+            raise ValueError("subcategories must be in 1..5 and items in 4..20 (a layer draws up to 4 names)")
 
     def difficulty(self) -> dict[str, Any]:
-        return {"max_edge": self.max_edge, "fmt": self.fmt, "mod": self.mod, "redraw_s": self.redraw_s}
+        """The keyword arguments of `phys.igsm.generate.draw` besides max_op, op and bins."""
+        from phys.igsm.world import load
+
+        world = load()
+        if (self.subcategories, self.items) != (5, 20):
+            world = world.restrict(self.subcategories, self.items)
+        return {"max_edge": self.max_edge, "fmt": self.fmt, "mod": self.mod, "redraw_s": self.redraw_s,
+                "world": world}
 
 
 CHUNK = 1000  # problems per seed stream

@@ -1,0 +1,126 @@
+"""The Part 2.1 recipes end to end at smoke scale, the data stage's independence from its worker count,
+the probing examples, and batched decoding of prompts of different lengths."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from conftest import SMOKE, phys_json
+
+from phys.context import StageContext
+from phys.stages import igsm
+
+
+def test_generalization_smoke_run_grades_every_set(runs):
+    record = phys_json(runs, "run", "recipe", "igsm_generalization", *SMOKE)
+    assert record["status"] == "done"
+    m = record["metrics"]
+    for name in ("id", "op3", "op4", "reask"):  # smoke: max_op 3, ops (4,)
+        assert 0 <= m[f"acc_{name}"] <= m[f"answer_acc_{name}"] + 1e-9 or m[f"acc_{name}"] == 0
+        assert f"err_parse_{name}" in m
+    assert m["acc_hardest"] == m["acc_op4"] and "acc_hardest_random" in m and m["answer_chance"] == round(1 / 23, 4)
+    stage = runs / record["id"] / "stages"
+    info = json.loads((stage / "data" / "igsm.json").read_text())
+    assert max(map(int, info["op_histogram"])) <= 3 and max(map(int, info["ip_histogram"])) <= 6
+    rows = [json.loads(line) for line in (stage / "evaluate" / "solutions.jsonl").read_text().splitlines()]
+    assert {r["set"] for r in rows} == {"id", "op3", "op4", "reask"}
+    assert all(r["op"] == 4 for r in rows if r["set"] == "op4")
+
+
+def test_probing_smoke_run_probes_trained_and_random(runs):
+    record = phys_json(runs, "run", "recipe", "igsm_probing", *SMOKE)
+    assert record["status"] == "done"
+    for task in ("nece", "dep", "known", "value", "can_next", "nece_next"):
+        for arm in ("trained", "random"):
+            assert 0 <= record["metrics"][f"probe_{task}@{arm}"] <= 1
+            assert 0 <= record["metrics"][f"majority_{task}@{arm}"] <= 1
+
+
+def test_depth_smoke_run_has_an_arm_per_depth(runs):
+    record = phys_json(runs, "run", "recipe", "igsm_depth", *SMOKE)
+    assert record["status"] == "done"
+    assert list(record["stages"]) == ["data", "train_l4", "evaluate_l4", "train_l12", "evaluate_l12"]
+    assert "acc_op4@l12" in record["metrics"] and "acc_id@l4" in record["metrics"]
+
+
+def test_training_data_does_not_depend_on_the_number_of_workers(tmp_path, monkeypatch):
+    monkeypatch.setattr(igsm, "CHUNK", 7)
+    outs = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        out.mkdir()
+        cfg = igsm.IgsmDataConfig(max_op=4, max_edge=8, problems=20, block_size=512, workers=workers)
+        igsm.run_data(StageContext("data", cfg, 3, out, log=lambda line: None))
+        outs.append(out)
+    import numpy as np
+
+    a, b = (np.load(o / "train_tokens.npy") for o in outs)
+    assert a.shape == b.shape and (a == b).all()
+    assert json.loads((outs[0] / "igsm.json").read_text())["problems"] == 20
+
+
+def test_data_config_rejects_bad_values():
+    with pytest.raises(ValueError):
+        igsm.IgsmDataConfig(hash_split=23)
+    with pytest.raises(ValueError):
+        igsm.IgsmDataConfig(max_op=0)
+    with pytest.raises(ValueError):
+        igsm.IgsmEvalConfig(ops=(0,))
+
+
+def test_probe_examples_end_at_the_marker_and_carry_the_right_labels():
+    from phys.igsm.generate import draw
+    from phys.igsm.labels import dep
+    from phys.igsm.probes import IGNORE, TASKS, examples
+    from phys.igsm.tokens import END, SOL, vocabulary
+    from phys.igsm.world import load
+
+    tok = vocabulary(load())
+    rng = random.Random(0)
+    seen = set()
+    for _ in range(30):
+        p = draw(rng, 6, 10)
+        closure = dep(p)
+        for ex in examples(tok, p, rng):
+            assert ex.ids[-1] == tok.index[END] and ex.ids[0] == tok.eos_id
+            carried = [t for t, label in zip(TASKS, ex.labels) if label != IGNORE]
+            seen.update(carried)
+            text = tok.decode(ex.ids, stop_at_eos=False)
+            if carried == ["nece"]:
+                assert SOL not in text and text.split("<start>")[0].endswith("?")
+                name = text.split("<start> ")[1].split("<end>")[0]
+                assert ex.labels[0] == int(p.param(name) in p.necessary)
+            if carried == ["dep"]:
+                a, b = (p.param(n) for n in text.split("<start> ")[1].split("<end>")[0].split(" <mid> "))
+                assert ex.labels[1] == int(b in closure[a]) and " How many" not in text
+            if "known" in carried:
+                before = text.split("<start>")[0]
+                assert before.endswith(".") or before.endswith(SOL)
+                name = text.split("<start> ")[1].split("<end>")[0]
+                assert ex.labels[2] == int(f"Define {name} as" in before)
+    assert seen == set(TASKS)
+
+
+def test_padded_decoding_matches_one_prompt_at_a_time():
+    import torch
+
+    from phys.model.generate import greedy_padded
+    from phys.model.gpt import GPT, GPTConfig, KVCache
+
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=40, n_layer=2, n_head=2, n_embd=32, block_size=64)).eval()
+    with torch.no_grad():
+        for w in model.parameters():
+            w.mul_(20)  # sharp, prompt-dependent outputs
+    prompts = [[1, 5, 7, 9, 3, 2], [1, 4, 4], [1, 8, 2, 2, 2, 2, 9, 11, 30]]
+    together = greedy_padded(model, prompts, 10, eos_id=0, pad_id=39)
+    alone = [greedy_padded(model, [p], 10, eos_id=0, pad_id=39)[0] for p in prompts]
+    assert together == alone and len({tuple(t) for t in together}) > 1
+    ids = torch.tensor([[39, 39, 39, 1, 4, 4]])
+    cache = KVCache(model.config, 1, 6, ids.device, torch.float32, pad=torch.tensor([3]))
+    with torch.no_grad():
+        padded = model(ids, cache)[0, -1]
+        plain = model(torch.tensor([[1, 4, 4]]))[0, -1]
+    assert torch.allclose(padded, plain, atol=1e-4)
