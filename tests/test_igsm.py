@@ -327,3 +327,18 @@ def test_availability_is_the_exact_fixpoint():
     assert available(s, set()) == set()
     assert available(s, {(1, 1, 1)}) == {(ABS, 1, 1, 2)}
     assert available(s, {e for e in s.edges()}) == set(s.abstract_params())
+
+
+def test_world_lists_have_the_official_shape_and_restrict_keeps_it():
+    world = load()
+    assert [[c.name for c in layers] for layers in world.categorizations][2] == ["School", "Classroom", "Backpack",
+                                                                                  "Stationery"]
+    for layers in world.categorizations:
+        names = [n for c in layers for _, items in c.subcategories for n in items]
+        assert len(names) == 400 and len(set(names)) == 400  # unique within a categorization
+        assert all(len(c.subcategories) == 5 and all(len(items) == 20 for _, items in c.subcategories) for c in layers)
+    small = world.restrict(1, 6)
+    assert all(len(c.subcategories) == 1 and len(c.subcategories[0][1]) == 6 for ls in small.categorizations for c in ls)
+    p = draw(random.Random(0), 4, 8, world=small)
+    allowed = {n for ls in small.categorizations for c in ls for n in c.subcategories[0][1]}
+    assert {n for layer in p.structure.names for n in layer} <= allowed
