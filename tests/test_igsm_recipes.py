@@ -59,6 +59,19 @@ def test_training_data_does_not_depend_on_the_number_of_workers(tmp_path, monkey
     a, b = (np.load(o / "train_tokens.npy") for o in outs)
     assert a.shape == b.shape and (a == b).all()
     assert json.loads((outs[0] / "igsm.json").read_text())["problems"] == 20
+    assert (np.load(outs[0] / "train_loss_start.npy") == 0).all()  # loss on every token
+
+
+def test_solution_only_loss_starts_after_the_solution_marker(tmp_path):
+    from phys.data.packing import Docs
+    from phys.data.tokenizer import Tokenizer
+
+    cfg = igsm.IgsmDataConfig(max_op=3, max_edge=6, problems=10, block_size=512, loss="solution")
+    igsm.run_data(StageContext("data", cfg, 0, tmp_path, log=lambda line: None))
+    docs, tok = Docs.load(tmp_path, "train"), Tokenizer.load(tmp_path / "tokenizer.json")
+    for i in range(len(docs)):
+        doc = docs.tokens[docs.offsets[i] : docs.offsets[i + 1]].tolist()
+        assert doc[docs.loss_start[i] - 1] == tok.index["<sol>"]
 
 
 def test_data_config_rejects_bad_values():
@@ -93,7 +106,7 @@ def test_probe_examples_end_at_the_marker_and_carry_the_right_labels():
                 name = text.split("<start> ")[1].split("<end>")[0]
                 assert ex.labels[0] == int(p.param(name) in p.necessary)
             if carried == ["dep"]:
-                a, b = (p.param(n) for n in text.split("<start> ")[1].split("<end>")[0].split(" <mid> "))
+                a, b = (p.param(n.strip()) for n in text.split("<start>")[1].split("<end>")[0].split("<mid>"))
                 assert ex.labels[1] == int(b in closure[a]) and " How many" not in text
             if "known" in carried:
                 before = text.split("<start>")[0]

@@ -29,7 +29,7 @@ def arm_stages(arm: str) -> tuple[Stage, ...]:
         Stage(f"train_{arm}", "phys.stages.train:run", TrainConfig(eval_every=0), deps=("data",),
               device_sensitive=True, arm=arm, role="train"),
         Stage(f"evaluate_{arm}", "phys.stages.igsm:run_eval",
-              IgsmEvalConfig(ops=(23,), reask=False, baseline_items=0, model=f"train_{arm}"),
+              IgsmEvalConfig(ops=(23,), reask=False, baseline_items=0),
               deps=("data", f"train_{arm}"), arm=arm, role="evaluate"),
     )
 

@@ -36,6 +36,8 @@ class IgsmDataConfig:
     redraw_s: bool = True
     """Draw the op budget s independently of the target op and reject until they agree (the official
     procedure); False sets s = op directly (faster, a slightly different mix of problems)."""
+    loss: Literal["all", "solution"] = "all"
+    """Train on every token (the paper's pretraining) or on the solution and answer only."""
     subcategories: int = 5
     """Sub-categories of each category a problem may draw its names from (the world: 5)."""
     items: int = 20
@@ -102,7 +104,8 @@ def run_data(ctx: StageContext) -> dict[str, Any]:
     tok = vocabulary(load(), cfg.mod)
     chunks = range((cfg.problems + CHUNK - 1) // CHUNK)
     job = partial(draw_chunk, cfg, ctx.seed)
-    docs, ops, ips, dropped, samples = [], Counter(), Counter(), 0, []
+    docs, starts, ops, ips, dropped, samples = [], [], Counter(), Counter(), 0, []
+    sol = tok.index["<sol>"]
     with ProcessPoolExecutor(cfg.workers) if cfg.workers > 1 else _Inline() as pool:
         for c, drawn in enumerate(pool.map(job, chunks)):
             for ids, op, ip, text in drawn:
@@ -110,6 +113,7 @@ def run_data(ctx: StageContext) -> dict[str, Any]:
                     dropped += 1
                     continue
                 docs.append(ids)
+                starts.append(ids.index(sol) + 1 if cfg.loss == "solution" else 0)
                 ops[op] += 1
                 ips[ip] += 1
                 if text and len(samples) < 5:
@@ -119,7 +123,7 @@ def run_data(ctx: StageContext) -> dict[str, Any]:
         from phys.errors import PhysError
         raise PhysError(f"every problem is longer than {ctx.name}.block_size={cfg.block_size}",
                         hint=f"raise {ctx.name}.block_size or lower {ctx.name}.max_edge")
-    Docs.from_lists(docs, [0] * len(docs), list(range(len(docs)))).save(ctx.out, "train")
+    Docs.from_lists(docs, starts, list(range(len(docs)))).save(ctx.out, "train")
     tok.save(ctx.out / "tokenizer.json")
     (ctx.out / "samples.txt").write_text("\n".join(samples))
     tokens = sum(len(d) for d in docs)
