@@ -194,7 +194,7 @@ def test_recipes_screen_shows_claim_paper_numbers_scales_and_last_verdict(fixtur
             await settle(pilot)
             await pilot.press("1")
             assert isinstance(app.screen, RecipesScreen)
-            assert "Part 3.1 · celebrity_minority" in plain(app.screen.query_one("#recipe-details"))  # 3.1 first
+            assert "Part 2.1 · igsm_depth" in plain(app.screen.query_one("#recipe-details"))  # the lowest part first
             text = await select_recipe(pilot, "reversal_curse")  # past the Part 3.2 heading
             assert "inverse search stays at ~0%" in text.replace("\n", " ")
             assert "96.6%" in text and "last verdict" in text and "reproduced" in text
