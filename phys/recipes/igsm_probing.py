@@ -11,6 +11,16 @@ paper's control), and the majority label (the paper's all-false: 83% dep, 92% ne
 
 The data and train stages are those of `igsm_generalization` at every scale (the same cache keys), so
 after that recipe the probing costs only the two probes.
+
+Deviations at the `cpu` scale: igsm_generalization's cpu model; one probe for all six tasks, 500 steps ×
+48 examples (the paper: one per task, 100k × 256), fitted on 1,000 problems and scored on 400.
+
+Measured on 2 cores (seed 0, the model cached), 12 min 40 s: **inconclusive**. On the trained model
+every probe scores its majority label (nece 0.752 vs 0.752, dep 0.792 vs 0.795, known 0.882 vs 0.883,
+value 0.878 vs 0.883, can_next 0.648 vs 0.630, nece_next 0.930 vs 0.930), exactly as on the random-init
+model; the per-layer linear probes read nothing either. The cpu model has not learned iGSM (see
+igsm_generalization: 0% of solutions right), so there is nothing to read; the sanity check (known ≥ 0.9)
+says so.
 """
 
 from phys.recipes.igsm_generalization import RECIPE as GENERALIZATION
@@ -71,7 +81,7 @@ RECIPE = Recipe(
     },
     paper_numbers={"all-false baseline, dep": "83%", "all-false baseline, nece_next": "92%",
                    "probe accuracy, nece / dep / can_next / nece_next / value": "≈ 99%+ (Results 4–5)"},
-    estimates={"smoke": "10 s on 2 CPU cores", "cpu": "not measured yet", "gpu": "not measured yet",
+    estimates={"smoke": "10 s on 2 CPU cores", "cpu": "13 min on 2 CPU cores after igsm_generalization", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
 )
