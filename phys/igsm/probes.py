@@ -19,7 +19,7 @@ from phys.data.tokenizer import Tokenizer
 from phys.igsm.graph import RNG, Param
 from phys.igsm.labels import dep, position_labels
 from phys.igsm.problem import Problem
-from phys.igsm.tokens import END, MID, SOL, START, prompt
+from phys.igsm.tokens import END, MID, START, prompt
 
 TASKS = ("nece", "dep", "known", "value", "can_next", "nece_next")
 IGNORE = -100  # the label of a task an example does not carry
