@@ -342,3 +342,20 @@ def test_world_lists_have_the_official_shape_and_restrict_keeps_it():
     p = draw(random.Random(0), 4, 8, world=small)
     allowed = {n for ls in small.categorizations for c in ls for n in c.subcategories[0][1]}
     assert {n for layer in p.structure.names for n in layer} <= allowed
+
+
+def test_a_right_value_by_a_wrong_formula_is_caught():
+    p = worked_example()
+    text = p.solution_text()
+    wrong = text.replace("so d = 3 * K = 3 * 7 = 21", "so d = K + 14 = 7 + 14 = 21")
+    g = grade(p, wrong)
+    assert g.error == "wrong_value" and "formula" in g.detail
+
+
+def test_leaving_out_a_known_input_is_a_wrong_dependency_not_a_skip():
+    p = worked_example()
+    text = p.solution_text()
+    g = grade(p, text.replace("so B = T + d = 14 + 21 = 12", "so B = T + T = 14 + 14 = 5"))
+    assert g.error == "wrong_dependency" and g.step == 3
+    redefined = join(sentences(p)[:2] + [sentences(p)[1].replace(" as d", " as z").replace("so d", "so z")])
+    assert grade(p, redefined).error == "redefined"

@@ -10,26 +10,33 @@ Error types, the first error in solution order decides:
 
     parse             the text is not in the solution format (or reuses a letter)
     nonexistent       a defined name is no parameter of the problem
-    skipped_step      a parameter computed before all its inputs: a true input missing, or an undefined letter
-    wrong_dependency  a parameter computed from something that is not its input
-    wrong_value       a wrong substitution, operation, or value of a parameter
+    redefined         a parameter defined a second time
+    skipped_step      a parameter computed before all its inputs are: an input not yet computed (or a
+                      letter never defined)
+    wrong_dependency  a parameter computed from something that is not its input, or without an input
+                      that is already known
+    wrong_value       a wrong substitution, operation, value, or formula (a wrong constant or operation
+                      that gives the right value by chance)
     wrong_query       the last defined parameter is not the one asked
     wrong_answer      the answer segment is not the query's value
 
-Stricter than the official checker in two recommended ways: every defined parameter's value is compared
-with its true value (so a wrong constant or operand order is caught even when it cancels out), and the
-"so" letter must be the defined letter.
+Stricter than the official checker in three ways: every defined parameter's value is compared with its
+true value, its written formula is evaluated on random input values against the true one (so a wrong
+constant, operation or operand order is caught even when it gives the right value), and the "so" letter
+must be the defined letter.
 """
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass, field
 
 from phys.igsm.graph import RNG, Param
 from phys.igsm.problem import LETTERS, Problem, apply
 
-ERRORS = ("parse", "nonexistent", "skipped_step", "wrong_dependency", "wrong_value", "wrong_query", "wrong_answer")
+ERRORS = ("parse", "nonexistent", "redefined", "skipped_step", "wrong_dependency", "wrong_value", "wrong_query",
+          "wrong_answer")
 BACK = "BACK"
 _DEFINE = re.compile(r"Define (.+) as (\S+)")
 _SIGNS = (" + ", " - ", " * ")
@@ -146,6 +153,28 @@ def parse(solution: str) -> tuple[list[ParsedStep], int]:
     return steps, retries
 
 
+def same_formula(problem: Problem, p: Param, step: ParsedStep, param_of: dict[str, Param], trials: int = 3) -> bool:
+    """Whether the step computes p's formula: both evaluated on random values of p's inputs (a wrong
+    constant or operation can give the right value by chance, e.g. when an input is 0)."""
+    from phys.igsm.problem import evaluate
+
+    rng = random.Random(0)
+    inputs = problem.graph.inputs[p]
+    for _ in range(trials):
+        val = {u: rng.randrange(problem.mod) for u in inputs if u != RNG}
+        letters = {letter: val[q] for letter, q in param_of.items() if q in val}
+        for eq in step.equations:
+            if any(o in LETTERS and o not in letters for o in eq.hint):
+                return False  # an intermediate letter of another step
+            values = [letters[o] if o in LETTERS else int(o) for o in eq.hint]
+            letters[eq.letter] = (apply(eq.sign, *values, problem.mod) if len(values) == 2
+                                  else values[0] if values else eq.result)
+        truth = evaluate(problem.structure, p, inputs, problem.forms.get(p), val, problem.mod)
+        if letters[step.equations[-1].letter] != truth:
+            return False
+    return True
+
+
 def grade(problem: Problem, solution: str, answer: str | None = None) -> Grade:
     """Grade a written solution (the text between <sol> and <ans>) and optionally the answer segment."""
     try:
@@ -167,15 +196,31 @@ def grade(problem: Problem, solution: str, answer: str | None = None) -> Grade:
         p = problem.param(name)
         if p is None:
             return fail("nonexistent", t, f"{name!r} is no parameter of this problem")
-        for eq in step.equations:
-            if eq.letter in value_of:
+        if p in param_of.values():
+            return fail("redefined", t, f"{name} defined twice")
+        for eq in step.equations:  # letters: defined before use, never twice; what each one depends on
+            if eq.letter in value_of or eq.letter in deps_of:
                 return fail("parse", t, f"letter {eq.letter} defined twice")
             deps: set[str] = set()
             for operand in eq.hint:
                 if operand in LETTERS:
-                    if operand not in value_of:
+                    if operand not in deps_of:
                         return fail("skipped_step", t, f"{name}: letter {operand} used before it is defined")
                     deps |= {operand} if operand in param_of else deps_of[operand]
+            deps_of[eq.letter] = frozenset(deps)
+        own = step.equations[-1]
+        used = {param_of[letter] for letter in deps_of[own.letter]}
+        true = {u for u in problem.graph.inputs[p] if u != RNG}
+        if true - used:
+            missing = true - used
+            names = ", ".join(sorted(problem.name(u) for u in missing))
+            if missing - set(out.defined):  # an input not computed yet: the step was taken too early
+                return fail("skipped_step", t, f"{name}: computed before {names}")
+            return fail("wrong_dependency", t, f"{name}: computed without {names}, although it is known")
+        if used - true:
+            extra = ", ".join(sorted(problem.name(u) for u in used - true))
+            return fail("wrong_dependency", t, f"{name}: computed from {extra}, which it does not depend on")
+        for eq in step.equations:  # values: substitutions, operations, the parameter's value, its formula
             if eq.calc is not None:
                 for operand, written in zip(eq.hint, eq.calc):
                     expected = value_of[operand] if operand in LETTERS else int(operand)
@@ -185,20 +230,11 @@ def grade(problem: Problem, solution: str, answer: str | None = None) -> Grade:
                     return fail("wrong_value", t, f"{name}: {eq.calc[0]} {eq.sign} {eq.calc[1]} != {eq.result}")
             elif len(eq.hint) == 1 and eq.hint[0] in LETTERS and value_of[eq.hint[0]] != eq.result:
                 return fail("wrong_value", t, f"{name}: {eq.hint[0]} is {value_of[eq.hint[0]]}, not {eq.result}")
-            value_of[eq.letter], deps_of[eq.letter] = eq.result, frozenset(deps)
-        own = step.equations[-1]
-        used = {param_of[letter] for letter in deps_of[own.letter]}
-        true = {u for u in problem.graph.inputs[p] if u != RNG}
-        if true - used:
-            missing = ", ".join(sorted(problem.name(u) for u in true - used))
-            return fail("skipped_step", t, f"{name}: computed without {missing}")
-        if used - true:
-            extra = ", ".join(sorted(problem.name(u) for u in used - true))
-            return fail("wrong_dependency", t, f"{name}: computed from {extra}, which it does not depend on")
+            value_of[eq.letter] = eq.result
         if own.result != problem.values[p]:
             return fail("wrong_value", t, f"{name} = {own.result}, its value is {problem.values[p]}")
-        if p in param_of.values():
-            return fail("parse", t, f"{name} defined twice")
+        if not same_formula(problem, p, step, param_of):
+            return fail("wrong_value", t, f"{name}: the right value by a wrong formula")
         param_of[own.letter] = p
         out.defined.append(p)
         out.unnecessary += p not in necessary

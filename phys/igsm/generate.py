@@ -39,7 +39,9 @@ def draw(rng: random.Random, max_op: int, max_edge: int, op: int | None = None,
          redraw_s: bool = True, world: World | None = None) -> Problem:
     """One problem with op = `op` (or op* = min of two uniforms on 1..max_op) and ip ≤ max_edge whose
     template hash is in `bins` [§5]. redraw_s: draw the budget s independently of op* and reject until they
-    agree (the official procedure); False sets s = op* directly (cheaper, a slightly different mix)."""
+    agree (the official procedure); False sets s = op* directly (cheaper, a slightly different mix).
+    Where (d − 1)·w0 > max_edge (only below the paper's settings, e.g. max_edge = 6) the draw is repeated,
+    which thins out the deepest and widest structures."""
     world = world or load()
     target = op if op is not None else easy_biased(rng, max_op)
     for _ in range(MAX_DRAWS):
@@ -51,7 +53,7 @@ def draw(rng: random.Random, max_op: int, max_edge: int, op: int | None = None,
         w0, w1 = sorted((_width(rng, r), _width(rng, r)))
         grow = rng.random()
         low = (d - 1) * w0
-        if low > max_edge:
+        if low > max_edge:  # d layers of w0 items need more edges than allowed: redraw (only small max_edge)
             continue
         e = min(rng.randint(low, max_edge), rng.randint(low, max_edge))
         for _ in range(ATTEMPTS):
@@ -98,7 +100,7 @@ def reask(rng: random.Random, problem: Problem, bins: frozenset[int] | None = No
     non-edge placeholder); the solution is a random topological order of its ancestors, fresh letters.
     None if no query within `tries` gives a template in `bins`."""
     g = problem.graph
-    candidates = sorted(p for p in g.inputs if p != RNG)
+    candidates = sorted(p for p in g.inputs if p not in (RNG, problem.query))
     for _ in range(tries):
         query = rng.choice(candidates)
         nodes = ancestors(g.inputs, query)

@@ -163,7 +163,9 @@ def render_solution(steps: list[Step], name: Callable[[Param], str], number: Cal
 
 def sketch(steps: list[Step]) -> str:
     """The solution template [§9]: parameters by kind (Inst / Inter), numbers as 0, letters renamed in
-    order of first appearance, ';' read as '.'. Built from the steps, not by substring replacement."""
+    order of first appearance, ';' read as '.'. Built from the steps, not by the official substring
+    replacement, which differs where one item name ends another (e.g. "Aviary" in "Falcon Aviary"): there
+    the two can fall in different hash bins."""
     text = render_solution(steps, lambda p: "Inst" if p[0] == INST else "Inter", lambda v: "0")
     rename: dict[str, str] = {}
     pieces = []
@@ -196,29 +198,30 @@ def draw_form(rng: random.Random, inputs: list[Param], mod: int) -> Form:
     return Form(body, "mul", rng.randrange(1, mod))
 
 
+def evaluate(s: Structure, p: Param, inputs: list[Param], form: Form | None, val: dict[Param, int], mod: int) -> int:
+    """p's value mod `mod` from its inputs' values in `val` [§6.2, §3]."""
+    if p[0] == ABS:
+        _, i, j, k = p
+        kids = s.children[i][j]
+        if k == i + 1:
+            return sum(val[(INST, i, j, x)] for x in kids) % mod
+        return sum(val[(INST, i, j, x)] * val[(ABS, i + 1, x, k)] for x in kids) % mod
+    if form.body == "none":
+        return form.r % mod
+    xs = [val[u] for u in inputs if u != RNG]
+    body = xs[0] - xs[1] if form.body == "diff" else sum(xs)
+    if form.rng_op == "add":
+        body = form.r + body
+    elif form.rng_op == "mul":
+        body = form.r * body
+    return body % mod
+
+
 def compute_values(g: Graph, forms: dict[Param, Form], mod: int) -> dict[Param, int]:
     """Every parameter's value mod `mod`, in the graph's topological problem order [§6.3, §3]."""
-    s, val = g.structure, {}
+    val: dict[Param, int] = {}
     for p in g.problem_order:
-        if p[0] == ABS:
-            _, i, j, k = p
-            kids = s.children[i][j]
-            if k == i + 1:
-                val[p] = sum(val[(INST, i, j, x)] for x in kids) % mod
-            else:
-                val[p] = sum(val[(INST, i, j, x)] * val[(ABS, i + 1, x, k)] for x in kids) % mod
-            continue
-        f = forms[p]
-        xs = [val[u] for u in g.inputs[p] if u != RNG]
-        if f.body == "none":
-            val[p] = f.r % mod
-            continue
-        body = xs[0] - xs[1] if f.body == "diff" else sum(xs)
-        if f.rng_op == "add":
-            body = f.r + body
-        elif f.rng_op == "mul":
-            body = f.r * body
-        val[p] = body % mod
+        val[p] = evaluate(g.structure, p, g.inputs[p], forms.get(p), val, mod)
     return val
 
 

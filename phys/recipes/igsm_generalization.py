@@ -21,11 +21,13 @@ trained 1,500 steps × 32 windows ≈ 12M tokens (the paper: 39B); 200 problems 
 4,096); greedy decoding; phys's word-level tokens (each word of a name one token).
 
 Measured on 2 cores (seed 0), the whole run in 20 min 38 s: **inconclusive**. No solution is entirely
-right in any set (0 / 200 in distribution, at op = 4, 5, 6 and on reask); final answers are right 12-22%
-of the time against 4.3% by chance, and the random-init model gets 0. The model learned the solution
-format but not the reasoning: in distribution, 39% of solutions define a parameter that does not exist
-(names not copied right), 28% compute a parameter before its inputs, 17% reuse a letter (greedy decoding
-picks the same most likely letter again) and 14% get a value wrong. Also tried, all 0.000 whole-solution
+right in any set (0 / 200 in distribution, at op = 4, 5, 6 and on reask; the random-init model: 0 too).
+Final answers are right 12% of the time in distribution, where always answering 0 scores 48.5% (every
+op = 1 test template asks the total of an item with no children), and 14-22% at op = 4-6 against 19-31%
+for the commonest answer. The model learned the solution format but not the reasoning: in distribution,
+39% of solutions define a parameter that does not exist (names not copied right), 27.5% compute a
+parameter before its inputs, 15% reuse a letter (greedy decoding picks the same most likely letter
+again), 12% get a value wrong and 4.5% define a parameter twice. Also tried, all 0.000 whole-solution
 accuracy: op ≤ 6, ip ≤ 10 with the full world (60k problems, 320-token contexts, 1,000 × 32 windows,
 20 min); the loss on the solution only with 3,000 × 16 windows (15 min). Twelve million tokens are ~3,000
 times fewer than the paper's; the CPU budget does not show this finding.
@@ -68,8 +70,10 @@ RECIPE = Recipe(
         Check("level-1 reasoning: almost no unnecessary parameters", "unnecessary_id", "<=", 0.1,
               paper="≈ 0 in distribution; ≈ 0.5 per solution on reask at op = 32",
               description="mean number of unnecessary parameters per correct solution"),
-        Check("the model learned to answer", "answer_acc_id", ">=", 0.2, paper="≈ 100%", role="sanity",
-              description="final-answer accuracy in distribution, against 1/23 by chance"),
+        Check("the model learned to answer", "answer_acc_id", ">=", 0.05, paper="≈ 100%", role="sanity",
+              baseline="answer_majority_id",
+              description="final-answer accuracy in distribution, minus always giving the set's commonest "
+                          "answer (op = 1 test templates all ask a childless item's total: 0)"),
     ),
     scales={
         "smoke": {"data.max_op": 3, "data.max_edge": 6, "data.problems": 300, "data.block_size": 256,

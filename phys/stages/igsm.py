@@ -176,7 +176,9 @@ class IgsmEvalConfig:
 
 def eval_sets(data: IgsmDataConfig, cfg: IgsmEvalConfig, seed: int) -> dict[str, list[Any]]:
     """name -> problems: `id` (the training distribution), `op{max_op}`, `op{k}` for k in cfg.ops,
-    `reask`; all with test-bin templates, each set from its own seeded stream."""
+    `reask` (op = max_op problems asked about another parameter; the paper's reask of hard is reported
+    next to op = 32, so its base op may differ); all with test-bin templates, each set from its own
+    seeded stream."""
     from phys.igsm.generate import draw, hash_bins, reask
 
     bins = hash_bins(data.hash_split, "test")
@@ -222,15 +224,18 @@ def solve(model: Any, tok: Any, problems: list[Any], cfg: IgsmEvalConfig, device
 
 
 def score(problems: list[Any], outputs: list[tuple[str, str | None]]) -> tuple[dict[str, float], list[Any]]:
-    """acc (whole solution and answer right), answer_acc (answer only), unnecessary (per correct
-    solution), and the share of each error type."""
+    """acc (whole solution and answer right), answer_acc (answer only), answer_majority (the share of
+    the set's commonest answer: op = 1 test problems, for one, all ask a childless item's total, 0),
+    unnecessary (per correct solution), and the share of each error type."""
     from phys.igsm.checker import ERRORS, grade
 
     grades = [grade(p, sol, ans if ans is not None else "") for p, (sol, ans) in zip(problems, outputs)]
     n = len(grades)
     correct = [g for g in grades if g.correct]
+    answers = Counter(p.answer for p in problems)
     metrics = {"acc": len(correct) / n,
-               "answer_acc": sum(ans == p.answer_text() for p, (_, ans) in zip(problems, outputs)) / n}
+               "answer_acc": sum(ans == p.answer_text() for p, (_, ans) in zip(problems, outputs)) / n,
+               "answer_majority": answers.most_common(1)[0][1] / n}  # always giving the commonest answer
     if correct:  # unmeasured without a correct solution
         metrics["unnecessary"] = sum(g.unnecessary for g in correct) / len(correct)
     errors = Counter(g.error for g in grades if not g.correct)

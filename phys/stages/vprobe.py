@@ -6,7 +6,8 @@ by `<start> A <end>` (dep: `<start> A <mid> B <end>`). The probe (`phys.probe.Em
 frozen, a rank-8 update of its input embedding (which also learns the never-trained marker tokens), a
 LayerNorm and one linear head per task on the last layer at `<end>`. Deviation: one probe for all six
 tasks (one embedding update, six heads, examples of every task mixed) where the paper trains one probe per
-task; and far fewer steps (cpu: 600 × 64 examples; the paper: 100k × 256).
+task; and far fewer steps (defaults 600 × 64 examples, igsm_probing's cpu scale 500 × 48; the paper:
+100k × 256).
 
 Besides, linear probes on every layer's hidden state at `<end>` (no embedding update: the marker tokens
 keep their untrained embeddings) give the per-layer picture of [2.1 Result 8].
