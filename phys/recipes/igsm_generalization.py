@@ -29,8 +29,12 @@ for the commonest answer. The model learned the solution format but not the reas
 parameter before its inputs, 15% reuse a letter (greedy decoding picks the same most likely letter
 again), 12% get a value wrong and 4.5% define a parameter twice. Also tried, all 0.000 whole-solution
 accuracy: op ≤ 6, ip ≤ 10 with the full world (60k problems, 320-token contexts, 1,000 × 32 windows,
-20 min); the loss on the solution only with 3,000 × 16 windows (15 min). Twelve million tokens are ~3,000
-times fewer than the paper's; the CPU budget does not show this finding.
+20 min); the loss on the solution only with 3,000 × 16 windows (15 min of training). Beyond the budget,
+the loss on the solution only with 7,000 × 16 windows (37 min) still solves nothing, but copies names
+(nonexistent parameters 39% → 6%) and writes op = 1 steps right; it then fails on letters: 56% of its
+solutions reuse a letter under greedy decoding (the next thing this scale has to learn is to avoid the
+letters already used). Twelve million tokens are ~3,000 times fewer than the paper's; the CPU budget
+does not show this finding.
 
 The `gpu` and `paper` scales use iGSM-med (op ≤ 15, ip ≤ 20, 768-token contexts) and the paper's
 optimizer (lr 0.002, wd 0.05, β2 0.98, 1% warmup, cosine to 0.01×). Deviation: their problems are drawn
