@@ -243,18 +243,24 @@ def score(problems: list[Any], outputs: list[tuple[str, str | None]]) -> tuple[d
     return metrics, grades
 
 
-def run_eval(ctx: StageContext) -> dict[str, Any]:
-    import torch
-
+def load_upstream(ctx: StageContext, model: str) -> tuple[IgsmDataConfig, Any, Any]:
+    """(the data stage's config, its vocabulary, the trained model of the stage with role `model`)."""
     from phys.data.tokenizer import Tokenizer
-    from phys.model.gpt import GPT
     from phys.train import load_model
 
-    cfg: IgsmEvalConfig = ctx.config
     data = ctx.inputs["data"]
     data_cfg = IgsmDataConfig(**json.loads((data / "igsm.json").read_text())["config"])
     tok = Tokenizer.load(data / "tokenizer.json")
-    model = load_model(ctx.upstream(cfg.model, f"{ctx.name}.model"), ctx.device)
+    return data_cfg, tok, load_model(ctx.upstream(model, f"{ctx.name}.model"), ctx.device)
+
+
+def run_eval(ctx: StageContext) -> dict[str, Any]:
+    import torch
+
+    from phys.model.gpt import GPT
+
+    cfg: IgsmEvalConfig = ctx.config
+    data_cfg, tok, model = load_upstream(ctx, cfg.model)
     sets = eval_sets(data_cfg, cfg, ctx.seed)
     metrics: dict[str, Any] = {}
     total, done = sum(len(v) for v in sets.values()), 0

@@ -65,19 +65,14 @@ class VProbeConfig:
 def run(ctx: StageContext) -> dict[str, Any]:
     import torch
 
-    from phys.data.tokenizer import Tokenizer
     from phys.igsm.generate import draw, hash_bins
     from phys.igsm.probes import IGNORE, TASKS, examples, n_classes
     from phys.model.gpt import GPT
     from phys.probe import fit_linear_probes, train_embedding_probe
-    from phys.stages.igsm import IgsmDataConfig
-    from phys.train import load_model
+    from phys.stages.igsm import load_upstream
 
     cfg: VProbeConfig = ctx.config
-    data = ctx.inputs["data"]
-    data_cfg = IgsmDataConfig(**json.loads((data / "igsm.json").read_text())["config"])
-    tok = Tokenizer.load(data / "tokenizer.json")
-    model = load_model(ctx.upstream(cfg.model, f"{ctx.name}.model"), ctx.device)
+    data_cfg, tok, model = load_upstream(ctx, cfg.model)
     if cfg.random_init:
         torch.manual_seed(ctx.seed)
         model = GPT(model.config).to(ctx.device)
