@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 
 from phys.igsm.graph import RNG, Param
-from phys.igsm.problem import LETTERS, Problem, apply
+from phys.igsm.problem import LETTERS, Problem, apply, evaluate
 
 ERRORS = ("parse", "nonexistent", "redefined", "skipped_step", "wrong_dependency", "wrong_value", "wrong_query",
           "wrong_answer")
@@ -156,8 +156,6 @@ def parse(solution: str) -> tuple[list[ParsedStep], int]:
 def same_formula(problem: Problem, p: Param, step: ParsedStep, param_of: dict[str, Param], trials: int = 3) -> bool:
     """Whether the step computes p's formula: both evaluated on random values of p's inputs (a wrong
     constant or operation can give the right value by chance, e.g. when an input is 0)."""
-    from phys.igsm.problem import evaluate
-
     rng = random.Random(0)
     inputs = problem.graph.inputs[p]
     for _ in range(trials):
@@ -199,7 +197,7 @@ def grade(problem: Problem, solution: str, answer: str | None = None) -> Grade:
         if p in param_of.values():
             return fail("redefined", t, f"{name} defined twice")
         for eq in step.equations:  # letters: defined before use, never twice; what each one depends on
-            if eq.letter in value_of or eq.letter in deps_of:
+            if eq.letter in deps_of:
                 return fail("parse", t, f"letter {eq.letter} defined twice")
             deps: set[str] = set()
             for operand in eq.hint:
