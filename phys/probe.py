@@ -75,18 +75,12 @@ class EmbeddingProbe(nn.Module):
         return [head(h) for head in self.heads]
 
 
-def train_embedding_probe(model: GPT, idx: torch.Tensor, positions: torch.Tensor, labels: torch.Tensor,
-                          train: torch.Tensor, n_classes: list[int], emb_rank: int, steps: int, batch_size: int,
-                          lr: float = 1e-3, weight_decay: float = 0.3, seed: int = 0, trim: bool = False
-                          ) -> torch.Tensor:
-    """Train the papers' probe on the people `train` and return its correctness on everyone.
-
-    idx: (N, T) padded token ids (right padding never reaches the read positions: attention is causal);
-    positions: (N, P); labels: (N, A) class ids of A tasks; train: (N,) bool. AdamW, linear decay to 0
-    ([3.1 App. E]). Returns (N, P, A) bool: is task a right at position p of person n.
-    A label of -100 marks a task an example does not carry (no loss). trim: cut each batch after its
-    last read position (causal attention: the same outputs, less work on right padding).
-    """
+def fit_embedding_probe(model: GPT, idx: torch.Tensor, positions: torch.Tensor, labels: torch.Tensor,
+                        train: torch.Tensor, n_classes: list[int], emb_rank: int, steps: int, batch_size: int,
+                        lr: float = 1e-3, weight_decay: float = 0.3, seed: int = 0, trim: bool = False
+                        ) -> EmbeddingProbe:
+    """The papers' probe fitted on the examples `train` (see `train_embedding_probe`), in eval mode. It
+    wraps `model`'s input embedding in place: pass a copy to keep the model itself unchanged."""
     probe = EmbeddingProbe(model, emb_rank, n_classes, seed)
     params = [p for p in probe.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, eps=1e-6)
@@ -104,7 +98,23 @@ def train_embedding_probe(model: GPT, idx: torch.Tensor, positions: torch.Tensor
         loss.backward()
         optimizer.step()
         schedule.step()
-    probe.eval()
+    return probe.eval()
+
+
+def train_embedding_probe(model: GPT, idx: torch.Tensor, positions: torch.Tensor, labels: torch.Tensor,
+                          train: torch.Tensor, n_classes: list[int], emb_rank: int, steps: int, batch_size: int,
+                          lr: float = 1e-3, weight_decay: float = 0.3, seed: int = 0, trim: bool = False
+                          ) -> torch.Tensor:
+    """Train the papers' probe on the people `train` and return its correctness on everyone.
+
+    idx: (N, T) padded token ids (right padding never reaches the read positions: attention is causal);
+    positions: (N, P); labels: (N, A) class ids of A tasks; train: (N,) bool. AdamW, linear decay to 0
+    ([3.1 App. E]). Returns (N, P, A) bool: is task a right at position p of person n.
+    A label of -100 marks a task an example does not carry (no loss). trim: cut each batch after its
+    last read position (causal attention: the same outputs, less work on right padding).
+    """
+    probe = fit_embedding_probe(model, idx, positions, labels, train, n_classes, emb_rank, steps, batch_size, lr,
+                                weight_decay, seed, trim)
     with torch.no_grad():
         out = []
         for start in range(0, len(idx), 256):

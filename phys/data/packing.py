@@ -21,42 +21,53 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Docs:
-    """Tokenized documents: doc i is tokens[offsets[i]:offsets[i+1]] (no <eos>); loss from loss_start[i]."""
+    """Tokenized documents: doc i is tokens[offsets[i]:offsets[i+1]] (no <eos>); loss from loss_start[i],
+    except on the tokens that `ignore` marks."""
 
     tokens: np.ndarray  # (N_tokens,) int32
     offsets: np.ndarray  # (n_docs + 1,) int64
     loss_start: np.ndarray  # (n_docs,) int32: first token index (within the doc) that is a target
     person: np.ndarray  # (n_docs,) int32
     group: np.ndarray  # (n_docs,) int8: the document's kind (e.g. 0 biography, 1 QA), for per-kind rates
+    ignore: np.ndarray | None = None  # (N_tokens,) bool: never a target (e.g. a retracted mistake); None = none
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     @classmethod
     def from_lists(cls, docs: list[list[int]], loss_start: list[int], person: list[int],
-                   group: list[int] | None = None) -> Docs:
+                   group: list[int] | None = None, ignore: list[list[int]] | None = None) -> Docs:
+        """ignore: per doc, the indices (within the doc) of tokens that are never targets."""
         lengths = np.array([len(d) for d in docs], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         tokens = np.fromiter((t for d in docs for t in d), dtype=np.int32, count=int(offsets[-1]))
         group_arr = np.zeros(len(docs), dtype=np.int8) if group is None else np.asarray(group, dtype=np.int8)
+        ignore_arr = None
+        if ignore is not None and any(ignore):
+            ignore_arr = np.zeros(len(tokens), dtype=bool)
+            for start, idx in zip(offsets[:-1], ignore):
+                ignore_arr[start + np.asarray(idx, dtype=np.int64)] = True
         return cls(tokens, offsets, np.asarray(loss_start, dtype=np.int32), np.asarray(person, dtype=np.int32),
-                   group_arr)
+                   group_arr, ignore_arr)
 
     def subset(self, ids: np.ndarray) -> Docs:
         """The documents `ids`, in that order."""
-        docs = [self.tokens[self.offsets[i] : self.offsets[i + 1]].tolist() for i in ids]
-        return Docs.from_lists(docs, self.loss_start[ids].tolist(), self.person[ids].tolist(),
-                               self.group[ids].tolist())
+        spans = [(int(self.offsets[i]), int(self.offsets[i + 1])) for i in ids]
+        ignore = None if self.ignore is None else [np.flatnonzero(self.ignore[a:b]).tolist() for a, b in spans]
+        return Docs.from_lists([self.tokens[a:b].tolist() for a, b in spans], self.loss_start[ids].tolist(),
+                               self.person[ids].tolist(), self.group[ids].tolist(), ignore)
 
     def save(self, folder: Path, prefix: str) -> None:
-        for name in ("tokens", "offsets", "loss_start", "person", "group"):
-            np.save(Path(folder) / f"{prefix}_{name}.npy", getattr(self, name))
+        for name in ("tokens", "offsets", "loss_start", "person", "group", "ignore"):
+            if getattr(self, name) is not None:
+                np.save(Path(folder) / f"{prefix}_{name}.npy", getattr(self, name))
 
     @classmethod
     def load(cls, folder: Path, prefix: str) -> Docs:
         arrays = {n: np.load(Path(folder) / f"{prefix}_{n}.npy", mmap_mode="r")
                   for n in ("tokens", "offsets", "loss_start", "person", "group")}
-        return cls(**arrays)
+        ignore = Path(folder) / f"{prefix}_ignore.npy"
+        return cls(**arrays, ignore=np.load(ignore, mmap_mode="r") if ignore.exists() else None)
 
 
 def pack_rows(lengths: np.ndarray, person: np.ndarray, capacity: int, rng: np.random.Generator,
@@ -100,7 +111,7 @@ def materialize(docs: Docs, rows: list[list[int]], block_size: int, eos_id: int,
     """Windows (R, T+1) of ids: <eos> doc <eos> doc <eos> … <pad>…, and the target mask (R, T).
 
     mask[r, j] says whether window[r, j+1] is a training target: a token (or the closing <eos>) of a doc
-    at or after its loss_start.
+    at or after its loss_start and not marked in docs.ignore.
     """
     R = len(rows)
     windows = np.full((R, block_size + 1), pad_id, dtype=np.int64)
@@ -114,6 +125,8 @@ def materialize(docs: Docs, rows: list[list[int]], block_size: int, eos_id: int,
             windows[r, pos : pos + n] = docs.tokens[a:b]
             windows[r, pos + n] = eos_id
             mask[r, pos - 1 + int(docs.loss_start[d]) : pos + n] = True  # targets windows[pos+ls .. pos+n]
+            if docs.ignore is not None:
+                mask[r, pos - 1 : pos - 1 + n] &= ~np.asarray(docs.ignore[a:b])
             pos += n + 1
     return windows, mask
 

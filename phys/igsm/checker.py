@@ -33,11 +33,10 @@ import re
 from dataclasses import dataclass, field
 
 from phys.igsm.graph import RNG, Param
-from phys.igsm.problem import LETTERS, Problem, apply, evaluate
+from phys.igsm.problem import BACK, LETTERS, Problem, apply, evaluate
 
 ERRORS = ("parse", "nonexistent", "redefined", "skipped_step", "wrong_dependency", "wrong_value", "wrong_query",
           "wrong_answer")
-BACK = "BACK"
 _DEFINE = re.compile(r"Define (.+) as (\S+)")
 _SIGNS = (" + ", " - ", " * ")
 

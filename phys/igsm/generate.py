@@ -12,7 +12,7 @@ import random
 from typing import Literal
 
 from phys.igsm.graph import RNG, Graph, Param, build, op_cost
-from phys.igsm.problem import LETTERS, Problem, make_problem, make_steps
+from phys.igsm.problem import LETTERS, Problem, letter_stream, make_problem, make_steps
 from phys.igsm.world import World, load
 
 ATTEMPTS = 1000  # generation attempts per parameter draw [§4.9]
@@ -36,10 +36,12 @@ def _width(rng: random.Random, r: float) -> int:
 
 def draw(rng: random.Random, max_op: int, max_edge: int, op: int | None = None,
          bins: frozenset[int] | None = None, fmt: Literal["pq", "qp"] = "pq", mod: int = 23,
-         redraw_s: bool = True, world: World | None = None) -> Problem:
+         redraw_s: bool = True, world: World | None = None, letters: Literal["random", "ordered"] = "random"
+         ) -> Problem:
     """One problem with op = `op` (or op* = min of two uniforms on 1..max_op) and ip ≤ max_edge whose
     template hash is in `bins` [§5]. redraw_s: draw the budget s independently of op* and reject until they
     agree (the official procedure); False sets s = op* directly (cheaper, a slightly different mix).
+    letters: the solution's letters random (the paper) or a, b, c, … (`letter_stream`).
     Where (d − 1)·w0 > max_edge (only below the paper's settings, e.g. max_edge = 6) the draw is repeated,
     which thins out the deepest and widest structures."""
     world = world or load()
@@ -62,7 +64,7 @@ def draw(rng: random.Random, max_op: int, max_edge: int, op: int | None = None,
                 break
         else:
             continue
-        problem = make_problem(rng, g, fmt, mod)
+        problem = make_problem(rng, g, fmt, mod, letters)
         if problem is None or problem.op != target or (bins is not None and problem.template_hash() not in bins):
             continue
         return problem
@@ -95,7 +97,8 @@ def random_topological(rng: random.Random, inputs: dict[Param, list[Param]], nod
     return order
 
 
-def reask(rng: random.Random, problem: Problem, bins: frozenset[int] | None = None, tries: int = 100) -> Problem | None:
+def reask(rng: random.Random, problem: Problem, bins: frozenset[int] | None = None, tries: int = 100,
+          letters: Literal["random", "ordered"] = "random") -> Problem | None:
     """The same problem sentences with a new question [§13]: a uniform existing parameter (never a
     non-edge placeholder); the solution is a random topological order of its ancestors, fresh letters.
     None if no query within `tries` gives a template in `bins`."""
@@ -107,9 +110,8 @@ def reask(rng: random.Random, problem: Problem, bins: frozenset[int] | None = No
         order = random_topological(rng, g.inputs, nodes - {query}) + [query]
         if sum(op_cost(len(g.inputs[p])) for p in order) > len(LETTERS):
             continue
-        letters = iter(rng.sample(LETTERS, len(LETTERS)))
         new_graph = Graph(g.structure, g.inputs, order, g.problem_order)
-        steps = make_steps(new_graph, problem.forms, problem.values, order, letters, problem.mod)
+        steps = make_steps(new_graph, problem.forms, problem.values, order, letter_stream(rng, letters), problem.mod)
         out = Problem(new_graph, problem.forms, problem.values, problem.sentence_order, steps, problem.fmt,
                       problem.mod)
         if bins is None or out.template_hash() in bins:

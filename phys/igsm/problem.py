@@ -18,6 +18,7 @@ from phys.igsm.graph import ABS, INST, RNG, Graph, Param, Structure
 
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 HASH_MOD = 23  # the template hash is mod 23 whatever the arithmetic modulus
+BACK = "BACK"  # Part 2.2's retry word: "Define P as BACK." retracts a wrong step (the paper's " BACK" token)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Problem:
     steps: list[Step]  # the solution, query last
     fmt: Literal["pq", "qp"]
     mod: int
+    retries: tuple[tuple[int, Param], ...] = ()  # Part 2.2: (k, P) = "Define P as BACK." before step k
     _names: dict[str, Param] = field(default_factory=dict, repr=False)
 
     @property
@@ -100,7 +102,21 @@ class Problem:
         return body + ask if self.fmt == "pq" else ask + body
 
     def solution_text(self) -> str:
-        return render_solution(self.steps, self.name)
+        return "".join(text for text, _ in self.solution_chunks())
+
+    def solution_chunks(self) -> list[tuple[str, bool]]:
+        """The solution as (text, retracted) pieces that end on token boundaries: each sentence
+        `" Define … as X; …; so X = v."`, and each retry sentence of Part 2.2 as `" Define P as"`
+        (retracted: the span that label masking drops) then `" BACK."`."""
+        before: dict[int, list[Param]] = {}
+        for k, p in self.retries:
+            before.setdefault(k, []).append(p)
+        out: list[tuple[str, bool]] = []
+        for k, step in enumerate(self.steps):
+            for p in before.get(k, ()):
+                out += [(f" Define {self.name(p)} as", True), (f" {BACK}.", False)]
+            out.append((" " + render_step(step, self.name(step.param)) + ".", False))
+        return out
 
     def answer_text(self) -> str:
         return f" {self.answer}"
@@ -295,7 +311,14 @@ def make_steps(g: Graph, forms: dict[Param, Form], values: dict[Param, int], ord
     return steps
 
 
-def make_problem(rng: random.Random, g: Graph, fmt: Literal["pq", "qp"] = "pq", mod: int = 23) -> Problem | None:
+def letter_stream(rng: random.Random, letters: Literal["random", "ordered"] = "random") -> Iterator[str]:
+    """Fresh solution letters: a random permutation of the 52 (the paper), or a, b, c, … in order (a
+    small-scale deviation: a small model then need not learn which letters are still unused)."""
+    return iter(rng.sample(LETTERS, len(LETTERS)) if letters == "random" else LETTERS)
+
+
+def make_problem(rng: random.Random, g: Graph, fmt: Literal["pq", "qp"] = "pq", mod: int = 23,
+                 letters: Literal["random", "ordered"] = "random") -> Problem | None:
     """Forms, values, a uniformly random sentence order (the paper's "hard" permutation) and the
     solution with fresh letters; None if the solution needs more than 52 letters."""
     forms = {p: draw_form(rng, g.inputs[p], mod) for p in g.problem_order if p[0] == INST}
@@ -304,6 +327,5 @@ def make_problem(rng: random.Random, g: Graph, fmt: Literal["pq", "qp"] = "pq", 
     rng.shuffle(sentence_order)
     if g.op > len(LETTERS):
         return None
-    letters = iter(rng.sample(LETTERS, len(LETTERS)))
-    steps = make_steps(g, forms, values, g.order, letters, mod)
+    steps = make_steps(g, forms, values, g.order, letter_stream(rng, letters), mod)
     return Problem(g, forms, values, sentence_order, steps, fmt, mod)

@@ -4,7 +4,7 @@ P_train, [3.1 §2.1] "BIO pretrain + QA finetune"), with a fresh AdamW and its o
 projections and the input embedding train (`phys.model.lora`), merged into the saved model.
 
 Inputs: `data` (finetune_*.npy, tokenizer, eval.jsonl for the in-training probe) and `pretrain` (model.pt +
-model.json of a train stage). Output: model.pt + model.json, like `train`, so `evaluate` reads either.
+model.json of a train stage; another role with `model`). Output: model.pt + model.json, like `train`, so `evaluate` reads either.
 Torch-free at import.
 """
 
@@ -59,6 +59,8 @@ class FinetuneConfig:
     """LoRA α: adapters are scaled by α / rank ([3.2 App. B]: 4)."""
     docs: str = "finetune"
     """Which document set of the data stage to train on (`<docs>_tokens.npy`)."""
+    model: str = "pretrain"
+    """The upstream stage (by role) whose model.pt is finetuned."""
     samples: int = 0
     """Train on this many documents only (a seeded subset of the set, counting `qa_repeats` copies as
     documents); 0 = all."""
@@ -90,7 +92,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     from phys.model.lora import add_lora, merge_lora, trainable_fraction
 
     cfg: FinetuneConfig = ctx.config
-    data, pretrained = ctx.inputs["data"], ctx.inputs["pretrain"]
+    data, pretrained = ctx.inputs["data"], ctx.inputs[cfg.model]
     if not (data / f"{cfg.docs}_tokens.npy").exists():
         sets = sorted(p.name.removesuffix("_tokens.npy") for p in data.glob("*_tokens.npy") if p.name != "train_tokens.npy")
         if cfg.docs == "finetune" and not sets:

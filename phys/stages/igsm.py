@@ -12,7 +12,7 @@ import json
 import random
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from phys.context import StageContext
 
@@ -38,6 +38,17 @@ class IgsmDataConfig:
     procedure); False sets s = op directly (faster, a slightly different mix of problems)."""
     loss: Literal["all", "solution"] = "all"
     """Train on every token (the paper's pretraining) or on the solution and answer only."""
+    letters: Literal["random", "ordered"] = "random"
+    """Solution letters drawn at random (the paper) or a, b, c, … in order (small scales: greedy decoding
+    by a small model otherwise reuses its likeliest letter)."""
+    retry_rate: float = 0.0
+    """Part 2.2 retry data: before each solution sentence a retry "Define P as BACK." with this
+    probability, another with this probability again, … (the paper: 0.01-0.5; 0 = error-free)."""
+    retry_kind: Literal["wrong", "weak", "miss"] = "wrong"
+    """What P is (`phys.igsm.retry`): a parameter that cannot be computed next (the paper's retry data), one
+    of a later sentence (retry_weak) or one of the problem not yet used (retry_miss)."""
+    retry_mask: bool = False
+    """Label masking: no loss on the retracted "Define P as" tokens (the paper: unnecessary)."""
     subcategories: int = 5
     """Sub-categories of each category a problem may draw its names from (the world: 5)."""
     items: int = 20
@@ -57,6 +68,8 @@ class IgsmDataConfig:
             raise ValueError("mod must be in 2..52")
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
+        if not 0 <= self.retry_rate < 1:
+            raise ValueError("retry_rate must be in [0, 1)")
         if not 1 <= self.subcategories <= 5 or not 4 <= self.items <= 20:
             raise ValueError("subcategories must be in 1..5 and items in 4..20 (a layer draws up to 4 names)")
 
@@ -68,27 +81,41 @@ class IgsmDataConfig:
         if (self.subcategories, self.items) != (5, 20):
             world = world.restrict(self.subcategories, self.items)
         return {"max_edge": self.max_edge, "fmt": self.fmt, "mod": self.mod, "redraw_s": self.redraw_s,
-                "world": world}
+                "world": world, "letters": self.letters}
 
 
 CHUNK = 1000  # problems per seed stream
 
 
-def draw_chunk(cfg: IgsmDataConfig, seed: int, chunk: int) -> list[tuple[list[int], int, int, str]]:
-    """(token ids, op, ip, text) of the training problems of chunk `chunk`: a pure function of its
-    arguments, so any number of workers gives the same data."""
+class Drawn(NamedTuple):
+    ids: list[int]
+    retracted: list[int]  # indices of the retry sentences' "Define P as" tokens
+    op: int
+    ip: int
+    retries: int
+    sentences: int  # solution sentences, retries included
+    text: str  # the readable sample (the chunk's first five problems only)
+
+
+def draw_chunk(cfg: IgsmDataConfig, seed: int, chunk: int) -> list[Drawn]:
+    """The training problems of chunk `chunk`: a pure function of its arguments, so any number of workers
+    gives the same data. Retries come from a stream of their own: the same problems with and without."""
     from phys.igsm.generate import draw, hash_bins
-    from phys.igsm.tokens import encode_sample, vocabulary
+    from phys.igsm.retry import with_retries
+    from phys.igsm.tokens import encode_masked, vocabulary
     from phys.igsm.world import load
 
     tok = vocabulary(load(), cfg.mod)
     rng = random.Random(f"igsm-train:{seed}:{chunk}")
+    retry_rng = random.Random(f"igsm-retry:{seed}:{chunk}")
     bins = hash_bins(cfg.hash_split, "train")
     out = []
     for _ in range(min(CHUNK, cfg.problems - chunk * CHUNK)):
-        p = draw(rng, cfg.max_op, bins=bins, **cfg.difficulty())
+        p = with_retries(retry_rng, draw(rng, cfg.max_op, bins=bins, **cfg.difficulty()), cfg.retry_rate,
+                         cfg.retry_kind)
         text = f"{p.problem_text()}\n{p.solution_text()}\nAnswer:{p.answer_text()}\n" if len(out) < 5 else ""
-        out.append((encode_sample(tok, p), p.op, p.ip, text))
+        ids, retracted = encode_masked(tok, p)
+        out.append(Drawn(ids, retracted, p.op, p.ip, len(p.retries), len(p.steps) + len(p.retries), text))
     return out
 
 
@@ -104,36 +131,41 @@ def run_data(ctx: StageContext) -> dict[str, Any]:
     tok = vocabulary(load(), cfg.mod)
     chunks = range((cfg.problems + CHUNK - 1) // CHUNK)
     job = partial(draw_chunk, cfg, ctx.seed)
-    docs, starts, ops, ips, dropped, samples = [], [], Counter(), Counter(), 0, []
+    docs, starts, ignore, ops, ips, dropped, samples = [], [], [], Counter(), Counter(), 0, []
+    retries = sentences = 0
     sol = tok.index["<sol>"]
     with ProcessPoolExecutor(cfg.workers) if cfg.workers > 1 else _Inline() as pool:
         for c, drawn in enumerate(pool.map(job, chunks)):
-            for ids, op, ip, text in drawn:
-                if len(ids) + 2 > cfg.block_size:  # + the <eos> before and after
+            for d in drawn:
+                if len(d.ids) + 2 > cfg.block_size:  # + the <eos> before and after
                     dropped += 1
                     continue
-                docs.append(ids)
-                starts.append(ids.index(sol) + 1 if cfg.loss == "solution" else 0)
-                ops[op] += 1
-                ips[ip] += 1
-                if text and len(samples) < 5:
-                    samples.append(text)
+                docs.append(d.ids)
+                starts.append(d.ids.index(sol) + 1 if cfg.loss == "solution" else 0)
+                ignore.append(d.retracted if cfg.retry_mask else [])
+                ops[d.op] += 1
+                ips[d.ip] += 1
+                retries += d.retries
+                sentences += d.sentences
+                if d.text and len(samples) < 5:
+                    samples.append(d.text)
             ctx.progress(min((c + 1) * CHUNK, cfg.problems), cfg.problems)
     if not docs:
         from phys.errors import PhysError
         raise PhysError(f"every problem is longer than {ctx.name}.block_size={cfg.block_size}",
                         hint=f"raise {ctx.name}.block_size or lower {ctx.name}.max_edge")
-    Docs.from_lists(docs, starts, list(range(len(docs)))).save(ctx.out, "train")
+    Docs.from_lists(docs, starts, list(range(len(docs))), ignore=ignore).save(ctx.out, "train")
     tok.save(ctx.out / "tokenizer.json")
     (ctx.out / "samples.txt").write_text("\n".join(samples))
     tokens = sum(len(d) for d in docs)
     info = {"config": asdict(cfg), "seed": ctx.seed, "problems": len(docs), "dropped": dropped, "tokens": tokens,
+            "retries_per_problem": round(retries / len(docs), 4), "retry_share": round(retries / sentences, 4),
             "op_histogram": dict(sorted(ops.items())), "ip_histogram": dict(sorted(ips.items()))}
     (ctx.out / "igsm.json").write_text(json.dumps(info, indent=1))
     ctx.log(f"{len(docs)} problems ({dropped} longer than the context dropped), {tokens / len(docs):.0f} tokens "
             f"per problem; op histogram {dict(sorted(ops.items()))}")
     return {"problems": len(docs), "dropped": dropped, "tokens_per_problem": round(tokens / len(docs), 1),
-            "vocab": len(tok)}
+            "vocab": len(tok), "retries_per_problem": info["retries_per_problem"]}
 
 
 class _Inline:
@@ -193,7 +225,7 @@ def eval_sets(data: IgsmDataConfig, cfg: IgsmEvalConfig, seed: int) -> dict[str,
         rng = random.Random(f"igsm-eval:reask:{seed}")
         sets["reask"] = []
         while len(sets["reask"]) < cfg.items:
-            asked = reask(rng, draw(rng, data.max_op, op=data.max_op, bins=bins, **kw), bins)
+            asked = reask(rng, draw(rng, data.max_op, op=data.max_op, bins=bins, **kw), bins, letters=data.letters)
             if asked is not None:
                 sets["reask"].append(asked)
     return sets
@@ -226,8 +258,11 @@ def solve(model: Any, tok: Any, problems: list[Any], cfg: IgsmEvalConfig, device
 def score(problems: list[Any], outputs: list[tuple[str, str | None]]) -> tuple[dict[str, float], list[Any]]:
     """acc (whole solution and answer right), answer_acc (answer only), answer_majority (the share of
     the set's commonest answer: op = 1 test problems, for one, all ask a childless item's total, 0),
-    unnecessary (per correct solution), and the share of each error type."""
+    backs (retry sentences written per problem), solution_tokens (mean length), unnecessary (per correct
+    solution), and the share of each error type."""
+    from phys.data.tokenizer import pieces
     from phys.igsm.checker import ERRORS, grade
+    from phys.igsm.problem import BACK
 
     grades = [grade(p, sol, ans if ans is not None else "") for p, (sol, ans) in zip(problems, outputs)]
     n = len(grades)
@@ -235,7 +270,9 @@ def score(problems: list[Any], outputs: list[tuple[str, str | None]]) -> tuple[d
     answers = Counter(p.answer for p in problems)
     metrics = {"acc": len(correct) / n,
                "answer_acc": sum(ans == p.answer_text() for p, (_, ans) in zip(problems, outputs)) / n,
-               "answer_majority": answers.most_common(1)[0][1] / n}  # always giving the commonest answer
+               "answer_majority": answers.most_common(1)[0][1] / n,  # always giving the commonest answer
+               "backs": sum(sol.count(f" {BACK}") for sol, _ in outputs) / n,  # Part 2.2: retries written
+               "solution_tokens": sum(len(pieces(sol)) for sol, _ in outputs) / n}
     if correct:  # unmeasured without a correct solution
         metrics["unnecessary"] = sum(g.unnecessary for g in correct) / len(correct)
     errors = Counter(g.error for g in grades if not g.correct)

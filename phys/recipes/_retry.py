@@ -1,0 +1,76 @@
+"""Shared pieces of the Part 2.2 recipes (retry_data, retry_fake, retry_finetune, retry_upon_regret):
+the arms' retry settings, their data / train / evaluate stages, and the settings of each scale.
+
+Every arm has its own data stage (the retry settings differ) with role `data`, so all arms draw the same
+problems (retries come from a separate stream, `phys.stages.igsm.draw_chunk`) and start from the same
+weights (role `train`); training runs the same steps × windows at every arm: equal training tokens, so
+retry data means fewer distinct problems, as in the paper's controlled comparison [2.2 §5.1]. The arm of
+identical settings in two recipes is the same cache entry (e.g. retry_fake's r20 is retry_data's).
+"""
+
+from __future__ import annotations
+
+from phys.recipes.igsm_generalization import RECIPE as GENERALIZATION
+from phys.spec import Stage
+from phys.stages.igsm import IgsmDataConfig, IgsmEvalConfig
+from phys.stages.train import TrainConfig
+
+# arm -> (retry_rate, retry_mask, retry_kind)
+ARMS: dict[str, tuple[float, bool, str]] = {
+    "r0": (0.0, False, "wrong"),
+    "r05": (0.05, False, "wrong"),
+    "r10": (0.1, False, "wrong"),
+    "r20": (0.2, False, "wrong"),
+    "r50": (0.5, False, "wrong"),
+    "r20m": (0.2, True, "wrong"),
+    "r50m": (0.5, True, "wrong"),
+    "weak20": (0.2, False, "weak"),
+    "miss20": (0.2, False, "miss"),
+}
+
+# The cpu scale of every Part 2.2 recipe: a smaller iGSM than igsm_generalization's cpu scale (which
+# learns nothing in its budget): op ≤ 3, ip ≤ 5 on a world of 4 names per sub-category (one sub-category),
+# letters a, b, c, … in order, the loss on the solution only; out of distribution at op = 4, 5.
+CPU = {"data.max_op": 3, "data.max_edge": 5, "data.subcategories": 1, "data.items": 4, "data.letters": "ordered",
+       "data.loss": "solution", "data.problems": 80_000, "data.block_size": 256, "data.workers": 2,
+       "train.n_layer": 6, "train.n_head": 4, "train.n_embd": 128, "train.block_size": 256,
+       "train.batch_size": 16, "train.steps": 1800, "train.lr": 3e-3, "train.weight_decay": 0.05,
+       "train.warmup_frac": 0.05, "train.min_lr_ratio": 0.01, "train.ckpt_every": 300, "train.log_every": 50,
+       "evaluate.items": 200, "evaluate.ops": (4, 5), "evaluate.reask": False, "evaluate.baseline_items": 0,
+       "evaluate.max_new_tokens": 200}
+HARDEST = {"smoke": 4, "cpu": 5, "gpu": 23, "paper": 23}
+
+
+def base(scale: str) -> dict[str, object]:
+    """The data / train / evaluate settings of one arm at `scale` (igsm_generalization's, but cpu)."""
+    if scale == "cpu":
+        return dict(CPU)
+    out = {k: v for k, v in GENERALIZATION.scales[scale].items()}
+    out.update({"evaluate.ops": (HARDEST[scale],), "evaluate.reask": False, "evaluate.baseline_items": 0})
+    return out
+
+
+def arm_stages(arm: str) -> tuple[Stage, ...]:
+    return (
+        Stage(f"data_{arm}", "phys.stages.igsm:run_data", IgsmDataConfig(), arm=arm, role="data"),
+        Stage(f"train_{arm}", "phys.stages.train:run", TrainConfig(eval_every=0), deps=(f"data_{arm}",),
+              device_sensitive=True, arm=arm, role="train"),
+        Stage(f"evaluate_{arm}", "phys.stages.igsm:run_eval", IgsmEvalConfig(), deps=(f"data_{arm}", f"train_{arm}"),
+              arm=arm, role="evaluate"),
+    )
+
+
+def arm_settings(arm: str, scale: str) -> dict[str, object]:
+    """`{stage}_{arm}.field` overrides of one arm at `scale`."""
+    rate, mask, kind = ARMS[arm]
+    out: dict[str, object] = {}
+    for key, value in base(scale).items():
+        stage, field = key.split(".", 1)
+        out[f"{stage}_{arm}.{field}"] = value
+    out.update({f"data_{arm}.retry_rate": rate, f"data_{arm}.retry_mask": mask, f"data_{arm}.retry_kind": kind})
+    return out
+
+
+def scales(arms: tuple[str, ...]) -> dict[str, dict[str, object]]:
+    """scale -> the overrides of every arm (also those a scale does not run by default: `--arms`)."""
+    return {scale: {k: v for arm in arms for k, v in arm_settings(arm, scale).items()} for scale in HARDEST}

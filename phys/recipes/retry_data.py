@@ -1,0 +1,59 @@
+"""Retry data — Part 2.2 (arXiv 2408.16293), Results 2–5: pretraining on solutions that contain
+retracted mistakes ("Define P as BACK.", P a parameter that cannot be computed next, inserted before a
+sentence with probability retry_rate, again with retry_rate, …) makes the model more accurate than
+pretraining on error-free solutions, at the same number of training tokens; the higher the rate the better
+(up to 0.5); label masking of the mistakes is unnecessary; the model rarely retries at inference and its
+solutions stay short.
+
+Arms (`phys.recipes._retry`): r0 (error-free), r05 / r10 / r20 / r50 (retry_rate 0.05 … 0.5), r20m / r50m
+(with label masking: no loss on the retracted "Define P as"). Every arm trains on the same problems from
+the same initial weights for the same steps × windows; with retries a window holds fewer problems. Each
+arm is evaluated (greedy decoding, the checker skips retracted steps) in distribution and at the hardest
+out-of-distribution op, with the [BACK] sentences written per problem and the solution length.
+
+Paper (GPT2-12-12, iGSM-med_pq, op = 23): 77.7% error-free → 83.9 / 90.6 / 91.6 / 90.6 / 93.6% at
+retry_rate 0.05 / 0.1 / 0.2 / 0.4 / 0.5, 94.8% at 0.5 with masking; med_qp 78.3 → 94.5%.
+
+Deviations at the `cpu` scale: the smaller iGSM of `phys.recipes._retry.CPU` (op ≤ 4, ip ≤ 6, 5 names per
+category, out of distribution at op = 5 and 6), solution letters a, b, c, … in order instead of random
+(a small model decoding greedily otherwise reuses its likeliest letter, see igsm_generalization), the loss
+on the solution only, a 6-layer 128-wide GPT2 for 600 steps × 32 windows of 256 tokens (≈ 5M tokens; the
+paper 39B), 200 problems per eval set (the paper 4,096). Arms r0, r20, r50, r50m.
+"""
+
+from phys.recipes import _retry
+from phys.spec import Check, Recipe
+
+ARMS = ("r0", "r05", "r10", "r20", "r50", "r20m", "r50m")
+
+RECIPE = Recipe(
+    name="retry_data",
+    part="2.2",
+    title="Retry data: pretraining on retracted mistakes",
+    claim="At equal training tokens, pretraining on solutions with retracted mistakes (retry_rate 0.5) "
+          "solves the hardest out-of-distribution problems better than pretraining on error-free solutions; "
+          "masking the mistakes is unnecessary.",
+    stages=tuple(stage for arm in ARMS for stage in _retry.arm_stages(arm)),
+    checks=(
+        Check("retry data (0.5) beats error-free data at the hardest op", "acc_hardest@r50", ">", 0.0,
+              baseline="acc_hardest@r0", paper="77.7% → 93.6% (med_pq, op = 23)",
+              description="whole-solution accuracy at the hardest op, retry_rate 0.5 minus error-free"),
+        Check("label masking is unnecessary", "acc_hardest@r50m", ">=", -0.05, baseline="acc_hardest@r50",
+              paper="93.6% → 94.8% with masking (med_pq, op = 23)",
+              description="retry_rate 0.5 with masking minus without, at the hardest op (no more than 5 "
+                          "points worse)"),
+        Check("the error-free model learned the task", "acc_id@r0", ">=", 0.1, paper="≈ 99.9%", role="sanity",
+              description="in-distribution whole-solution accuracy of the error-free arm"),
+    ),
+    scales=_retry.scales(ARMS),
+    arms={"smoke": ("r0", "r50m"), "cpu": ("r0", "r50", "r50m"), "gpu": ARMS, "paper": ARMS},
+    paper_numbers={
+        "med_pq op = 23: error-free / 0.05 / 0.1 / 0.2 / 0.4 / 0.5 / 0.5 + mask":
+            "77.7 / 83.9 / 90.6 / 91.6 / 90.6 / 93.6 / 94.8%",
+        "med_qp op = 23: error-free / 0.5": "78.3 / 94.5%",
+        "[BACK] per problem at inference": "< 0.3 at rate 0.2; 2–4 at rate 0.5 (Result 4)",
+    },
+    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "not measured yet", "gpu": "not measured yet",
+               "paper": "GPU-days (not measured)"},
+    doc=__doc__ or "",
+)

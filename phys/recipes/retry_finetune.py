@@ -1,0 +1,78 @@
+"""Finetuning with retry data — Part 2.2 (arXiv 2408.16293), Result 7: the skill to retract mistakes
+cannot be added cheaply afterwards. LoRA finetuning of a model pretrained on error-free data, on retry
+data (retry_rate 0.2), gives no real gain (small ranks even hurt); full finetuning ("continued
+pretraining") on the same retry tokens does improve it.
+
+Stages: the error-free arm r0 of retry_data (data, pretraining, evaluation: the baseline), the retry data
+of arm r20 (the same problems with retries at 0.2), then two finetunings of the pretrained model on it with
+equal steps — `lora` (adapters on the query / value projections and the input embedding, merged into the
+saved model) and `full` (every weight) — each evaluated like the arms of retry_data.
+
+Paper (GPT2-12-12, iGSM-med): LoRA qv4e8 … qv256e512 at retry_rate 0.2, ± masking: no significant gain over
+the error-free model (≈ 78% at op = 23), worse at small ranks without masking; full continued pretraining
+on T retry tokens gains, but is no better than pretraining on 2T retry tokens from the start.
+
+Deviations at the `cpu` scale: those of retry_data (`phys.recipes._retry.CPU`); finetuning runs 200 steps
+× 32 windows (a third of the pretraining tokens) on the pretraining problems with retries inserted (the
+paper: fresh problems); LoRA rank 8 on q/v and 16 on the embedding (the paper's qv8e16), no masking;
+finetuning lr 1e-3 for both.
+"""
+
+from phys.recipes import _retry
+from phys.spec import Check, Recipe, Stage
+from phys.stages.finetune import FinetuneConfig
+from phys.stages.igsm import IgsmEvalConfig
+
+R0 = _retry.arm_stages("r0")
+DATA_RETRY = _retry.arm_stages("r20")[0]
+FT = {"lora": {"lora_rank": 8, "lora_emb_rank": 16}, "full": {}}
+FT_SCALE = {"smoke": {"steps": 10, "batch_size": 8, "ckpt_every": 5, "log_every": 5},
+            "cpu": {"steps": 600, "batch_size": 16, "ckpt_every": 300, "log_every": 50},
+            "gpu": {"steps": 3_000, "batch_size": 128, "ckpt_every": 1000, "log_every": 100},
+            "paper": {"steps": 20_000, "batch_size": 512, "ckpt_every": 2000, "log_every": 100}}
+
+
+def finetune_stages(arm: str) -> tuple[Stage, ...]:
+    return (
+        Stage(f"finetune_{arm}", "phys.stages.finetune:run",
+              FinetuneConfig(docs="train", model="train", eval_every=0, **FT[arm]),
+              deps=(DATA_RETRY.name, R0[1].name), device_sensitive=True, arm=arm, role="finetune"),
+        Stage(f"evaluate_{arm}", "phys.stages.igsm:run_eval", IgsmEvalConfig(model="finetune"),
+              deps=(R0[0].name, f"finetune_{arm}"), arm=arm, role="evaluate"),
+    )
+
+
+def scales() -> dict[str, dict[str, object]]:
+    out = _retry.scales(("r0",))
+    for scale, settings in out.items():
+        settings.update({k: v for k, v in _retry.arm_settings("r20", scale).items() if k.startswith("data_r20.")})
+        for arm in FT:
+            settings.update({f"finetune_{arm}.{k}": v for k, v in FT_SCALE[scale].items()})
+            settings.update({f"evaluate_{arm}.{k.split('.', 1)[1]}": v for k, v in settings.items()
+                             if k.startswith("evaluate_r0.")})
+    return out
+
+
+RECIPE = Recipe(
+    name="retry_finetune",
+    part="2.2",
+    title="Retry data in finetuning: LoRA does not add the skill",
+    claim="Finetuning an error-free-pretrained model on retry data with LoRA gives no real gain at the hardest "
+          "op; full finetuning (continued pretraining) on the same tokens gains more.",
+    stages=(*R0, DATA_RETRY, *finetune_stages("lora"), *finetune_stages("full")),
+    checks=(
+        Check("full finetuning on retry data gains more than LoRA", "acc_hardest@full", ">", 0.0,
+              baseline="acc_hardest@lora", paper="LoRA: no significant gain; continued pretraining: a gain",
+              description="whole-solution accuracy at the hardest op after full finetuning minus after LoRA"),
+        Check("LoRA on retry data gives no real gain", "acc_hardest@lora", "<=", 0.03, baseline="acc_hardest@r0",
+              paper="≈ 78% before and after (med, op = 23)",
+              description="accuracy at the hardest op after LoRA minus the error-free model (at most 3 points)"),
+        Check("the error-free model learned the task", "acc_id@r0", ">=", 0.1, paper="≈ 99.9%", role="sanity"),
+    ),
+    scales=scales(),
+    paper_numbers={"LoRA qv4e8 … qv256e512 on retry data (0.2)": "no significant gain; small ranks hurt",
+                   "full continued pretraining on T retry tokens": "a gain, ≈ pretraining on 2T retry tokens"},
+    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "not measured yet", "gpu": "not measured yet",
+               "paper": "GPU-days (not measured)"},
+    doc=__doc__ or "",
+)
