@@ -4,6 +4,8 @@ span (in the tokens and in the packed training windows), and the checker's readi
 from __future__ import annotations
 
 import random
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from phys.igsm.checker import grade
 from phys.igsm.generate import draw
 from phys.igsm.labels import position_labels
 from phys.igsm.retry import candidates, with_retries
-from phys.igsm.tokens import encode_masked, encode_sample, vocabulary
+from phys.igsm.tokens import encode_masked, vocabulary
 from phys.igsm.world import load
 from phys.stages import igsm
 
@@ -81,9 +83,9 @@ def test_masking_covers_exactly_the_retracted_define_span(problems):
     for p in problems[:100]:
         q = with_retries(rng, p, 0.5)
         ids, retracted = encode_masked(tok, q)
-        sol = tok.encode(q.solution_text())  # the piecewise encoding is the plain one
-        start = ids.index(tok.index["<sol>"]) + 1
-        assert ids == encode_sample(tok, q) and ids[start : start + len(sol)] == sol
+        plain = ([tok.index["<prob>"]] + tok.encode(q.problem_text()) + [tok.index["<sol>"]]
+                 + tok.encode(q.solution_text()) + [tok.index["<ans>"]] + tok.encode(q.answer_text()))
+        assert ids == plain  # the piecewise encoding is the plain one
         spans = [f" Define {q.name(wrong)} as" for _, wrong in q.retries]
         assert tok.decode([ids[i] for i in retracted]) == "".join(spans)
         for i in retracted:  # each retracted span is followed by " BACK." which stays a target
@@ -92,14 +94,24 @@ def test_masking_covers_exactly_the_retracted_define_span(problems):
         if not q.retries:
             assert retracted == []
 
-    # in the packed window, the targets that are retracted tokens are off, all others stay on
-    q = next(with_retries(random.Random(5), p, 0.5) for p in problems if len(p.steps) >= 3)
-    ids, retracted = encode_masked(tok, q)
-    docs = Docs.from_lists([ids], [0], [0], ignore=[retracted])
-    windows, mask = materialize(docs, [[0]], len(ids) + 4, tok.eos_id, tok.pad_id)
-    # mask[0, j] says whether windows[0, j + 1] = ids[j] is a target
-    assert [j for j in range(len(ids)) if not mask[0, j]] == retracted
-    assert mask[0, len(ids)]  # the closing <eos>
+    # in a packed window of two documents with the loss from the solution on, the targets that are
+    # retracted tokens are off, the rest of each solution on; the same after subset and save / load
+    two = [q for q in (with_retries(random.Random(5), p, 0.5) for p in problems) if q.retries][:2]
+    encoded = [encode_masked(tok, q) for q in two]
+    starts = [ids.index(tok.index["<sol>"]) + 1 for ids, _ in encoded]
+    docs = Docs.from_lists([ids for ids, _ in encoded], starts, [0, 1], ignore=[r for _, r in encoded])
+    with tempfile.TemporaryDirectory() as folder:
+        docs.save(Path(folder), "t")
+        again = Docs.load(Path(folder), "t").subset(np.array([0, 1]))
+    for d in (docs, again):
+        windows, mask = materialize(d, [[0, 1]], sum(len(i) + 1 for i, _ in encoded), tok.eos_id, tok.pad_id)
+        # mask[0, j] says whether windows[0, j + 1] is a target; doc 0 sits at 1.., doc 1 after its <eos>
+        offset = 1
+        for (ids, retracted), start in zip(encoded, starts):
+            targets = [j for j in range(len(ids)) if mask[0, offset - 1 + j]]
+            assert targets == [j for j in range(start, len(ids)) if j not in retracted] and retracted
+            assert mask[0, offset - 1 + len(ids)]  # the closing <eos>
+            offset += len(ids) + 1
 
 
 def test_the_checker_accepts_retracted_steps_and_still_grades_the_rest(problems):
@@ -113,11 +125,14 @@ def test_the_checker_accepts_retracted_steps_and_still_grades_the_rest(problems)
         assert g.correct and g.retries == len(q.retries) and g.defined == p.necessary
         checked += 1
     assert checked > 50
-    p = next(p for p in problems if len(p.steps) >= 2)
-    q = with_retries(random.Random(0), p, 0.9)
+    # after a retracted step the rest is graded as usual: a wrong value in the next real step is caught
+    q = next(q for q in (with_retries(random.Random(1), p, 0.9) for p in problems) if q.retries and q.retries[0][0] == 0)
     sentences = q.solution_text()[1:-1].split(". ")
-    kept = [s for s in sentences if "BACK" in s] + [s for s in sentences if "BACK" not in s][1:]
-    assert not grade(q, " " + ". ".join(kept) + ".", q.answer_text()).correct  # the first real step dropped
+    real = next(i for i, s in enumerate(sentences) if "BACK" not in s)
+    value = q.values[q.steps[0].param]
+    sentences[real] = sentences[real][: sentences[real].rindex("=")] + f"= {(value + 1) % 23}"
+    g = grade(q, " " + ". ".join(sentences) + ".", q.answer_text())
+    assert not g.correct and g.error == "wrong_value" and g.step == 0 and g.retries >= 1
 
 
 def test_retry_data_stage_keeps_the_problems_and_masks_on_request(tmp_path):

@@ -84,20 +84,85 @@ def test_regret_decoding_without_a_detector_is_greedy_decoding(tiny):
             assert answer.startswith(mine[1])
 
 
-def test_a_rejecting_detector_spends_exactly_the_retry_budget(tiny):
+class Scripted:
+    """A stand-in model that writes `script` after the prompt, token by absolute position (the logits at
+    position q predict script[q - prompt_len + 1]): a wrong KV-cache rollback would shift what it writes."""
+
+    def __init__(self, tok, prompt_len: int, script: list[int]):
+        from phys.model.gpt import GPTConfig
+
+        self.config = GPTConfig(vocab_size=len(tok), n_layer=1, n_head=1, n_embd=8, block_size=256)
+        self.prompt_len, self.script, self.eos = prompt_len, script, tok.eos_id
+
+    def parameters(self):
+        import torch
+
+        return iter([torch.zeros(1)])
+
+    def __call__(self, x, cache):
+        import torch
+
+        T, start = x.shape[1], cache.length
+        cache.length += T
+        logits = torch.full((1, T, self.config.vocab_size), -30.0)
+        for i in range(T):
+            j = start + i - self.prompt_len + 1
+            logits[0, i, self.script[j] if 0 <= j < len(self.script) else self.eos] = 30.0
+        return logits
+
+
+@pytest.fixture()
+def scripted():
+    tok = vocabulary(load())
+    rng = random.Random(11)
+    p = next(q for q in (draw(rng, 5, max_edge=8) for _ in range(100)) if len(q.steps) >= 3)
+    script = tok.encode(p.solution_text()) + [tok.index["<ans>"]] + tok.encode(p.answer_text()) + [tok.eos_id]
+    return tok, p, Scripted(tok, len(prompt(tok, p)), script)
+
+
+def test_regret_rollback_rewrites_the_same_sentence_and_counts_the_budget(scripted):
     import torch
 
-    tok, model, problems = tiny
+    tok, p, model = scripted
+    cfg = RegretConfig(max_new_tokens=300, max_retries=10)
+    run = lambda detector, c=cfg: decode_with_regret(model, tok, p, detector, c, torch.Generator().manual_seed(0),
+                                                     "cpu")
+    assert run(None) == (p.solution_text(), p.answer_text(), 0)
+    seen: list[str] = []
+
+    def once(problem, prefix, sentence, defined):  # regret every sentence the first time it is written
+        seen.append(sentence)
+        return seen.count(sentence) > 1
+
+    solution, answer, regrets = run(once)
+    assert (solution, answer) == (p.solution_text(), p.answer_text())  # sampling from the rolled-back cache
+    assert regrets == len(p.steps) and len(seen) == 2 * len(p.steps)
     calls = []
+    never = lambda *args: calls.append(args) and False
+    solution, _, regrets = run(never, RegretConfig(max_new_tokens=300, max_retries=3))
+    assert regrets == len(calls) == 3 and solution == p.solution_text()
+    assert run(perfect_detector)[2] == 0  # the true solution is never regretted
 
-    def never(problem, prefix, sentence, defined):
-        calls.append(sentence)
-        return False
 
-    cfg = RegretConfig(max_new_tokens=300, max_retries=3)
-    solution, _, regrets = decode_with_regret(model, tok, problems[0], never, cfg, torch.Generator().manual_seed(0),
-                                              "cpu")
-    assert regrets == len(calls) == 3 or (regrets == len(calls) < 3 and "." not in solution)
+def test_the_probe_detector_reads_at_end_after_the_previous_sentence(scripted):
+    import torch
+
+    from phys.stages.regret import probe_detector
+
+    tok, p, _ = scripted
+    reads = []
+
+    def probe(ids, positions):
+        reads.append((ids[0].tolist(), positions.tolist()))
+        return [torch.tensor([[[0.0, 1.0]]])]  # can_next = true
+
+    prefix = prompt(tok, p)
+    sentence = tok.decode(tok.encode(p.solution_text())[:20]).split(".")[0] + "."
+    assert probe_detector(probe, tok, "cpu")(p, prefix, sentence, [])
+    ids, positions = reads[0]
+    name = tok.encode(" " + p.name(p.steps[0].param))
+    assert ids == prefix + [tok.index["<start>"]] + name + [tok.index["<end>"]]
+    assert positions == [[len(ids) - 1]]
 
 
 def test_the_perfect_detector_accepts_the_true_steps_and_rejects_early_ones():

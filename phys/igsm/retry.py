@@ -2,14 +2,17 @@
 
 Before solution sentence k, with probability `retry_rate`, a retry sentence "Define P as BACK." is
 inserted; another follows with probability `retry_rate` again (so at least j of them with probability
-retry_rate^j), each with a parameter P not yet inserted there. What P may be depends on the kind:
+retry_rate^j), each with a parameter P not yet inserted at that position. What P may be depends on the kind:
 
     wrong   a parameter that cannot be computed next: not yet defined and some input not yet computed
-            [2.2-full fn. 15]; the real mistake the paper's retry data teaches to retract
-    weak    a parameter of a later solution sentence (k + 1 onward), inserted after a sentence (k ≥ 1)
-            [§5.5 retry_weak]: no semantics needed; it may be computable already (a fake mistake)
-    miss    a parameter stated in the problem and not yet defined, other than sentence k's [§5.5
-            retry_miss]: possibly unnecessary, possibly computable
+            [2.2-full fn. 15: "excluding those already used", read here as excluding the parameters
+            already defined; the same wrong P may be retracted again before a later sentence]
+    weak    a parameter of a later solution sentence (k + 1 onward: never the one written next), inserted
+            after a sentence (k ≥ 1) [§5.5 retry_weak]: no semantics needed; it may be computable already
+            (a fake mistake)
+    miss    an instance parameter stated in the problem, not yet defined and not the one written next
+            [§5.5 retry_miss]: possibly unnecessary, possibly computable (abstract parameters, which no
+            problem sentence states, are never drawn)
 
 A position without candidates gets no retry. `Problem.solution_chunks` renders the retries and marks the
 "Define P as" span that label masking drops. Pure Python; the draw uses its own `random.Random`, so the

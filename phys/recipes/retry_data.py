@@ -14,11 +14,12 @@ out-of-distribution op, with the [BACK] sentences written per problem and the so
 Paper (GPT2-12-12, iGSM-med_pq, op = 23): 77.7% error-free → 83.9 / 90.6 / 91.6 / 90.6 / 93.6% at
 retry_rate 0.05 / 0.1 / 0.2 / 0.4 / 0.5, 94.8% at 0.5 with masking; med_qp 78.3 → 94.5%.
 
-Deviations at the `cpu` scale: the smaller iGSM of `phys.recipes._retry.CPU` (op ≤ 4, ip ≤ 6, 5 names per
-category, out of distribution at op = 5 and 6), solution letters a, b, c, … in order instead of random
-(a small model decoding greedily otherwise reuses its likeliest letter, see igsm_generalization), the loss
-on the solution only, a 6-layer 128-wide GPT2 for 600 steps × 32 windows of 256 tokens (≈ 5M tokens; the
-paper 39B), 200 problems per eval set (the paper 4,096). Arms r0, r20, r50, r50m.
+Deviations at the `cpu` scale (`phys.recipes._retry.CPU`): a smaller iGSM, op ≤ 3 and ip ≤ 5 on a world of
+4 names per category (out of distribution at op = 4 and 5); solution letters a, b, c, … in order instead
+of random (a small model decoding greedily otherwise reuses its likeliest letter, see igsm_generalization);
+the loss on the solution only; a 6-layer 128-wide GPT2 for 1,800 steps × 16 windows of 256 tokens (≈ 7.4M
+tokens; the paper 39B); 200 problems per eval set (the paper 4,096: a difference of two accuracies near
+0.5 has a standard error of ≈ 0.05 at 200); arms r0, r50, r50m (the others with `--arms`).
 """
 
 from phys.recipes import _retry

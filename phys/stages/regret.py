@@ -6,16 +6,22 @@ regretted: decoding returns to the end of the previous sentence (the KV cache is
 the sentence again (temperature 1), up to `max_retries` regenerations per solution. The first attempt of
 every sentence is greedy, so without regrets this is the greedy baseline.
 
-Detectors:
+Detectors (each a decoding of every test problem):
+    greedy   none: greedy decoding, the baseline
     probe    a can_next V-probe (`phys.probe.fit_embedding_probe`: the frozen model with a rank-8 embedding
              update, a LayerNorm and a linear head) fitted here on training-distribution problems, read at
              `<start> P <end>` appended after the previous sentence (the paper's version1)
     perfect  the true can_next of P from the problem's graph (P nonexistent: an error): the upper bound
-             (the paper's versionP)
+             (the paper's versionP). It judges only whether P may be computed next, not the values written
+    random   the control: regret a sentence at random, as often as the probe did on the same set (is the
+             gain detection, or only sampling again?)
 
-Metrics per eval set (in distribution, and each op in `ops`): acc_{set}_greedy / _probe / _perfect
-(whole-solution accuracy by the checker), regrets_{set}_probe / _perfect (regenerations per problem); the
-probe's own test accuracy probe_can_next and its all-false baseline majority_can_next; aliases *_hardest.
+Metrics per eval set (in distribution, and each op in `ops`): acc_{set}_{detector} (whole-solution
+accuracy by the checker), regrets_{set}_{detector} (regenerations per problem); how the probe judged the
+sentences it saw against the truth: flag_rate_{set}, detector_recall_{set} (share of the truly wrong
+sentences it flagged; the paper: ≈ 60% of first wrong steps), detector_false_alarm_{set} (share of the
+right ones it flagged); the probe's test accuracy on random (position, parameter) pairs probe_can_next and
+its all-false baseline majority_can_next; aliases *_hardest for the largest op.
 Torch-free at import.
 """
 
@@ -143,6 +149,44 @@ def decode_with_regret(model: Any, tok: Any, problem: Any, detector: Detector | 
         return tok.decode(out[:-1]), tok.decode(rest), regrets
 
 
+@dataclass
+class Tally:
+    """How the probe judged the sentences it saw, against the truth (`perfect_detector`)."""
+
+    judged: int = 0
+    flagged: int = 0
+    wrong: int = 0  # sentences that truly define a parameter not computable next
+    caught: int = 0  # wrong and flagged
+    false_alarms: int = 0  # right and flagged
+
+    def rates(self) -> dict[str, float]:
+        right = self.judged - self.wrong
+        out = {"flag_rate": round(self.flagged / max(self.judged, 1), 4)}
+        if self.wrong:
+            out["detector_recall"] = round(self.caught / self.wrong, 4)
+        if right:
+            out["detector_false_alarm"] = round(self.false_alarms / right, 4)
+        return out
+
+
+def tallied(detector: Detector, tally: Tally) -> Detector:
+    def detect(problem: Any, prefix: list[int], sentence: str, defined: list[str]) -> bool:
+        ok, truth = detector(problem, prefix, sentence, defined), perfect_detector(problem, prefix, sentence, defined)
+        tally.judged += 1
+        tally.flagged += not ok
+        tally.wrong += not truth
+        tally.caught += not ok and not truth
+        tally.false_alarms += not ok and truth
+        return ok
+
+    return detect
+
+
+def random_detector(rate: float, rng: random.Random) -> Detector:
+    """Regret a sentence with probability `rate` whatever it says: regeneration without detection."""
+    return lambda problem, prefix, sentence, defined: rng.random() >= rate
+
+
 def perfect_detector(problem: Any, prefix: list[int], sentence: str, defined: list[str]) -> bool:
     """Whether the parameter the sentence defines exists and is computable next (the truth)."""
     from phys.igsm.graph import RNG
@@ -231,12 +275,17 @@ def run(ctx: StageContext) -> dict[str, Any]:
     ctx.log(f"can_next probe: test accuracy {metrics['probe_can_next']:.3f} "
             f"(all-false {metrics['majority_can_next']:.3f})")
     sets = eval_sets(data_cfg, IgsmEvalConfig(ops=cfg.ops, items=cfg.items, reask=False), ctx.seed)
-    detectors: dict[str, Detector | None] = {"greedy": None, "probe": probe_detector(probe, tok, ctx.device),
-                                             "perfect": perfect_detector}
-    total, done = len(sets) * len(detectors) * cfg.items, 0
+    total, done = len(sets) * 4 * cfg.items, 0
     with open(ctx.out / "solutions.jsonl", "w") as f:
         for name, problems in sets.items():
-            for kind, detector in detectors.items():
+            tally = Tally()
+            detectors: dict[str, Detector | None] = {
+                "greedy": None, "probe": tallied(probe_detector(probe, tok, ctx.device), tally)}
+            for kind in ("greedy", "probe", "random", "perfect"):
+                if kind == "random":  # the control: regret as often as the probe did, at random sentences
+                    detectors[kind] = random_detector(tally.flagged / max(tally.judged, 1),
+                                                      random.Random(f"regret-random:{ctx.seed}:{name}"))
+                detector = detectors.get(kind, perfect_detector)
                 generator = torch.Generator(device=ctx.device).manual_seed(ctx.seed)
                 outputs, regrets = [], 0
                 for p in problems:
@@ -249,14 +298,16 @@ def run(ctx: StageContext) -> dict[str, Any]:
                 m, grades = score(problems, outputs)
                 metrics[f"acc_{name}_{kind}"] = round(m["acc"], 4)
                 metrics[f"answer_acc_{name}_{kind}"] = round(m["answer_acc"], 4)
-                if detector is not None:
+                if kind != "greedy":
                     metrics[f"regrets_{name}_{kind}"] = round(regrets / len(problems), 3)
                 ctx.log(f"{name} {kind}: accuracy {m['acc']:.3f}, answer {m['answer_acc']:.3f}"
-                        + (f", {regrets / len(problems):.2f} regenerations per problem" if detector else ""))
+                        + (f", {regrets / len(problems):.2f} regenerations per problem" if kind != "greedy" else ""))
                 for p, (sol, ans), g in zip(problems, outputs, grades):
                     f.write(json.dumps({"set": name, "detector": kind, "op": p.op, "solution": sol, "given": ans,
                                         "correct": g.correct, "error": g.error}) + "\n")
+            metrics.update({f"{k}_{name}": v for k, v in tally.rates().items()})
+            ctx.log(f"{name} probe as a detector: " + ", ".join(f"{k} {v:.3f}" for k, v in tally.rates().items()))
     hardest = f"op{max({data_cfg.max_op, *cfg.ops})}"
-    for key in [k for k in metrics if f"_{hardest}_" in k]:
-        metrics[key.replace(f"_{hardest}_", "_hardest_")] = metrics[key]
+    for key in [k for k in metrics if f"_{hardest}_" in k or k.endswith(f"_{hardest}")]:
+        metrics[key.replace(f"_{hardest}", "_hardest")] = metrics[key]
     return metrics
