@@ -126,7 +126,8 @@ def test_the_checker_accepts_retracted_steps_and_still_grades_the_rest(problems)
         checked += 1
     assert checked > 50
     # after a retracted step the rest is graded as usual: a wrong value in the next real step is caught
-    q = next(q for q in (with_retries(random.Random(1), p, 0.9) for p in problems) if q.retries and q.retries[0][0] == 0)
+    q = next(q for q in (with_retries(random.Random(1), p, 0.9) for p in problems)
+             if q.retries and q.retries[0][0] == 0)
     sentences = q.solution_text()[1:-1].split(". ")
     real = next(i for i, s in enumerate(sentences) if "BACK" not in s)
     value = q.values[q.steps[0].param]

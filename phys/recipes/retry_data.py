@@ -20,6 +20,17 @@ of random (a small model decoding greedily otherwise reuses its likeliest letter
 the loss on the solution only; a 6-layer 128-wide GPT2 for 1,800 steps × 16 windows of 256 tokens (≈ 7.4M
 tokens; the paper 39B); 200 problems per eval set (the paper 4,096: a difference of two accuracies near
 0.5 has a standard error of ≈ 0.05 at 200); arms r0, r50, r50m (the others with `--arms`).
+
+Measured on 2 cores (seed 0), 31 min 15 s: **inconclusive**. No arm writes a whole solution right in any
+set (0 / 200 in distribution, at op = 3, 4 and 5, for r0, r50 and r50m), so the sanity check fails and
+the comparison cannot be judged. Final answers at op = 5: 0.105 / 0.105 / 0.08 (always giving the commonest
+answer: 0.215). The retry models did learn the retry format: at op = 5 they write 2.72 (r50) and 2.33
+(r50m) "BACK" sentences per problem (in distribution 3.0 and 1.55: masking reduces them, as in the paper's
+Result 4), often the same parameter retracted again and again, and their solutions are longer (50.6 and
+38.9 tokens against 29.1 in distribution). The error-free model writes the format and copies names, but
+not the plan: at op = 5, 66.5% of its solutions compute a parameter before its inputs. Retry data carried
+1.35 retries per problem; 35 of 80,000 retry problems were longer than the context and dropped (none
+error-free). Seeds 1 and 2 (arms r0, r50): see the README.
 """
 
 from phys.recipes import _retry
@@ -54,7 +65,7 @@ RECIPE = Recipe(
         "med_qp op = 23: error-free / 0.5": "78.3 / 94.5%",
         "[BACK] per problem at inference": "< 0.3 at rate 0.2; 2–4 at rate 0.5 (Result 4)",
     },
-    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "not measured yet", "gpu": "not measured yet",
+    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "31 min on 2 CPU cores", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
 )

@@ -12,6 +12,12 @@ retry_weak 91%, retry_miss 87%; on -hard at op = 32: 84 → 92 (weak) and 87 (mi
 is not stated; here 0.2 for every kind.
 
 Deviations at the `cpu` scale: those of retry_data (`phys.recipes._retry.CPU`).
+
+Measured on 2 cores (seed 0), 20 min 41 s after retry_data: **inconclusive**. Every arm solves 0 / 200
+problems in every set (final answers at op = 5: r0 0.105, weak20 0.11, miss20 0.105). At this scale's
+op ≤ 3, retry_weak has almost no place to go: a parameter of a sentence two or more ahead exists only in
+3-step solutions, so its data carry 0.022 retries per problem (retry_miss: 0.36); the weak20 model writes
+no "BACK" at inference, the miss20 model 0.06 per problem.
 """
 
 from phys.recipes import _retry
@@ -39,7 +45,8 @@ RECIPE = Recipe(
     arms={"smoke": ("r0", "weak20", "miss20"), "cpu": ("r0", "weak20", "miss20")},
     paper_numbers={"med op = 23: error-free / retry_weak / retry_miss": "78 / 91 / 87%",
                    "hard op = 32: error-free / retry_weak / retry_miss": "84 / 92 / 87%"},
-    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "not measured yet", "gpu": "not measured yet",
+    estimates={"smoke": "15 s on 2 CPU cores",
+               "cpu": "21 min on 2 CPU cores after retry_data", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
 )

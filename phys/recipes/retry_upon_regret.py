@@ -17,6 +17,13 @@ says can_next = false about 60% of the time; beam 16/32 gives no real gain.
 Deviations at the `cpu` scale: those of retry_data (`phys.recipes._retry.CPU`); the probe is fitted on
 1,000 problems (10 examples each) for 500 steps × 48 (the paper: 100k steps × 256); 200 problems per eval
 set: in distribution (op ≤ 3), op = 3 and op = 5.
+
+Measured on 2 cores (seed 0), 13 min 35 s after retry_data: **inconclusive**. The error-free model solves
+1 / 200 problems in distribution greedily and none at op = 5. Its hidden states carry no can_next signal
+the probe can read: 0.645 test accuracy against 0.631 for all-false; as a detector it flags 94-97% of all
+sentences, right or wrong (recall 0.94-0.97, false alarms 0.93-0.95), so regretting with it is regenerating
+at random (the random control regrets as often and does as well). Even the perfect detector gains little
+(3 / 200 in distribution, 0 at op = 5): resampling a wrong sentence rarely gives a right one.
 """
 
 from phys.recipes import _retry
@@ -67,7 +74,8 @@ RECIPE = Recipe(
     scales=scales(),
     paper_numbers={"med_pq op = 23: greedy / regret (probe)": "78 / 80%",
                    "can_next probe accuracy": "> 99%", "first wrong step flagged": "≈ 60%"},
-    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "not measured yet", "gpu": "not measured yet",
+    estimates={"smoke": "15 s on 2 CPU cores",
+               "cpu": "14 min on 2 CPU cores after retry_data", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
 )
