@@ -11,7 +11,7 @@ identical settings in two recipes is the same cache entry (e.g. retry_fake's r20
 from __future__ import annotations
 
 from phys.recipes.igsm_generalization import RECIPE as GENERALIZATION
-from phys.spec import Stage
+from phys.spec import Check, Stage
 from phys.stages.igsm import IgsmDataConfig, IgsmEvalConfig
 from phys.stages.train import TrainConfig
 
@@ -38,6 +38,9 @@ CPU = {"data.max_op": 3, "data.max_edge": 5, "data.subcategories": 1, "data.item
        "train.warmup_frac": 0.05, "train.min_lr_ratio": 0.01, "train.ckpt_every": 300, "train.log_every": 50,
        "evaluate.items": 200, "evaluate.ops": (4, 5), "evaluate.reask": False, "evaluate.baseline_items": 0,
        "evaluate.max_new_tokens": 200}
+LEARNED = Check("the error-free model learned the task", "acc_id@r0", ">=", 0.1, paper="≈ 99.9%", role="sanity",
+                description="in-distribution whole-solution accuracy of the error-free arm (below it, no "
+                            "comparison of arms can be judged)")
 HARDEST = {"smoke": 4, "cpu": 5, "gpu": 23, "paper": 23}
 
 

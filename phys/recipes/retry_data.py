@@ -55,8 +55,7 @@ RECIPE = Recipe(
               paper="93.6% → 94.8% with masking (med_pq, op = 23)",
               description="retry_rate 0.5 with masking minus without, at the hardest op (no more than 5 "
                           "points worse)"),
-        Check("the error-free model learned the task", "acc_id@r0", ">=", 0.1, paper="≈ 99.9%", role="sanity",
-              description="in-distribution whole-solution accuracy of the error-free arm"),
+        _retry.LEARNED,
     ),
     scales=_retry.scales(ARMS),
     arms={"smoke": ("r0", "r50m"), "cpu": ("r0", "r50", "r50m"), "gpu": ARMS, "paper": ARMS},

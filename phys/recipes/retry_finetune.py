@@ -81,7 +81,7 @@ RECIPE = Recipe(
               baseline="acc_hardest@lora_r0", paper="≈ 78% before and after (med, op = 23)",
               description="accuracy at the hardest op after LoRA on retry data minus LoRA on error-free data "
                           "(at most 3 points)"),
-        Check("the error-free model learned the task", "acc_id@r0", ">=", 0.1, paper="≈ 99.9%", role="sanity"),
+        _retry.LEARNED,
     ),
     scales=scales(),
     paper_numbers={"LoRA qv4e8 … qv256e512 on retry data (0.2)": "no significant gain; small ranks hurt",
