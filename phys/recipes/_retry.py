@@ -48,7 +48,7 @@ def base(scale: str) -> dict[str, object]:
     """The data / train / evaluate settings of one arm at `scale` (igsm_generalization's, but cpu)."""
     if scale == "cpu":
         return dict(CPU)
-    out = {k: v for k, v in GENERALIZATION.scales[scale].items()}
+    out = dict(GENERALIZATION.scales[scale])
     out.update({"evaluate.ops": (HARDEST[scale],), "evaluate.reask": False, "evaluate.baseline_items": 0})
     return out
 
