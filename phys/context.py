@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 
+def data_parallel(func: Callable[["StageContext"], Any]) -> Callable[["StageContext"], Any]:
+    """Marks a stage adapter whose work is one `phys.train.train` call: `--ddp N` runs it on N processes
+    under torchrun (every rank runs the adapter; after training, only rank 0 goes on)."""
+    func.data_parallel = True  # type: ignore[attr-defined]
+    return func
+
+
 class StageInterrupted(Exception):
     """Raised by a stage that saved its state and stopped because `should_stop()` became true."""
 

@@ -73,8 +73,14 @@ class RunDir:
         with open(self.log, "a") as f:
             f.write(line.rstrip("\n") + "\n")
 
+    def _metrics_lock(self) -> Any:
+        """Stages computed in parallel (worker processes) append to one metrics.jsonl; a resuming one trims it."""
+        from filelock import FileLock
+
+        return FileLock(str(self.path / ".metrics.lock"))
+
     def append_metrics(self, record: dict[str, Any]) -> None:
-        with open(self.metrics, "a") as f:
+        with self._metrics_lock(), open(self.metrics, "a") as f:
             f.write(json.dumps(record) + "\n")
 
     def read_metrics(self) -> list[dict[str, Any]]:
@@ -90,10 +96,11 @@ class RunDir:
 
     def trim_metrics(self, stage: str, after_step: int) -> None:
         """Drop `stage` records past `after_step`, so a resumed curve continues without a repeated stretch."""
-        kept = [r for r in self.read_metrics() if not (r.get("stage") == stage and r.get("step", 0) > after_step)]
-        tmp = self.metrics.with_name(f".metrics.jsonl.{os.getpid()}.tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-        os.replace(tmp, self.metrics)
+        with self._metrics_lock():
+            kept = [r for r in self.read_metrics() if not (r.get("stage") == stage and r.get("step", 0) > after_step)]
+            tmp = self.metrics.with_name(f".metrics.jsonl.{os.getpid()}.tmp")
+            tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+            os.replace(tmp, self.metrics)
 
     def link_stage(self, name: str, store_path: Path) -> None:
         link = self.stages / name

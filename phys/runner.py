@@ -2,6 +2,9 @@
 
 `create_run` validates everything and writes the run's folder and ledger record (status `queued`);
 `execute` runs it in this process; `spawn` runs it detached in its own session (`python -m phys.runner`).
+Stages compute in this process one by one (`inline`), or, with an executor (`phys.executors`), as worker
+processes on local devices or Slurm jobs, several at once wherever their upstream stages are done: this
+process is then the driver that schedules them onto free slots and records what they do.
 `resume` re-executes a crashed or interrupted run in place: finished stages are store hits, and training
 continues from its last checkpoint. Status is derived (`phys.process`), so a run killed with -9 shows as
 `crashed` without anyone writing it.
@@ -9,7 +12,6 @@ continues from its last checkpoint. Status is derived (`phys.process`), so a run
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import socket
@@ -19,13 +21,14 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 from tinydb import Query
 
 from phys import environment, process
-from phys.context import StageContext, StageInterrupted
+from phys.context import StageInterrupted
 from phys.errors import PhysError
+from phys.executors import Execution, Handle, LocalExecutor, Slot, SubmititExecutor, parse_devices, slurm_slots
 from phys.ledger import Ledger
 from phys.plan import Plan, make_plan
 from phys.registry import load_recipe
@@ -33,6 +36,7 @@ from phys.report import write_report
 from phys.rundir import RunDir, new_run_id, write_json_atomic
 from phys.store import Store
 from phys.verdict import judge
+from phys.worker import compute_stage, is_data_parallel
 
 RESUMABLE = ("crashed", "interrupted", "failed")
 
@@ -76,7 +80,7 @@ def plan_for(info: dict[str, Any]) -> Plan:
 
 def create_run(
     runs_root: Path, recipe_name: str, scale: str | None, overrides: Sequence[str], seed: int, device: str,
-    arms: Sequence[str] | None = None,
+    arms: Sequence[str] | None = None, execution: Execution | None = None,
 ) -> str:
     """A new run folder and ledger record for `recipe_name` (not started); `arms` replaces the scale's arms."""
     recipe = load_recipe(recipe_name)
@@ -85,7 +89,8 @@ def create_run(
     if ledger_state in ("missing", "damaged"):
         ledger.runs()  # raises the PhysError that says so, with its hint: a new record would hide old runs
     scale = scale or environment.default_scale()
-    device = environment.resolve_device(device)
+    execution = execution or Execution()
+    device = execution_device(execution, device)
     plan = make_plan(recipe, scale, overrides, seed, device, arms)
     rd = _new_run_dir(runs_root, recipe.name, scale)
     run_id = rd.id
@@ -99,6 +104,7 @@ def create_run(
         "overrides": list(overrides),
         **({"arms": list(plan.arms)} if arms is not None else {}),
         "device": device,
+        **({"execution": execution.to_dict()} if execution.executor != "inline" else {}),
         "created": now(),
         "stages": [
             {"name": s.name, "run": s.run, "version": s.version, "key": s.key, "seed": s.seed,
@@ -114,6 +120,36 @@ def create_run(
     rd.write_status(record)
     ledger.upsert_run(record, allow_missing=ledger_state == "empty")
     return run_id
+
+
+def execution_device(execution: Execution, device: str) -> str:
+    """The device type the run's stages use (it enters device-sensitive cache keys), checked against the
+    executor; PhysError for a contradiction (e.g. GPUs requested with --device cpu)."""
+    if execution.executor not in ("inline", "local", "slurm", "submitit-local"):
+        raise PhysError(f"unknown executor {execution.executor!r}", hint="use local, slurm or submitit-local")
+    if execution.executor == "inline":
+        return environment.resolve_device(device)
+    if execution.executor == "local":
+        slots = local_slots(execution)
+        kind = slots[0].device
+        if device not in ("auto", kind) and not (kind == "cuda" and device.startswith("cuda")):
+            raise PhysError(f"--device {device} contradicts --devices {execution.devices or 'cpu'}",
+                            hint="leave --device out: --devices decides where stages run")
+        return kind
+    kind = "cuda" if execution.executor == "slurm" and execution.gpus else "cpu"
+    if device not in ("auto", kind):
+        raise PhysError(f"--device {device} contradicts --gpus {execution.gpus}",
+                        hint="leave --device out: the jobs' GPUs decide")
+    return kind
+
+
+def local_slots(execution: Execution) -> list[Slot]:
+    gpus = 0
+    if execution.devices.strip().lower() not in ("", "cpu"):
+        import torch
+
+        gpus = torch.cuda.device_count()
+    return parse_devices(execution.devices, execution.per_device, execution.ddp, gpus, os.cpu_count() or 1)
 
 
 def _new_run_dir(runs_root: Path, recipe: str, scale: str) -> RunDir:
@@ -218,6 +254,7 @@ class _Execution:
         self.stop = threading.Event()  # the user asked to stop (SIGINT / SIGTERM)
         self.ended = threading.Event()  # this execution is over (stops the heartbeat)
         self._last_progress = 0.0
+        self.tail_log = False
 
     # ---- recording ---------------------------------------------------------------------------------------
     def save(self) -> None:
@@ -226,7 +263,8 @@ class _Execution:
 
     def say(self, line: str) -> None:
         self.rd.append_log(f"[{time.strftime('%H:%M:%S')}] {line}")
-        self.ui.log(line)
+        if not self.tail_log:  # else the scheduler shows log.txt's new lines, the workers' and these
+            self.ui.log(line)
 
     def set_stage(self, name: str, **fields: Any) -> None:
         self.record["stages"][name] = {**self.record["stages"].get(name, {}), **fields}
@@ -249,11 +287,18 @@ class _Execution:
         heartbeat.start()
         old_handlers = self._install_signals()
         try:
+            execution = Execution.from_dict(self.info.get("execution"))
+            if execution.executor == "inline":
+                per_stage = {}
+                for stage in plan.stages:
+                    if self.stop.is_set():
+                        raise StageInterrupted(f"stopped before stage {stage.name}")
+                    per_stage[stage.name] = self._run_stage(plan, stage.name)
+            else:
+                per_stage = _Scheduler(self, plan, execution).run()
             results: dict[str, Any] = {}
             for stage in plan.stages:
-                if self.stop.is_set():
-                    raise StageInterrupted(f"stopped before stage {stage.name}")
-                result = self._run_stage(plan, stage.name)
+                result = per_stage[stage.name]
                 # An arm's results are named `metric@arm`, so the arms of a recipe never overwrite each other.
                 results.update({f"{k}@{stage.arm}": v for k, v in result.items()} if stage.arm else result)
             return self._finish(plan, results)
@@ -262,6 +307,9 @@ class _Execution:
             self.save()
             self.say(f"interrupted: progress is checkpointed; continue with `phys runs resume {self.rd.id}`")
             return "interrupted"
+        except StageCrashed as exc:
+            self._fail(str(exc), tb=None, status="crashed")
+            raise PhysError(str(exc), hint=f"continue it with `phys runs resume {self.rd.id}`") from None
         except PhysError as exc:
             self._fail(str(exc), tb=None)
             raise
@@ -273,8 +321,8 @@ class _Execution:
             for sig, handler in old_handlers.items():
                 signal.signal(sig, handler)
 
-    def _fail(self, error: str, tb: str | None) -> None:
-        self.record.update(status="failed", ended=now(), error=error)
+    def _fail(self, error: str, tb: str | None, status: str = "failed") -> None:
+        self.record.update(status=status, ended=now(), error=error)
         self.save()
         if tb:
             self.rd.append_log(tb)
@@ -326,40 +374,33 @@ class _Execution:
     def _compute(self, plan: Plan, name: str) -> dict[str, Any]:
         stage = plan.stage(name)
         resuming = self.store.partial(stage.key).exists()
-        out = self.store.begin(stage.key)
         self.set_stage(name, key=stage.key, status="running", cached=False, started=now())
         self.ui.stage(name, "running", stage.key)
         self.say(f"{name}: {'resuming' if resuming else 'computing'} ({stage.key})")
-        module_name, func_name = stage.run.split(":")
-        func: Callable[[StageContext], dict[str, Any] | None] = getattr(importlib.import_module(module_name), func_name)
-        ctx = StageContext(
-            name=name, config=stage.config, seed=stage.seed, out=out,
-            inputs={(plan.stage(d).role or d): self.store.path(plan.stage(d).key) for d in stage.deps},
-            device=self.info["device"], log=lambda line: self.say(f"{name}: {line}"),
-            metrics=lambda **values: self.rd.append_metrics({"stage": name, **values, "t": time.time()}),
-            trim_metrics=lambda step: self.rd.trim_metrics(name, step),
-            progress=lambda done, total, **info: self._progress(name, done, total, info),
-            should_stop=self.stop.is_set,
-        )
-        t0 = time.time()
         try:
-            result = func(ctx) or {}
+            result, seconds = compute_stage(self.store, self.rd.id, plan, name, self.info["device"],
+                                            "this process", self, self.stop.is_set)
         except (StageInterrupted, KeyboardInterrupt):
             self.set_stage(name, status="interrupted")
             raise
         except BaseException:
             self.set_stage(name, status="failed")
             raise
-        seconds = round(time.time() - t0, 2)
-        meta = {"stage": name, "run": stage.run, "version": stage.version, "seed": stage.seed,
-                "config": stage.config_dict(), "deps": {d: plan.stage(d).key for d in stage.deps},
-                "result": result, "made_by": self.rd.id, "device": self.info["device"], "seconds": seconds}
-        path = self.store.commit(stage.key, meta)
-        self.rd.link_stage(name, path)
+        self.rd.link_stage(name, self.store.path(stage.key))
         self.set_stage(name, status="done", seconds=seconds, ended=now())
         self.ui.stage(name, "done", f"{seconds:.1f}s")
         self.say(f"{name}: done in {seconds:.1f}s")
         return result
+
+    # ---- phys.worker.Reporter: where an inline stage reports ----------------------------------------------
+    def metrics(self, values: dict[str, Any]) -> None:
+        self.rd.append_metrics(values)
+
+    def trim_metrics(self, stage: str, step: int) -> None:
+        self.rd.trim_metrics(stage, step)
+
+    def progress(self, stage: str, done: int, total: int, info: dict[str, Any]) -> None:
+        self._progress(stage, done, total, info)
 
     def _progress(self, stage: str, done: int, total: int, info: dict[str, Any]) -> None:
         self.ui.progress(stage, done, total, info)
@@ -388,6 +429,156 @@ class _Execution:
             write_report(self.root, self.rd.id, figures=False)
             return
         self.say(f"report: {self.rd.report}")
+
+
+class StageCrashed(Exception):
+    """A worker or job ended without an outcome (killed, out of memory, node or job lost)."""
+
+
+class _Scheduler:
+    """Runs a plan's stages through an executor: each stage goes to a free slot once its upstream stages
+    are done; stages already in the store are linked at once. Records every start and end in the ledger
+    (slot, job id, pid), forwards the workers' log lines and progress to the UI, and on a stop or a failure
+    stops the other workers (they checkpoint) before it returns."""
+
+    POLL_S = 0.2
+
+    def __init__(self, ex: _Execution, plan: Plan, execution: Execution) -> None:
+        self.ex, self.plan, self.execution = ex, plan, execution
+        if execution.executor == "local":
+            self.slots = local_slots(execution)
+            self.executor: Any = LocalExecutor(ex.root, ex.rd.id, ex.rd.log)
+        else:
+            self.slots = slurm_slots(execution)
+            cluster = "slurm" if execution.executor == "slurm" else "local"
+            self.executor = SubmititExecutor(ex.root, ex.rd.id, execution, cluster)
+        self.results: dict[str, dict[str, Any]] = {}
+        self.running: dict[str, tuple[Handle, Slot]] = {}
+        self._log_offset = ex.rd.log.stat().st_size if ex.rd.log.exists() else 0
+        self._progress_t = 0.0
+
+    def run(self) -> dict[str, dict[str, Any]]:
+        ex = self.ex
+        ex.say(f"stages run {self.execution.describe()}: up to {len(self.slots)} at once")
+        ex.tail_log = True
+        free, pending = list(self.slots), [s.name for s in self.plan.stages]
+        failure: tuple[str, str] | None = None  # (outcome, message)
+        stopping = False
+        try:
+            while pending or self.running:
+                if (ex.stop.is_set() or failure) and not stopping:
+                    stopping = True
+                    for handle, _ in self.running.values():
+                        handle.stop()
+                if not stopping:
+                    self._start_ready(pending, free)
+                for name, (handle, slot) in list(self.running.items()):
+                    outcome = handle.poll()
+                    if outcome is not None:
+                        del self.running[name]
+                        free.append(slot)
+                        problem = self._ended(name, handle, outcome)
+                        if problem and (failure is None or failure[0] == "interrupted"):
+                            failure = problem
+                self._forward()
+                if stopping and not self.running:
+                    break
+                if not pending and not self.running:
+                    break
+                time.sleep(self.POLL_S)
+        finally:
+            for handle, _ in self.running.values():  # a second Ctrl-C, or a bug in the loop
+                handle.stop()
+            self._forward()
+            ex.tail_log = False
+        if failure is None and ex.stop.is_set():
+            failure = ("interrupted", "stopped")
+        if failure is not None:
+            outcome, message = failure
+            if outcome == "interrupted":
+                raise StageInterrupted(message)
+            if outcome == "crashed":
+                raise StageCrashed(message)
+            raise PhysError(message, hint=f"see `phys runs logs {ex.rd.id}`")
+        return self.results
+
+    def _ready(self, name: str) -> bool:
+        return all(d in self.results for d in self.plan.stage(name).deps)
+
+    def _start_ready(self, pending: list[str], free: list[Slot]) -> None:
+        ex = self.ex
+        for name in list(pending):
+            if not self._ready(name):
+                continue
+            stage = self.plan.stage(name)
+            if ex.store.has(stage.key):
+                pending.remove(name)
+                ex.rd.link_stage(name, ex.store.path(stage.key))
+                ex.set_stage(name, key=stage.key, status="cached", cached=True)
+                ex.ui.stage(name, "cached", stage.key)
+                ex.say(f"{name}: cache hit ({stage.key})")
+                self.results[name] = dict((ex.store.manifest(stage.key) or {}).get("result", {}))
+                continue
+            if not free:
+                continue
+            slot = free.pop(0)
+            nproc = self.execution.ddp if self.execution.ddp > 1 and is_data_parallel(stage.run) else 1
+            handle = self.executor.start(name, slot, nproc)
+            pending.remove(name)
+            self.running[name] = (handle, slot)
+            ids = {k: v for k, v in (("job", handle.job_id), ("pid", handle.pid)) if v is not None}
+            ex.set_stage(name, key=stage.key, status="running", cached=False, started=now(), where=handle.where,
+                         **({"processes": nproc} if nproc > 1 else {}), **ids)
+            ex.ui.stage(name, "running", handle.where)
+            ex.say(f"{name}: started on {handle.where}" + (f" ({nproc} processes)" if nproc > 1 else "")
+                   + (f", job {handle.job_id}" if handle.job_id else "") + f" ({stage.key})")
+
+    def _ended(self, name: str, handle: Handle, outcome: str) -> tuple[str, str] | None:
+        """Record how stage `name` ended; (outcome, message) if the run cannot go on."""
+        ex, stage = self.ex, self.plan.stage(name)
+        if outcome in ("done", "cached") and ex.store.has(stage.key):
+            manifest = ex.store.manifest(stage.key) or {}
+            ex.rd.link_stage(name, ex.store.path(stage.key))
+            if outcome == "done":
+                seconds = manifest.get("seconds")
+                ex.set_stage(name, status="done", seconds=seconds, ended=now())
+                ex.ui.stage(name, "done", f"{seconds:.1f}s on {handle.where}" if seconds is not None else "")
+                ex.say(f"{name}: done on {handle.where}" + (f" in {seconds:.1f}s" if seconds is not None else ""))
+            else:
+                ex.set_stage(name, status="cached", cached=True, ended=now())
+                ex.ui.stage(name, "cached", stage.key)
+                ex.say(f"{name}: computed meanwhile by another run ({stage.key})")
+            self.results[name] = dict(manifest.get("result", {}))
+            return None
+        if outcome == "interrupted":
+            ex.set_stage(name, status="interrupted")
+            return ("interrupted", f"stage {name} stopped")
+        if outcome in ("done", "cached"):
+            outcome = "crashed"  # it said done, but its output is not in the store
+        ex.set_stage(name, status=outcome, ended=now())
+        error = handle.error() or "no error recorded"
+        return (outcome if outcome == "crashed" else "failed",
+                f"stage {name} {outcome} on {handle.where}: {error}")
+
+    def _forward(self) -> None:
+        """New lines of log.txt (the workers' and the driver's) and the latest progress, to the UI."""
+        ex = self.ex
+        try:
+            with open(ex.rd.log, "rb") as f:
+                f.seek(self._log_offset)
+                chunk = f.read()
+        except OSError:
+            chunk = b""
+        if chunk:
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            self._log_offset += len(complete)
+            for line in complete.decode(errors="replace").splitlines():
+                ex.ui.log(line.split("] ", 1)[1] if line.startswith("[") and "] " in line else line)
+        progress = ex.rd.read("progress.json")
+        if progress and progress.get("t", 0) > self._progress_t and progress.get("stage") in self.running:
+            self._progress_t = progress["t"]
+            info = {k: v for k, v in progress.items() if k not in ("stage", "done", "total", "t")}
+            ex.ui.progress(progress["stage"], progress["done"], progress["total"], info)
 
 
 def execute(runs_root: Path, run_id: str, ui: UI | None = None) -> str:

@@ -1,5 +1,5 @@
 """The training loop: AdamW, linear warmup + cosine, gradient clipping, bf16 autocast where it helps,
-atomic checkpoints and exact resume.
+atomic checkpoints and exact resume, on one process or data-parallel over several (`phys.distributed`).
 
 Science code: it takes a config, documents, a folder and callbacks (`TrainHooks`), and knows nothing of
 the ledger. Everything that decides the numbers — the batch at a step, the learning rate at a step, the
@@ -19,8 +19,9 @@ from typing import Any, Callable, Protocol
 
 import torch
 
-from phys import checkpoint
+from phys import checkpoint, distributed
 from phys.context import StageInterrupted
+from phys.errors import PhysError
 from phys.data.packing import Docs, PackedStream
 from phys.data.tokenizer import Tokenizer
 from phys.model.gpt import GPT, GPTConfig
@@ -33,6 +34,25 @@ class TrainHooks(Protocol):
     def trim_metrics(self, step: int) -> None: ...
     def progress(self, done: int, total: int, **info: Any) -> None: ...
     def should_stop(self) -> bool: ...
+
+
+class _Silent:
+    """The hooks of ranks > 0: they train, rank 0 reports."""
+
+    def __init__(self, should_stop: Callable[[], bool]) -> None:
+        self.should_stop = should_stop
+
+    def log(self, line: str) -> None:
+        pass
+
+    def metrics(self, **values: Any) -> None:
+        pass
+
+    def trim_metrics(self, step: int) -> None:
+        pass
+
+    def progress(self, done: int, total: int, **info: Any) -> None:
+        pass
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -72,8 +92,8 @@ def make_optimizer(model: GPT, cfg: TrainConfig, device: str) -> torch.optim.Ada
     decay = [p for p in trainable if p.dim() >= 2]
     no_decay = [p for p in trainable if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
-                             fused=device.startswith("cuda"))
+    # fused: one kernel for the whole update, on CUDA and (torch >= 2.4) on CPU
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps, fused=True)
 
 
 def load_model(folder: Path, device: str = "cpu") -> GPT:
@@ -84,21 +104,52 @@ def load_model(folder: Path, device: str = "cpu") -> GPT:
     return model.to(device).eval()
 
 
+class LossOf(torch.nn.Module):
+    """`model.loss` as a module's forward: DistributedDataParallel syncs the gradients of `forward` only."""
+
+    def __init__(self, model: GPT) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.model.loss(x, y, mask)
+
+
 def train_step(model: GPT, optimizer: torch.optim.Optimizer, loss_fn: Any, stream: PackedStream,
-               cfg: TrainConfig, step: int, device: str, amp: torch.dtype | None) -> tuple[torch.Tensor, int]:
-    """One optimizer step on the batch of `step` at the learning rate of `step`; returns (loss, tokens)."""
-    x, y, mask = (torch.from_numpy(a).to(device, non_blocking=True) for a in stream.batch(step))
+               cfg: TrainConfig, step: int, device: str, amp: torch.dtype | None,
+               shard: tuple[int, int] = (0, 1)) -> tuple[torch.Tensor, int]:
+    """One optimizer step on the batch of `step` at the learning rate of `step`; returns (loss, tokens).
+
+    shard = (rank, world size): this process trains on its slice of the batch's rows, and its loss is
+    weighted by its share of the batch's targets, so the gradient DDP averages over ranks is that of the
+    whole batch's mean loss. The loss returned is this rank's term of that mean (summed over ranks: the
+    batch's loss) as a 0-d tensor, so no step waits for the device; tokens are this rank's.
+    """
+    x, y, mask = stream.batch(step)  # (B, T) each
+    rank, size = shard
+    weight = 1.0
+    if size > 1:
+        rows = slice(rank * len(x) // size, (rank + 1) * len(x) // size)
+        weight = float(mask[rows].sum()) / max(1, int(mask.sum()))  # this rank's share of the targets
+        x, y, mask = x[rows], y[rows], mask[rows]
+    pin = device.startswith("cuda")
+    x, y, mask = (torch.from_numpy(a).pin_memory().to(device, non_blocking=True) if pin else torch.from_numpy(a)
+                  for a in (x, y, mask))
     for group in optimizer.param_groups:
         group["lr"] = lr_at(cfg, step)
     device_type = "cuda" if device.startswith("cuda") else "cpu"
     with torch.autocast(device_type, dtype=amp or torch.float32, enabled=amp is not None):
-        loss = loss_fn(x, y, mask)
-    loss.backward()
+        loss = loss_fn(x, y, mask)  # mean over this rank's targets
+    if size > 1:
+        (loss * (weight * size)).backward()  # DDP divides the summed gradients by `size`
+        loss = loss.detach() * weight
+    else:
+        loss.backward()
     if cfg.grad_clip > 0:
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
-    return loss, x.numel()
+    return loss.detach(), x.numel()
 
 
 def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, out: Path, seed: int, device: str,
@@ -113,7 +164,17 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
     `rates`: document group -> share of its documents in each epoch; `pure_groups`: one group per window
     (`PackedStream`).
     `export(model)`: the model saved as model.pt at the end (e.g. LoRA adapters merged into a plain GPT).
+
+    Under torchrun every rank calls this with the same arguments (`phys.distributed`); rank 0 writes
+    everything, the other ranks raise `FollowerDone` once training is over.
     """
+    world = distributed.world()
+    device = distributed.setup(device)
+    if world.size > 1 and cfg.batch_size % world.size:
+        raise PhysError(f"batch_size {cfg.batch_size} does not split over {world.size} processes",
+                        hint=f"use a batch size divisible by {world.size}, or another --ddp")
+    if not world.leader:
+        hooks = _Silent(hooks.should_stop)
     torch.manual_seed(seed)
     if device == "cpu":
         torch.set_flush_denormal(True)  # denormal gradients made CPU matmuls up to 5x slower
@@ -124,6 +185,8 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
                           rates=rates or {}, pure_groups=pure_groups)
     ckpt_dir = out / "checkpoints"
     if (out / "result.json").exists() and (out / "model.pt").exists():
+        if not world.leader:
+            raise distributed.FollowerDone
         hooks.log("training had already finished; its result is reused")
         return json.loads((out / "result.json").read_text())
     start, window_loss, window_n = 0, 0.0, 0
@@ -139,39 +202,49 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
     amp = autocast_dtype(cfg, device)
     device_type = "cuda" if device.startswith("cuda") else "cpu"
     compiled = cfg.compile == "on" or (cfg.compile == "auto" and device_type == "cuda")
-    loss_fn = torch.compile(model.loss) if compiled else model.loss
+    loss_fn = model.loss if world.size == 1 else distributed.wrap(LossOf(model), device)
+    loss_fn = torch.compile(loss_fn) if compiled else loss_fn
     hooks.log(f"model {model.num_params() / 1e6:.2f}M params ({model.num_params(True) / 1e6:.2f}M non-embedding), "
               f"vocab {len(tokenizer)}, {stream.windows_per_epoch()} windows/epoch, precision "
-              f"{'bf16' if amp else 'fp32'}{', compiled' if compiled else ''}")
+              f"{'bf16' if amp else 'fp32'}{', compiled' if compiled else ''}"
+              f"{f', data-parallel over {world.size} processes' if world.size > 1 else ''}")
 
     def save(step: int) -> None:
-        checkpoint.save(ckpt_dir, step, {
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-            "rng": checkpoint.rng_state(device), "config": asdict(cfg),
-            "window_loss": window_loss, "window_n": window_n,  # the loss average being accumulated
-        })
+        if world.leader:
+            checkpoint.save(ckpt_dir, step, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                "rng": checkpoint.rng_state(device), "config": asdict(cfg),
+                "window_loss": float(window_loss), "window_n": window_n,  # the loss average being accumulated
+            })
+
+    def stop_asked(step: int) -> bool:
+        if world.size == 1:
+            return hooks.should_stop()
+        # every rank must stop at the same step: agree on it at every log step
+        return step % cfg.log_every == 0 and distributed.any_rank(hooks.should_stop(), device)
 
     model.train()
     t0, tokens = time.perf_counter(), 0
     loss_value = float("nan")
     for step in range(start, cfg.steps):
-        if hooks.should_stop():
+        if stop_asked(step):
             save(step)
             raise StageInterrupted(f"stopped at step {step}")
-        loss, n_tokens = train_step(model, optimizer, loss_fn, stream, cfg, step, device, amp)
-        window_loss += loss.item()
+        loss, n_tokens = train_step(model, optimizer, loss_fn, stream, cfg, step, device, amp,
+                                    (world.rank, world.size))
+        window_loss = window_loss + loss.double()  # stays on the device: no step waits for it
         window_n += 1
-        tokens += n_tokens
+        tokens += n_tokens * world.size
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
             elapsed = time.perf_counter() - t0
-            loss_value = window_loss / window_n
+            loss_value = distributed.all_sum(float(window_loss), device) / window_n
             tok_s = tokens / elapsed
             hooks.metrics(step=done, loss=round(loss_value, 5), lr=lr_at(cfg, step), tokens_per_s=round(tok_s),
                           epoch=round(stream.epochs_at(step), 3))
             hooks.progress(done, cfg.steps, loss=round(loss_value, 4), tokens_per_s=round(tok_s))
             window_loss, window_n, t0, tokens = 0.0, 0, time.perf_counter(), 0
-        if probe is not None and cfg.eval_every and (done % cfg.eval_every == 0 or done == cfg.steps):
+        if probe is not None and world.leader and cfg.eval_every and (done % cfg.eval_every == 0 or done == cfg.steps):
             t_probe = time.perf_counter()
             hooks.metrics(step=done, **probe(model))  # no randomness: a resumed run logs the same values
             t0 += time.perf_counter() - t_probe  # tokens/s counts training only
@@ -184,6 +257,8 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
         "epochs": round(stream.epochs_at(cfg.steps - 1), 2),
         "train_tokens": cfg.steps * cfg.batch_size * block_size,
     }
+    if not world.leader:
+        raise distributed.FollowerDone
     # model.pt, then result.json (the "finished" marker), then the checkpoints go: a kill at any point
     # leaves either a resumable checkpoint or a finished model.
     final = export(model) if export is not None else model

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from phys import runner
 from phys.cli.recipes_cmd import ArmsOpt, DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, SetOpt, arm_list
 from phys.cli.render import err, print_json
+from phys.errors import PhysError
 
 app = typer.Typer(help="Run things.", no_args_is_help=True)
 
+DevicesOpt = Annotated[Optional[str], typer.Option(
+    "--devices", help="Run stages as worker processes on these devices, several at once: GPU indices (0,1), "
+                      "all, or cpu.", rich_help_panel="Execution")]
+PerDeviceOpt = Annotated[int, typer.Option("--per-device", help="Stages sharing one device at a time "
+                                           "(small models).", rich_help_panel="Execution")]
+DdpOpt = Annotated[int, typer.Option("--ddp", help="Processes (GPUs) per training stage, through torchrun.",
+                                     rich_help_panel="Execution")]
+ExecutorOpt = Annotated[Optional[str], typer.Option(
+    "--executor", help="local (worker processes; implied by --devices), slurm (a job per stage, through "
+                       "submitit) or submitit-local.", rich_help_panel="Execution")]
+PartitionOpt = Annotated[str, typer.Option("--partition", help="Slurm partition.", rich_help_panel="Execution")]
+GpusOpt = Annotated[int, typer.Option("--gpus", help="Slurm: GPUs per job.", rich_help_panel="Execution")]
+TimeOpt = Annotated[int, typer.Option("--time", help="Slurm: time limit per job, minutes.",
+                                      rich_help_panel="Execution")]
+JobsOpt = Annotated[int, typer.Option("--jobs", help="Slurm: jobs in flight at once.", rich_help_panel="Execution")]
 DetachOpt = Annotated[bool, typer.Option("--detach", help="Run in the background (survives the terminal); "
                                           "prints the run id.")]
 
@@ -20,12 +36,25 @@ DetachOpt = Annotated[bool, typer.Option("--detach", help="Run in the background
 def recipe(
     name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt = 0, device: DeviceOpt = "auto",
     arms: ArmsOpt = None, detach: DetachOpt = False, json: JsonOpt = False,
+    devices: DevicesOpt = None, per_device: PerDeviceOpt = 1, ddp: DdpOpt = 1, executor: ExecutorOpt = None,
+    partition: PartitionOpt = "", gpus: GpusOpt = 1, time: TimeOpt = 60, jobs: JobsOpt = 8,
 ) -> None:
     """Run a recipe end to end and print its verdict."""
     from phys.cli.main import runs_root
+    from phys.executors import Execution
 
+    if executor is None:
+        executor = "local" if devices is not None or ddp > 1 or per_device > 1 else "inline"
+    if executor not in ("inline", "local", "slurm", "submitit-local"):
+        raise PhysError(f"unknown executor {executor!r}", hint="use local, slurm or submitit-local")
+    if executor != "local" and devices is not None:
+        raise PhysError(f"--devices is for local workers, not --executor {executor}",
+                        hint="Slurm jobs get their GPUs from --gpus")
+    if gpus < 0 or time < 1 or jobs < 1:
+        raise PhysError("--gpus must be >= 0, --time and --jobs >= 1", hint="e.g. --gpus 1 --time 120")
+    execution = Execution(executor, devices or "", per_device, ddp, partition, gpus, time, jobs)
     root = runs_root()
-    run_id = runner.create_run(root, name, scale, set_ or [], seed, device, arm_list(arms))
+    run_id = runner.create_run(root, name, scale, set_ or [], seed, device, arm_list(arms), execution)
     foreground(run_id, detach=detach, json=json)
 
 

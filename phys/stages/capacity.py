@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from phys.context import StageContext
+from phys.context import StageContext, data_parallel
 from phys.errors import PhysError
 from phys.stages.train import TrainConfig
 
@@ -144,6 +144,7 @@ class CapacityTrainConfig(TrainConfig):
             raise ValueError("junk_people needs junk_ratio > 0 (junk paragraphs per useful one)")
 
 
+@data_parallel
 def train(ctx: StageContext) -> dict[str, Any]:
     from phys.data.packing import PackedStream
     from phys.data.pools import name_space

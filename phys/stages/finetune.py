@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from phys.context import StageContext
+from phys.context import StageContext, data_parallel
 from phys.errors import PhysError
 
 
@@ -81,6 +81,7 @@ class FinetuneConfig:
             raise ValueError("eval_every must be >= 0 (0 = off)")
 
 
+@data_parallel
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.data.packing import Docs
     from phys.data.tokenizer import Tokenizer

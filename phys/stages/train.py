@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from phys.context import StageContext
+from phys.context import StageContext, data_parallel
 from phys.errors import PhysError
 
 
@@ -90,6 +90,7 @@ class TrainConfig:
             raise ValueError("min_lr_ratio must be in [0, 1]")
 
 
+@data_parallel
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.data.bios import GROUPS
     from phys.data.packing import Docs

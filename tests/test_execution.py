@@ -1,0 +1,132 @@
+"""Stages outside the runner's process: the local device queue (worker processes with their own
+CUDA_VISIBLE_DEVICES, several at once), DDP through torchrun (gloo, 2 CPU processes), and Slurm's code path
+through submitit's local executor (job ids in the ledger, a lost job is crashed and resumes)."""
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SMOKE, phys, phys_json
+from phys import runner
+from phys.errors import PhysError
+from phys.executors import Execution, Slot, parse_devices
+from phys.ledger import Ledger
+
+TESTS = Path(__file__).parent
+TOYS = TESTS / "toy_recipes"
+
+
+@pytest.fixture
+def toys(monkeypatch):
+    monkeypatch.setenv("PHYS_RECIPES", str(TOYS))
+    # the toy stages (tests/toy_queue_stages.py) must import in worker processes and jobs too
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
+
+
+def where(root: Path, run_id: str, stage: str) -> dict:
+    return json.loads((root / run_id / "stages" / stage / "where.json").read_text())
+
+
+def test_parse_devices_makes_slots_per_gpu_group_and_share():
+    assert parse_devices("0,1", 2, 1, gpu_count=2, cpu_count=8) == [
+        Slot("gpu 0 #1", (0,)), Slot("gpu 0 #2", (0,)), Slot("gpu 1 #1", (1,)), Slot("gpu 1 #2", (1,))]
+    assert parse_devices("all", 1, 2, gpu_count=4, cpu_count=8) == [Slot("gpu 0,1", (0, 1)), Slot("gpu 2,3", (2, 3))]
+    assert parse_devices("cpu", 2, 1, gpu_count=0, cpu_count=8) == [Slot("cpu 0", (), 4), Slot("cpu 1", (), 4)]
+    for spec, per, ddp, message in [("0,3", 1, 1, "GPU 3 does not exist"), ("0,0", 1, 1, "one twice"),
+                                    ("0,1,2", 1, 2, "does not divide"), ("gpu", 1, 1, "not cpu, all"),
+                                    ("all", 0, 1, "at least 1")]:
+        with pytest.raises(PhysError, match=message):
+            parse_devices(spec, per, ddp, gpu_count=3, cpu_count=8)
+
+
+def test_gpu_queue_runs_independent_stages_at_once_one_per_gpu(tmp_path, toys, monkeypatch):
+    """Two (pretend) GPUs: the three work stages go two at a time, each worker sees only its GPU, and the
+    ledger says where each ran; `gather` starts once all three are done."""
+    fake = [Slot("gpu 0", (0,)), Slot("gpu 1", (1,))]
+    monkeypatch.setattr(runner, "local_slots", lambda execution: fake)
+    root = tmp_path / "runs"
+    run_id = runner.create_run(root, "toy_queue", "smoke", [], 0, "auto", execution=Execution("local", "0,1"))
+    assert runner.execute(root, run_id) == "reproduced"
+    record = Ledger(root).run(run_id)
+    spans = {s: where(root, run_id, f"work_{s}") for s in "abc"}
+    for arm, w in spans.items():
+        stage = record["stages"][f"work_{arm}"]
+        assert stage["where"] == f"gpu {w['cuda']}" and w["device"] == "cuda"
+        assert stage["pid"] == w["pid"] != os.getpid()
+    overlaps = [(a, b) for a in "abc" for b in "abc" if a < b
+                and spans[a]["start"] < spans[b]["end"] and spans[b]["start"] < spans[a]["end"]]
+    assert overlaps, "no two stages ran at the same time"
+    assert len(overlaps) < 3, "three stages ran at once on two slots"
+    gather_started = time.mktime(time.strptime(record["stages"]["gather"]["started"], "%Y-%m-%dT%H:%M:%S"))
+    assert gather_started >= int(max(w["end"] for w in spans.values()))
+
+
+def test_devices_errors_are_one_line_and_write_nothing(tmp_path):
+    root = tmp_path / "runs"
+    for args, message in [(["--devices", "0"], "GPU 0 does not exist"),
+                          (["--devices", "cpu", "--device", "cuda"], "contradicts"),
+                          (["--executor", "pbs"], "unknown executor"),
+                          (["--executor", "slurm", "--devices", "0"], "--devices is for local workers")]:
+        proc = phys(root, "run", "recipe", "reversal_curse", "--scale", "smoke", *args, check=False)
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+        assert not root.exists() or not any(p for p in root.iterdir() if p.name != "ledger.json")
+
+
+def train_losses(root: Path, run_id: str) -> list[tuple[int, float]]:
+    lines = (root / run_id / "metrics.jsonl").read_text().splitlines()
+    return [(r["step"], r["loss"]) for r in map(json.loads, lines) if r["stage"] == "train" and "loss" in r]
+
+
+def test_ddp_two_gloo_processes_train_the_same_curve_as_one(tmp_path):
+    """The smoke training of reversal_curse on 2 CPU processes (torchrun, gloo), against one process with
+    the same global batch: the same loss at every logged step; rank 0 alone logs and writes."""
+    one = phys_json(tmp_path / "one", "run", "recipe", "reversal_curse", *SMOKE)
+    two = phys_json(tmp_path / "two", "run", "recipe", "reversal_curse", "--scale", "smoke", "--devices", "cpu",
+                    "--ddp", "2")
+    assert two["stages"]["train"]["processes"] == 2
+    a, b = train_losses(tmp_path / "one", one["id"]), train_losses(tmp_path / "two", two["id"])
+    assert [s for s, _ in a] == [s for s, _ in b] and len({s for s, _ in b}) == len(b), "a step logged twice"
+    assert b == pytest.approx(a, rel=1e-4, abs=1e-4)
+    log = (tmp_path / "two" / two["id"] / "log.txt").read_text()
+    assert log.count("data-parallel over 2 processes") == 1  # the model line of rank 0 only
+    assert two["metrics"]["forward_train_acc"] == one["metrics"]["forward_train_acc"]
+
+
+def test_submitit_jobs_are_recorded_and_a_lost_job_resumes(tmp_path, toys):
+    """Slurm's code path on submitit's local executor: every stage is a job whose id the ledger keeps; a job
+    killed with SIGKILL (a lost node) leaves the run crashed, and `phys runs resume` finishes it."""
+    submitit = pytest.importorskip("submitit")
+    assert submitit
+    root, release = tmp_path / "runs", tmp_path / "release"
+    run_id = phys(root, "run", "recipe", "toy_queue", "--executor", "submitit-local", "--jobs", "3",
+                  "--set", f"work_b.wait_for={release}", "--detach").stdout.strip().splitlines()[-1]
+    started = next(iter((root / "store").glob("*.partial/started.json")), None)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        keys = [p for p in (root / "store").glob("*.partial/started.json")] if (root / "store").exists() else []
+        record = Ledger(root).run(run_id) or {}
+        b = (record.get("stages") or {}).get("work_b", {})
+        started = next((p for p in keys if p.parent.name.startswith(b.get("key", "?"))), None)
+        if started and b.get("job"):
+            break
+        time.sleep(0.1)
+    assert started is not None, "work_b never started"
+    os.kill(json.loads(started.read_text())["pid"], signal.SIGKILL)
+    deadline = time.time() + 60
+    while time.time() < deadline and phys_json(root, "runs", "show", run_id)["status"] != "crashed":
+        time.sleep(0.2)
+    shown = phys_json(root, "runs", "show", run_id)
+    assert shown["status"] == "crashed" and "work_b crashed" in shown["error"]
+    assert shown["stages"]["work_b"]["status"] == "crashed" and shown["stages"]["work_a"]["job"]
+    release.touch()
+    resumed = phys_json(root, "runs", "resume", run_id)
+    assert resumed["status"] == "done" and resumed["verdict"] == "reproduced"
+    assert resumed["stages"]["work_b"]["status"] == "done"
+    for name, stage in shown["stages"].items():  # what finished before the crash is not computed again
+        if stage["status"] == "done":
+            assert resumed["stages"][name]["status"] == "cached"
+    assert resumed["stages"]["work_b"]["job"] != shown["stages"]["work_b"]["job"]
