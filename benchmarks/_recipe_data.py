@@ -6,18 +6,27 @@ Shared by the throughput benchmarks so that every model they time trains on the 
 from __future__ import annotations
 
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 from phys.context import StageContext
 from phys.plan import make_plan
 from phys.registry import load_recipe
 
 
+class RecipeData(NamedTuple):
+    cfg: Any  # the train stage's config
+    tokenizer: Any
+    docs: Any  # the training documents (Docs)
+    seconds: float  # how long the data stage took
+
+
 @contextmanager
-def recipe_data(recipe: str, scale: str, overrides: Sequence[str] = ()) -> Iterator[tuple[Any, Any, Any]]:
-    """(train config, tokenizer, Docs) of `recipe` at `scale`; the data lives until the block exits."""
+def recipe_data(recipe: str, scale: str, overrides: Sequence[str] = ()) -> Iterator[RecipeData]:
+    """The train config, tokenizer and training Docs of `recipe` at `scale`, and the data stage's time; the
+    data lives until the block exits."""
     from phys.data.packing import Docs
     from phys.data.tokenizer import Tokenizer
 
@@ -26,6 +35,8 @@ def recipe_data(recipe: str, scale: str, overrides: Sequence[str] = ()) -> Itera
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         module, func = data_stage.run.split(":")
+        t0 = time.perf_counter()
         getattr(__import__(module, fromlist=[func]), func)(
             StageContext("data", data_stage.config, data_stage.seed, out, log=lambda line: None))
-        yield train_stage.config, Tokenizer.load(out / "tokenizer.json"), Docs.load(out, "train")
+        seconds = time.perf_counter() - t0
+        yield RecipeData(train_stage.config, Tokenizer.load(out / "tokenizer.json"), Docs.load(out, "train"), seconds)

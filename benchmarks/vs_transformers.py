@@ -71,7 +71,7 @@ def measure(size: str, args: argparse.Namespace) -> float:
 
     device = args.device
     device_type = "cuda" if device.startswith("cuda") else "cpu"
-    with recipe_data(args.recipe, args.scale, [*SIZES[size], *args.overrides]) as (cfg, tokenizer, docs):
+    with recipe_data(args.recipe, args.scale, [*SIZES[size], *args.overrides]) as (cfg, tokenizer, docs, _):
         stream = PackedStream(docs, cfg.block_size, cfg.batch_size, 0, tokenizer.eos_id, tokenizer.pad_id)
         vocab = len(tokenizer)
         torch.manual_seed(0)

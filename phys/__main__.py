@@ -1,5 +1,5 @@
 """`python -m phys` is the `phys` command."""
 
-from phys.cli.main import main
+from phys.cli.entry import main
 
 main()

@@ -48,7 +48,7 @@ def check(runs_root: Path) -> dict[str, Any]:
             if stage.get("status") in ("done", "cached") and not store.path(stage["key"]).exists():
                 problems["missing_stages"].append(f"{run_id}: stage {name} ({stage['key']}) is gone from the store")
     for key in store.keys():
-        why = store.verify(key)
+        why = store.verify(key, deep=True)
         if why:
             problems["damaged_store"].append(f"store/{key}: {why}")
     return {"ok": not any(problems.values()), "runs": len(dirs), "store_entries": len(store.keys()),

@@ -17,7 +17,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from filelock import FileLock
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
@@ -44,7 +43,11 @@ class Ledger:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.path = self.root / "ledger.json"
-        self._lock = FileLock(str(self.root / ".ledger.lock"))
+
+    def _lock(self) -> Any:
+        from filelock import FileLock  # imported on the first write: reading commands start faster without it
+
+        return FileLock(str(self.root / ".ledger.lock"))
 
     # ---- reading (no lock) -------------------------------------------------------------------------------
     def state(self) -> str:
@@ -82,7 +85,8 @@ class Ledger:
         return TinyDB(data, storage=_Snapshot)
 
     def runs(self) -> list[dict[str, Any]]:
-        return [dict(d) for d in self._db(self._load()).table(RUNS).all()]
+        # TinyDB's own layout {"runs": {doc_id: doc}} read directly: fresh dicts, no Document per record
+        return list(self._load().get(RUNS, {}).values())
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         doc = self._db(self._load()).table(RUNS).get(Query().id == run_id)
@@ -92,7 +96,7 @@ class Ledger:
     @contextlib.contextmanager
     def transaction(self, allow_missing: bool = False) -> Iterator[TinyDB]:
         self.root.mkdir(parents=True, exist_ok=True)
-        with self._lock:
+        with self._lock():
             data = {} if allow_missing and not self.path.exists() else self._load()
             db = self._db(data)
             yield db
@@ -102,7 +106,8 @@ class Ledger:
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".ledger.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w") as f:
-                json.dump(data, f, indent=1, sort_keys=True)
+                # compact: the encoder's C path (indentation is ~4x slower) and ~25% fewer bytes to parse
+                json.dump(data, f, separators=(",", ":"), sort_keys=True)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
@@ -119,13 +124,14 @@ class Ledger:
         with self.transaction() as db:
             db.table(RUNS).update(fields, Query().id == run_id)
 
-    def record_stage(self, run: dict[str, Any], name: str, stage: dict[str, Any]) -> None:
-        """One transaction: the run's record (which summarises its stages) and the stage's own document."""
+    def record_stages(self, run: dict[str, Any], stages: dict[str, dict[str, Any]]) -> None:
+        """One transaction: the run's record (which summarises its stages) and the stages' own documents."""
         q = Query()
         with self.transaction() as db:
             db.table(RUNS).upsert(run, q.id == run["id"])
-            cond = (q.run == run["id"]) & (q.name == name)
-            db.table(STAGES).upsert({"run": run["id"], "name": name, **stage}, cond)
+            for name, stage in stages.items():
+                cond = (q.run == run["id"]) & (q.name == name)
+                db.table(STAGES).upsert({"run": run["id"], "name": name, **stage}, cond)
 
     def remove_run(self, run_id: str) -> None:
         with self.transaction() as db:
@@ -138,7 +144,7 @@ class Ledger:
         db = self._db({})
         db.table(RUNS).insert_multiple(runs)
         db.table(STAGES).insert_multiple(stages)
-        with self._lock:
+        with self._lock():
             self._write(db.storage.data)
 
 def _has_run_dirs(root: Path) -> bool:

@@ -31,9 +31,12 @@ def identity() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": pid, "pid_start": start_time(pid)}
 
 
+_HOST = socket.gethostname()  # asked once: `phys runs ls` derives the status of thousands of runs
+
+
 def is_alive(record: dict[str, Any], heartbeat: Path | None = None) -> bool:
     pid, host = record.get("pid"), record.get("host")
-    if host != socket.gethostname() or pid is None:
+    if host != _HOST or pid is None:
         if heartbeat is None:
             return False
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ _SAFE = re.compile(r"^[A-Za-z0-9_.-]+$")
 def with_status(runs_root: Path, record: dict[str, Any]) -> dict[str, Any]:
     if record.get("status") not in process.LIVE:
         return record  # only a live status can be stale
-    heartbeat = Path(runs_root) / record["id"] / "heartbeat"
+    heartbeat = Path(os.path.join(runs_root, record["id"], "heartbeat"))
     return {**record, "status": process.derive_status(record, heartbeat)}
 
 

@@ -2,7 +2,9 @@
 
 A stage writes into `<key>.partial/` (which survives a crash, so training can resume from its checkpoints)
 and is committed by writing `manifest.json` (config, files with sha256) and renaming the folder to `<key>/`.
-A finished stage is reused only if its manifest is present and every file still matches its hash.
+A finished stage is reused only if its manifest is present and every file is still the one written: same
+size and modification time (a cache hit must not read gigabytes of checkpoints), or, for `deep` checks
+(`phys ledger check`) and manifests written before sizes were recorded, the same sha256.
 A per-key file lock makes concurrent runs that need the same stage compute it once.
 """
 
@@ -48,16 +50,23 @@ class Store:
         except (FileNotFoundError, ValueError):
             return None
 
-    def verify(self, key: str) -> str | None:
-        """None if the stage output is complete and intact, else why not (missing, damaged file …)."""
+    def verify(self, key: str, deep: bool = False) -> str | None:
+        """None if the stage output is complete and intact, else why not (missing, damaged file …).
+        `deep`: compare every file's sha256, not only its size and modification time."""
         manifest = self.manifest(key)
         if manifest is None:
             return "not in the store" if not self.path(key).exists() else "manifest missing or damaged"
+        stats = manifest.get("stats") if not deep else None
         for rel, digest in manifest["files"].items():
             path = self.path(key) / rel
-            if not path.is_file():
+            try:
+                st = path.stat()
+            except OSError:
                 return f"file {rel} missing"
-            if sha256_file(path) != digest:
+            if stats and rel in stats:
+                if [st.st_size, st.st_mtime_ns] != stats[rel]:
+                    return f"file {rel} changed since it was written"
+            elif sha256_file(path) != digest:
                 return f"file {rel} changed since it was written"
         return None
 
@@ -75,12 +84,11 @@ class Store:
 
     def commit(self, key: str, meta: dict[str, Any]) -> Path:
         part = self.partial(key)
-        files = {
-            str(p.relative_to(part)): sha256_file(p)
-            for p in sorted(part.rglob("*"))
-            if p.is_file() and p.name != MANIFEST
-        }
-        manifest = {**meta, "key": key, "files": files}
+        paths = [p for p in sorted(part.rglob("*")) if p.is_file() and p.name != MANIFEST]
+        files = {str(p.relative_to(part)): sha256_file(p) for p in paths}
+        # the rename below keeps sizes and mtimes: they are what a cache hit checks
+        stats = {str(p.relative_to(part)): [p.stat().st_size, p.stat().st_mtime_ns] for p in paths}
+        manifest = {**meta, "key": key, "files": files, "stats": stats}
         tmp = part / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
         os.replace(tmp, part / MANIFEST)

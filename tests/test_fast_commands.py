@@ -54,3 +54,24 @@ def test_the_tui_never_imports_torch():
             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "NO-TORCH", out.stderr
+
+
+def test_runs_ls_json_fast_path_prints_what_the_full_cli_prints(smoke_runs, tmp_path):
+    """`phys runs ls --json` skips typer and rich; its output is the full command's, byte for byte, and a
+    damaged ledger still gets the full CLI's one-line error."""
+    root, _ = smoke_runs
+
+    def run(module: str, runs_dir) -> subprocess.CompletedProcess:
+        code = (f"import sys; sys.argv = ['phys', '--runs-dir', {str(runs_dir)!r}, 'runs', 'ls', '--json']; "
+                f"from {module} import main; main(); "
+                "print('TYPER' if 'typer' in sys.modules else 'NO-TYPER', file=sys.stderr)")
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+    fast, full = run("phys.cli.entry", root), run("phys.cli.main", root)
+    assert fast.stdout == full.stdout and '"id": ' in fast.stdout
+    assert fast.stderr.strip() == "NO-TYPER" and full.stderr.strip() == "TYPER"
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "ledger.json").write_text("{")
+    proc = run("phys.cli.entry", damaged)
+    assert proc.returncode == 1 and "ledger rebuild" in proc.stderr and not proc.stdout

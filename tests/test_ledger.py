@@ -20,7 +20,7 @@ def _write_many(args):
     ledger = Ledger(Path(root))
     for i in range(20):
         ledger.upsert_run({"id": f"w{worker}-{i}", "status": "done"})
-        ledger.record_stage({"id": f"w{worker}-{i}", "status": "running"}, "train", {"key": "k"})
+        ledger.record_stages({"id": f"w{worker}-{i}", "status": "running"}, {"train": {"key": "k"}})
     return worker
 
 

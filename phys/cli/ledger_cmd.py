@@ -7,7 +7,8 @@ from rich.markup import escape
 
 from phys import audit
 from phys.cli.recipes_cmd import JsonOpt
-from phys.cli.render import err, out, print_json
+from phys.cli.jsonout import print_json
+from phys.cli.render import err, out
 
 app = typer.Typer(help="Check or rebuild the ledger.", no_args_is_help=True)
 

@@ -37,7 +37,7 @@ def runs_root() -> Path:
 
 
 def _register() -> None:
-    from phys.cli import ledger_cmd, recipes_cmd, report_cmd, run_cmd, runs_cmd, tui_cmd
+    from phys.cli import doctor_cmd, ledger_cmd, recipes_cmd, report_cmd, run_cmd, runs_cmd, tui_cmd
 
     app.add_typer(recipes_cmd.app, name="recipes")
     app.add_typer(run_cmd.app, name="run")
@@ -45,6 +45,7 @@ def _register() -> None:
     app.add_typer(ledger_cmd.app, name="ledger")
     app.command("report")(report_cmd.report)
     app.command("tui")(tui_cmd.tui)
+    app.command("doctor")(doctor_cmd.doctor)
 
 
 _register()

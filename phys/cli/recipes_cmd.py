@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from phys import registry
-from phys.cli.render import VERDICT_STYLE, err, out, print_json, styled
+from phys.cli.jsonout import print_json
+from phys.cli.render import VERDICT_STYLE, err, out, styled
 from phys.errors import PhysError
 from phys.ledger import Ledger
 from phys.plan import explain_difference, make_plan

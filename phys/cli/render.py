@@ -3,8 +3,6 @@ run view on stderr."""
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from typing import Any
 
@@ -19,10 +17,6 @@ out = Console(highlight=False)
 STATUS_STYLE = {"done": "green", "running": "cyan", "queued": "cyan", "crashed": "red", "failed": "red",
                 "interrupted": "yellow", "cancelled": "dim"}
 VERDICT_STYLE = {"reproduced": "bold green", "not reproduced": "bold red", "inconclusive": "yellow"}
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=1, default=str) + "\n")
 
 
 def styled(text: str | None, styles: dict[str, str]) -> str:

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from phys.cli.recipes_cmd import JsonOpt
-from phys.cli.render import err, print_json
+from phys.cli.jsonout import print_json
+from phys.cli.render import err
 
 
 def report(run: Annotated[str, typer.Argument(help="A run id, a unique prefix of one, or `last`.", metavar="RUN")],

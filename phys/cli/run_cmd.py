@@ -8,7 +8,8 @@ import typer
 
 from phys import runner
 from phys.cli.recipes_cmd import ArmsOpt, DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, SetOpt, arm_list
-from phys.cli.render import err, print_json
+from phys.cli.jsonout import print_json
+from phys.cli.render import err
 from phys.errors import PhysError
 
 app = typer.Typer(help="Run things.", no_args_is_help=True)

@@ -14,7 +14,8 @@ from rich.text import Text
 
 from phys import runner, runs
 from phys.cli.recipes_cmd import JsonOpt
-from phys.cli.render import STATUS_STYLE, VERDICT_STYLE, err, fmt, out, print_json, styled
+from phys.cli.jsonout import print_json
+from phys.cli.render import STATUS_STYLE, VERDICT_STYLE, err, fmt, out, styled
 from phys.errors import PhysError
 from phys.ledger import Ledger
 from phys.rundir import RunDir
@@ -39,11 +40,16 @@ def _default(ctx: typer.Context, json: JsonOpt = False) -> None:
 
 
 @app.command("ls")
-def ls(json: JsonOpt = False) -> None:
+def ls(json: JsonOpt = False,
+       limit: Annotated[Optional[int], typer.Option("--limit", help="Newest runs to show (default: 50 in the "
+                                                   "table, all with --json; 0: all).", min=0)] = None) -> None:
     """Every run, newest first, with its derived status and verdict."""
     records = runs.list_runs(_root())
+    if limit is None:
+        limit = 0 if json else 50
+    shown = records[:limit] if limit else records
     if json:
-        print_json(records)
+        print_json(shown)
         return
     if not records:
         err.print("no runs yet; start one with `phys run recipe reversal_curse`")
@@ -52,9 +58,11 @@ def ls(json: JsonOpt = False) -> None:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("run (created-recipe-scale-tag)", "status", "verdict"):
         table.add_column(col, no_wrap=True)
-    for r in records:
+    for r in shown:
         table.add_row(r["id"], styled(r["status"], STATUS_STYLE), styled(r.get("verdict"), VERDICT_STYLE))
     out.print(table)
+    if len(shown) < len(records):
+        err.print(f"{len(records) - len(shown)} older runs not shown (--limit 0 shows all)")
 
 
 def print_summary(record: dict) -> None:

@@ -60,7 +60,7 @@ class RunScreen(PollingScreen):
 
     def on_mount(self) -> None:
         self.reader = RunReader(self.app.root, self.run_id)
-        self.query_one("#stages", DataTable).add_columns("stage", "status", "progress", "cache", "took")
+        self.query_one("#stages", DataTable).add_columns("stage", "status", "progress", "cache", "took", "where")
         self.query_one("#checks", DataTable).add_columns("check", "measured", "need", "ok", "paper")
         self.query_one("#files", DataTable).add_columns("file", "size")
         self.start_polling()
@@ -115,7 +115,10 @@ class RunScreen(PollingScreen):
                 done = "100%"
             cache = "hit" if s.get("cached") else ("" if status == "pending" else "miss")
             took = f"{s['seconds']:.1f}s" if isinstance(s.get("seconds"), (int, float)) else ""
-            table.add_row(name, styles.status(status if status != "cached" else "done"), done, cache, took)
+            where = s.get("where", "")  # the GPU, CPU share or Slurm job of a stage run by a worker
+            if s.get("job") and str(s["job"]) not in where:
+                where = f"{where} job {s['job']}".strip()
+            table.add_row(name, styles.status(status if status != "cached" else "done"), done, cache, took, where)
 
     def show_checks(self, record: dict) -> None:
         table = self.query_one("#checks", DataTable)

@@ -1,0 +1,144 @@
+"""`phys doctor`: what this machine gives phys — the torch build, CPU and GPUs, free disk, the ledger's
+health, the executors at hand — and a short training-throughput probe on the default device.
+
+Each finding is a `Finding(area, name, value, level)` with level ok / warn / fail; a `fail` makes the
+command exit 1. The probe trains the cpu scale's model shape (4 layers x 128, 128-token windows, batch 32)
+on random tokens with phys's own training step for about `seconds` seconds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from phys import process
+from phys.ledger import Ledger
+
+MIN_FREE_GB = 5.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    area: str
+    name: str
+    value: str
+    level: str = "ok"  # ok | warn | fail
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def torch_findings() -> list[Finding]:
+    import torch
+
+    from phys.train import cpu_has_native_bf16
+
+    cuda = torch.version.cuda
+    out = [Finding("torch", "version", torch.__version__),
+           Finding("torch", "build", f"CUDA {cuda}" if cuda else "CPU only"),
+           Finding("cpu", "cores", f"{os.cpu_count()} ({torch.get_num_threads()} torch threads)"),
+           Finding("cpu", "native bf16", "yes: training autocasts to bf16" if cpu_has_native_bf16()
+                   else "no: training stays fp32 on CPU")]
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            p = torch.cuda.get_device_properties(i)
+            free, total = torch.cuda.mem_get_info(i)
+            out.append(Finding("gpu", f"cuda:{i}", f"{p.name}, {total / 2**30:.0f} GiB ({free / 2**30:.0f} free), "
+                                                   f"compute {p.major}.{p.minor}"))
+        out.append(Finding("gpu", "bf16", "yes" if torch.cuda.is_bf16_supported() else "no",
+                           "ok" if torch.cuda.is_bf16_supported() else "warn"))
+    else:
+        out.append(Finding("gpu", "cuda", "no GPU visible: runs default to the cpu scale",
+                           "warn" if cuda else "ok"))
+    out.append(Finding("executors", "torchrun (DDP)",
+                       "available" if torch.distributed.is_available() else "torch.distributed missing",
+                       "ok" if torch.distributed.is_available() else "warn"))
+    return out
+
+
+def executor_findings() -> list[Finding]:
+    submitit = importlib.util.find_spec("submitit") is not None
+    sbatch = shutil.which("sbatch")
+    return [Finding("executors", "submitit", "installed" if submitit else "not installed: pip install submitit "
+                                                                           "for --executor slurm",
+                    "ok" if submitit else "warn"),
+            Finding("executors", "slurm", f"sbatch at {sbatch}" if sbatch else "no sbatch on PATH")]
+
+
+def disk_findings(runs_root: Path) -> list[Finding]:
+    probe = Path(runs_root)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    usage = shutil.disk_usage(probe)
+    free_gb = usage.free / 2**30
+    return [Finding("disk", "free", f"{free_gb:.1f} GiB of {usage.total / 2**30:.0f} GiB at {probe}",
+                    "ok" if free_gb >= MIN_FREE_GB else "warn")]
+
+
+def ledger_findings(runs_root: Path) -> list[Finding]:
+    ledger = Ledger(runs_root)
+    state = ledger.state()
+    if state == "empty":
+        return [Finding("ledger", "state", f"no runs yet in {runs_root}")]
+    if state in ("missing", "damaged"):
+        return [Finding("ledger", "state", f"{state}: run `phys ledger rebuild`", "fail")]
+    runs = ledger.runs()
+    statuses: dict[str, int] = {}
+    for record in runs:
+        status = process.derive_status(record, Path(runs_root) / record["id"] / "heartbeat")
+        statuses[status] = statuses.get(status, 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
+    return [Finding("ledger", "state", f"ok: {len(runs)} runs ({summary}); full audit: `phys ledger check`")]
+
+
+def throughput_probe(seconds: float, device: str) -> Finding:
+    """Tokens/s of phys's training step at the cpu scale's model shape, over about `seconds`."""
+    import numpy as np
+    import torch
+
+    from phys.model.gpt import GPT, GPTConfig
+    from phys.stages.train import TrainConfig
+    from phys.train import autocast_dtype, make_optimizer, train_step
+
+    cfg = TrainConfig(steps=10**6)
+    rng = np.random.default_rng(0)
+
+    class RandomStream:  # the PackedStream interface: batch(step) -> (x, y, mask), each (B, T)
+        def batch(self, step: int):
+            w = rng.integers(3, 2000, size=(cfg.batch_size, cfg.block_size + 1), dtype=np.int64)
+            return w[:, :-1], w[:, 1:], np.ones((cfg.batch_size, cfg.block_size), dtype=bool)
+
+    torch.manual_seed(0)
+    if device == "cpu":
+        torch.set_flush_denormal(True)
+    model = GPT(GPTConfig(vocab_size=2000, **cfg.model_fields())).to(device)
+    optimizer = make_optimizer(model, cfg, device)
+    amp = autocast_dtype(cfg, device)
+    stream = RandomStream()
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    for step in range(2):  # warm-up: first-call allocations
+        train_step(model, optimizer, model.loss, stream, cfg, step, device, amp)
+    sync()
+    t0, steps = time.perf_counter(), 0
+    while time.perf_counter() - t0 < seconds:
+        train_step(model, optimizer, model.loss, stream, cfg, steps, device, amp)
+        steps += 1
+    sync()
+    rate = steps * cfg.batch_size * cfg.block_size / (time.perf_counter() - t0)
+    return Finding("throughput", f"training on {device}",
+                   f"{rate:,.0f} tokens/s ({model.num_params() / 1e6:.1f}M-param model, "
+                   f"{'bf16' if amp else 'fp32'}, {steps} steps)")
+
+
+def diagnose(runs_root: Path, probe_seconds: float) -> list[Finding]:
+    findings = [*torch_findings(), *executor_findings(), *disk_findings(runs_root), *ledger_findings(runs_root)]
+    if probe_seconds > 0:
+        import torch
+
+        findings.append(throughput_probe(probe_seconds, "cuda" if torch.cuda.is_available() else "cpu"))
+    return findings
