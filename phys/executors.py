@@ -33,7 +33,7 @@ class Execution:
     """How a run's stages execute; `inline` (the default) computes them one by one in the runner."""
 
     executor: str = "inline"
-    devices: str = ""  # local: "cpu", "all", or GPU indices "0,1,3"
+    devices: str = ""  # local: "cpu", "all", or GPU indices "0,1,3"; empty: all GPUs, else the CPU
     per_device: int = 1  # local: stages sharing one device at a time
     ddp: int = 1  # processes (GPUs) per data-parallel training stage
     partition: str = ""  # slurm

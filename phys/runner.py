@@ -145,12 +145,15 @@ def execution_device(execution: Execution, device: str) -> str:
 
 
 def local_slots(execution: Execution) -> list[Slot]:
-    gpus = 0
-    if execution.devices.strip().lower() not in ("", "cpu"):
+    """The slots of a local execution; no --devices means every GPU, or the CPU on a machine without one."""
+    devices, gpus = execution.devices.strip().lower(), 0
+    if devices != "cpu":
         import torch
 
         gpus = torch.cuda.device_count()
-    return parse_devices(execution.devices, execution.per_device, execution.ddp, gpus, os.cpu_count() or 1)
+    if not devices:
+        devices = "all" if gpus else "cpu"
+    return parse_devices(devices, execution.per_device, execution.ddp, gpus, os.cpu_count() or 1)
 
 
 def _new_run_dir(runs_root: Path, recipe: str, scale: str) -> RunDir:

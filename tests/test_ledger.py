@@ -94,3 +94,32 @@ def test_lost_or_truncated_ledger_is_reported_and_rebuilt(smoke_runs, tmp_path):
         assert [(r["id"], r["status"], r["verdict"]) for r in after] == \
                [(r["id"], r["status"], r["verdict"]) for r in before]
         assert phys(root, "ledger", "check").returncode == 0
+
+
+def test_ledger_writer_coalesces_stage_records_and_flush_writes_everything(tmp_path):
+    """Stage changes reach the ledger from a thread, several per transaction; flush() returns once the
+    latest record is in the ledger, and an error there reaches the run's thread."""
+    from phys.runner import LedgerWriter
+
+    ledger = Ledger(tmp_path)
+    ledger.upsert_run({"id": "r", "stages": {}}, allow_missing=True)
+    writes = []
+    original = ledger.record_stages
+    ledger.record_stages = lambda run, stages: (writes.append(sorted(stages)), original(run, stages))
+    writer = LedgerWriter(ledger)
+    record = {"id": "r", "status": "running", "stages": {}}
+    for name in ("data", "train", "evaluate"):
+        record["stages"][name] = {"status": "cached"}
+        writer.touch(record, name)
+    record["status"] = "done"
+    writer.touch(record)
+    writer.flush()
+    assert writes == [["data", "evaluate", "train"]]  # one transaction for all three
+    assert ledger.run("r")["status"] == "done"
+    db = json.loads((tmp_path / "ledger.json").read_text())
+    assert sorted(d["name"] for d in db["stages"].values()) == ["data", "evaluate", "train"]
+    ledger.record_stages = lambda run, stages: 1 / 0
+    writer.touch(record, "data")
+    with pytest.raises(ZeroDivisionError):
+        writer.flush()
+    writer.close()

@@ -171,6 +171,7 @@ def test_running_run_shows_progress_of_its_stage(fixture_root):
             stages = {r[0]: r for r in table_rows(app, "#stages")}
             assert stages["data"][3] == "hit"
             assert stages["train"][1] == "running" and stages["train"][2].startswith("700/1400")
+            assert stages["train"][5] == "gpu 1"  # the slot of a stage a worker runs (--devices)
             assert stages["evaluate"][1] == "pending"
 
     run(main())

@@ -72,7 +72,8 @@ def build(root: Path) -> Path:
     _write(root, RUNNING, "cpu", 1, -600, {
         "status": "running", "started": _at(-598), "ended": None, **me,
         "stages": {"data": {**done["data"], "status": "cached", "cached": True, "seconds": None},
-                   "train": {"key": "train000000000001", "status": "running", "cached": False}}},
+                   "train": {"key": "train000000000001", "status": "running", "cached": False, "where": "gpu 1",
+                             "pid": 4_194_302}}},
         curve_steps=700, lr=2e-3)
     write_json_atomic(RunDir(root, RUNNING).progress, {"stage": "train", "done": 700, "total": 1400, "loss": 1.5,
                                                       "tokens_per_s": 18000, "t": NOW})
