@@ -46,8 +46,12 @@ def torch_findings() -> list[Finding]:
                    else "no: training stays fp32 on CPU")]
     if torch.cuda.is_available():
         for i in range(torch.cuda.device_count()):
-            p = torch.cuda.get_device_properties(i)
-            free, total = torch.cuda.mem_get_info(i)
+            try:
+                p = torch.cuda.get_device_properties(i)
+                free, total = torch.cuda.mem_get_info(i)
+            except RuntimeError as exc:  # a GPU that is visible but unusable (busy, lost, driver mismatch)
+                out.append(Finding("gpu", f"cuda:{i}", f"unusable: {exc}".splitlines()[0], "fail"))
+                continue
             out.append(Finding("gpu", f"cuda:{i}", f"{p.name}, {total / 2**30:.0f} GiB ({free / 2**30:.0f} free), "
                                                    f"compute {p.major}.{p.minor}"))
         out.append(Finding("gpu", "bf16", "yes" if torch.cuda.is_bf16_supported() else "no",
@@ -140,5 +144,9 @@ def diagnose(runs_root: Path, probe_seconds: float) -> list[Finding]:
     if probe_seconds > 0:
         import torch
 
-        findings.append(throughput_probe(probe_seconds, "cuda" if torch.cuda.is_available() else "cpu"))
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            findings.append(throughput_probe(probe_seconds, device))
+        except RuntimeError as exc:  # e.g. out of GPU memory on a shared machine
+            findings.append(Finding("throughput", f"training on {device}", f"failed: {exc}".splitlines()[0], "fail"))
     return findings

@@ -19,13 +19,16 @@ import os
 import signal
 import subprocess
 import sys
-from dataclasses import asdict, dataclass, field
+import uuid
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
 from phys.errors import PhysError
 
 EXECUTORS = ("inline", "local", "slurm", "submitit-local")
+TORCHRUN_ENV = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK", "MASTER_ADDR", "MASTER_PORT",
+                "TORCHELASTIC_RUN_ID")
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class Execution:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> Execution:
-        return cls(**(d or {}))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (d or {}).items() if k in known})
 
     def describe(self) -> str:
         if self.executor == "inline":
@@ -107,7 +111,7 @@ def parse_devices(devices: str, per_device: int, ddp: int, gpu_count: int, cpu_c
 
 class Handle(Protocol):
     """A stage started somewhere: `poll()` is None while it runs, then `done`, `cached`, `interrupted`,
-    `failed` or `crashed`; `stop()` asks it to checkpoint and stop."""
+    `failed` or `crashed`; `stop()` asks it to checkpoint and stop, `kill()` ends it now."""
 
     where: str
     job_id: str | None
@@ -115,26 +119,45 @@ class Handle(Protocol):
 
     def poll(self) -> str | None: ...
     def stop(self) -> None: ...
+    def kill(self) -> None: ...
     def error(self) -> str | None: ...
 
 
 class _Outcome:
-    """The outcome a worker recorded in `workers/<stage>.json` (none: it crashed)."""
+    """The outcome a worker recorded in `workers/<stage>.json` for this attempt (none: it crashed)."""
 
     def __init__(self, run_dir: Path, stage: str) -> None:
         self.path = run_dir / "workers" / f"{stage}.json"
-        self.path.unlink(missing_ok=True)  # a former attempt's outcome says nothing of this one
+        self.attempt = uuid.uuid4().hex  # an older attempt (an orphan) may still write the same file
         self.record: dict[str, Any] | None = None
 
-    def read(self) -> str:
+    def read(self, how_it_ended: str) -> str:
         import json
 
         try:
-            self.record = json.loads(self.path.read_text())
+            record = json.loads(self.path.read_text())
         except (OSError, ValueError):
-            self.record = {"outcome": "crashed", "error": "the worker ended without recording an outcome "
-                                                          "(killed, out of memory, or its node was lost)"}
-        return self.record["outcome"]
+            record = None
+        if record is None or record.get("attempt") != self.attempt:
+            record = {"outcome": "crashed", "error": f"the worker ended without recording an outcome ({how_it_ended}; "
+                                                     "killed, out of memory, a lost node, or see the run's log)"}
+        self.record = record
+        return record["outcome"]
+
+
+# Resolved in the runner, called in the child between fork and exec (where only async-signal-safe work belongs).
+try:
+    import ctypes
+
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+except (OSError, AttributeError):
+    _PRCTL = None
+
+
+def _die_with_parent() -> None:
+    """SIGTERM the worker when the runner dies (PR_SET_PDEATHSIG), so no orphan keeps training."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)
 
 
 class LocalHandle:
@@ -146,25 +169,19 @@ class LocalHandle:
 
     def poll(self) -> str | None:
         if self._result is None and self.proc.poll() is not None:
-            self._result = self.outcome.read()
+            self._result = self.outcome.read(f"exit status {self.proc.returncode}")
         return self._result
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
 
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the worker leads its own group: torchrun and its ranks
+
     def error(self) -> str | None:
         return (self.outcome.record or {}).get("error")
-
-
-def _die_with_parent() -> None:
-    """In a worker before exec (Linux): SIGTERM when the runner dies, so no orphan keeps training."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 class LocalExecutor:
@@ -179,15 +196,23 @@ class LocalExecutor:
                    *worker]
         else:
             cmd = [sys.executable, *worker]
-        env = dict(os.environ)
+        # a driver itself started by torchrun must not pass its rank on
+        env = {k: v for k, v in os.environ.items() if k not in TORCHRUN_ENV}
         if slot.gpus:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, slot.gpus))
         if slot.threads:
             env["OMP_NUM_THREADS"] = str(slot.threads)
         outcome = _Outcome(self.root / self.run_id, stage)
-        with open(self.log, "a") as log:
-            proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        from phys.worker import ATTEMPT_ENV
+
+        env[ATTEMPT_ENV] = outcome.attempt
+        try:
+            with open(self.log, "a") as log:
+                # its own session: a Ctrl-C in the terminal reaches the runner, which stops the workers once
+                proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True, preexec_fn=_die_with_parent)
+        except OSError as exc:
+            raise PhysError(f"could not start a worker for stage {stage}: {exc}", hint="see `phys doctor`") from None
         return LocalHandle(proc, slot.label, outcome)
 
 
@@ -200,12 +225,15 @@ class SubmititHandle:
 
     def poll(self) -> str | None:
         if self._result is None and self.job.done():
-            self._result = self.outcome.read()
+            self._result = self.outcome.read(f"job state {self.job.state}")
         return self._result
 
     def stop(self) -> None:
         if not self.job.done():
             self.job.cancel(check=False)
+
+    def kill(self) -> None:
+        self.stop()  # scancel: Slurm kills the job after its grace period
 
     def error(self) -> str | None:
         return (self.outcome.record or {}).get("error")
@@ -229,14 +257,19 @@ class SubmititExecutor:
         e = self.execution
         params: dict[str, Any] = {"timeout_min": e.time_min, "name": f"phys-{stage}", "tasks_per_node": nproc}
         if self.cluster == "slurm":
-            params.update(slurm_partition=e.partition or None, gpus_per_node=e.gpus,
+            params.update(slurm_partition=e.partition or None, gpus_per_node=max(e.gpus, nproc if e.gpus else 0),
                           slurm_signal_delay_s=120)
         self.executor.update_parameters(**{k: v for k, v in params.items() if v is not None})
         device = "cuda" if (self.cluster == "slurm" and e.gpus) else "cpu"
         outcome = _Outcome(self.root / self.run_id, stage)
         from phys.worker import slurm_job
 
-        job = self.executor.submit(slurm_job, str(self.root), self.run_id, stage, device, slot.label)
+        try:
+            job = self.executor.submit(slurm_job, str(self.root), self.run_id, stage, device, slot.label,
+                                       outcome.attempt)
+        except Exception as exc:  # noqa: BLE001 - submitit's FailedJobSubmission, sbatch missing, …
+            raise PhysError(f"could not submit stage {stage}: {type(exc).__name__}: {exc}",
+                            hint="check the partition and `sbatch` on this machine (`phys doctor`)") from None
         return SubmititHandle(job, f"{slot.label} {job.job_id}", outcome)
 
 

@@ -93,6 +93,7 @@ def create_run(
     execution = execution or Execution()
     device = execution_device(execution, device)
     plan = make_plan(recipe, scale, overrides, seed, device, arms)
+    execution = check_execution(execution, plan)
     rd = _new_run_dir(runs_root, recipe.name, scale)
     run_id = rd.id
     info = {
@@ -142,6 +143,26 @@ def execution_device(execution: Execution, device: str) -> str:
         raise PhysError(f"--device {device} contradicts --gpus {execution.gpus}",
                         hint="leave --device out: the jobs' GPUs decide")
     return kind
+
+
+def check_execution(execution: Execution, plan: Plan) -> Execution:
+    """`execution` with its devices resolved, after the checks that need the plan: a data-parallel stage's
+    batch must split over --ddp, and Slurm needs submitit; PhysError otherwise (before anything is written)."""
+    import dataclasses
+    import importlib.util
+
+    if execution.ddp > 1:
+        for stage in plan.stages:
+            batch = getattr(stage.config, "batch_size", None)
+            if batch is not None and is_data_parallel(stage.run) and batch % execution.ddp:
+                raise PhysError(f"{stage.name}.batch_size={batch} does not split over --ddp {execution.ddp}",
+                                hint=f"use --set {stage.name}.batch_size=N with N divisible by {execution.ddp}")
+    if execution.executor in ("slurm", "submitit-local") and importlib.util.find_spec("submitit") is None:
+        raise PhysError(f"--executor {execution.executor} needs submitit", hint="pip install 'phys[cluster]'")
+    if execution.executor == "local" and not execution.devices.strip():
+        devices = "cpu" if local_slots(execution)[0].device == "cpu" else "all"
+        execution = dataclasses.replace(execution, devices=devices)
+    return execution
 
 
 def local_slots(execution: Execution) -> list[Slot]:
@@ -285,6 +306,7 @@ class LedgerWriter:
             self._cv.notify_all()
             while self._written < target and self._error is None and self._thread.is_alive():
                 self._cv.wait(0.5)
+            self._urgent = False
             if self._error is not None:
                 error, self._error = self._error, None
                 raise error
@@ -309,13 +331,16 @@ class LedgerWriter:
                 self._urgent = False
                 record, dirty, asked = self._record, self._dirty, self._asked
                 self._dirty = set()
+            error: BaseException | None = None
             try:
                 assert record is not None
                 self.ledger.record_stages(record, {name: record["stages"][name] for name in dirty})
             except BaseException as exc:  # noqa: BLE001 - re-raised in the run's thread by flush()
-                with self._cv:
-                    self._error = exc
+                error = exc
             with self._cv:
+                self._error = error  # a later write that succeeds supersedes an earlier failure
+                if error is not None:
+                    self._dirty |= dirty  # written again with the next change
                 self._written = asked
                 self._cv.notify_all()
 
@@ -402,10 +427,14 @@ class _Execution:
             self._fail(f"{type(exc).__name__}: {exc}", tb=traceback.format_exc())
             raise
         finally:
-            self.ledger_writer.close()
             self.ended.set()
             for sig, handler in old_handlers.items():
                 signal.signal(sig, handler)
+            try:
+                self.ledger_writer.close()
+            except Exception:  # noqa: BLE001 - the run's own outcome (return value or exception) comes first
+                self.rd.append_log(f"the ledger could not be written:\n{traceback.format_exc()}")
+                self.ui.log("the ledger could not be written (see log.txt); `phys ledger rebuild` restores it")
 
     def _fail(self, error: str, tb: str | None, status: str = "failed") -> None:
         self.record.update(status=status, ended=now(), error=error)
@@ -528,6 +557,7 @@ class _Scheduler:
     stops the other workers (they checkpoint) before it returns."""
 
     POLL_S = 0.2
+    STOP_GRACE_S = 120.0  # after a stop, how long workers get to checkpoint before they are killed
 
     def __init__(self, ex: _Execution, plan: Plan, execution: Execution) -> None:
         self.ex, self.plan, self.execution = ex, plan, execution
@@ -545,18 +575,21 @@ class _Scheduler:
 
     def run(self) -> dict[str, dict[str, Any]]:
         ex = self.ex
-        ex.say(f"stages run {self.execution.describe()}: up to {len(self.slots)} at once")
         ex.tail_log = True
+        ex.say(f"stages run {self.execution.describe()}: up to {len(self.slots)} at once")
         free, pending = list(self.slots), [s.name for s in self.plan.stages]
         failure: tuple[str, str] | None = None  # (outcome, message)
-        stopping = False
+        stopping: float | None = None  # when the workers were asked to stop
         try:
             while pending or self.running:
-                if (ex.stop.is_set() or failure) and not stopping:
-                    stopping = True
+                if (ex.stop.is_set() or failure) and stopping is None:
+                    stopping = time.monotonic()
                     for handle, _ in self.running.values():
                         handle.stop()
-                if not stopping:
+                elif stopping is not None and time.monotonic() - stopping > self.STOP_GRACE_S:
+                    for handle, _ in self.running.values():
+                        handle.kill()
+                if stopping is None:
                     self._start_ready(pending, free)
                 for name, (handle, slot) in list(self.running.items()):
                     outcome = handle.poll()
@@ -567,7 +600,7 @@ class _Scheduler:
                         if problem and (failure is None or failure[0] == "interrupted"):
                             failure = problem
                 self._forward()
-                if stopping and not self.running:
+                if stopping is not None and not self.running:
                     break
                 if not pending and not self.running:
                     break

@@ -3,8 +3,9 @@
 A stage writes into `<key>.partial/` (which survives a crash, so training can resume from its checkpoints)
 and is committed by writing `manifest.json` (config, files with sha256) and renaming the folder to `<key>/`.
 A finished stage is reused only if its manifest is present and every file is still the one written: same
-size and modification time (a cache hit must not read gigabytes of checkpoints), or, for `deep` checks
-(`phys ledger check`) and manifests written before sizes were recorded, the same sha256.
+size and modification time (a cache hit must not read gigabytes of checkpoints); where those differ (a
+copied store, a manifest written before they were recorded) and for `deep` checks (`phys ledger check`),
+the same sha256 — a file whose hash still matches gets its new size and time recorded.
 A per-key file lock makes concurrent runs that need the same stage compute it once.
 """
 
@@ -56,18 +57,24 @@ class Store:
         manifest = self.manifest(key)
         if manifest is None:
             return "not in the store" if not self.path(key).exists() else "manifest missing or damaged"
-        stats = manifest.get("stats") if not deep else None
+        stats = dict(manifest.get("stats") or {})
+        restated = False
         for rel, digest in manifest["files"].items():
             path = self.path(key) / rel
             try:
                 st = path.stat()
             except OSError:
                 return f"file {rel} missing"
-            if stats and rel in stats:
-                if [st.st_size, st.st_mtime_ns] != stats[rel]:
-                    return f"file {rel} changed since it was written"
-            elif sha256_file(path) != digest:
+            if not deep and stats.get(rel) == [st.st_size, st.st_mtime_ns]:
+                continue
+            if sha256_file(path) != digest:
                 return f"file {rel} changed since it was written"
+            restated |= stats.get(rel) != [st.st_size, st.st_mtime_ns]
+            stats[rel] = [st.st_size, st.st_mtime_ns]
+        if restated:  # same contents, new times (e.g. a copied store): the next hit needs no hashing
+            tmp = self.path(key) / (MANIFEST + ".tmp")
+            tmp.write_text(json.dumps({**manifest, "stats": stats}, indent=1, sort_keys=True))
+            os.replace(tmp, self.path(key) / MANIFEST)
         return None
 
     def has(self, key: str) -> bool:

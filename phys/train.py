@@ -196,7 +196,8 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
         optimizer.load_state_dict(state["optimizer"])
         checkpoint.set_rng_state(state["rng"], device)
         start = int(state["step"])
-        window_loss, window_n = float(state["window_loss"]), int(state["window_n"])
+        # the checkpoint holds the whole batch's loss sum (all ranks'): rank 0 carries it on
+        window_loss, window_n = float(state["window_loss"]) if world.leader else 0.0, int(state["window_n"])
         hooks.trim_metrics(start)
         hooks.log(f"resumed from the checkpoint at step {start}")
     amp = autocast_dtype(cfg, device)
@@ -209,25 +210,24 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
               f"{'bf16' if amp else 'fp32'}{', compiled' if compiled else ''}"
               f"{f', data-parallel over {world.size} processes' if world.size > 1 else ''}")
 
-    def save(step: int) -> None:
+    def save(step: int) -> None:  # every rank calls it at the same step; rank 0 writes
+        loss_sum = distributed.all_sum(float(window_loss), device)  # the loss average being accumulated
         if world.leader:
             checkpoint.save(ckpt_dir, step, {
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
                 "rng": checkpoint.rng_state(device), "config": asdict(cfg),
-                "window_loss": float(window_loss), "window_n": window_n,  # the loss average being accumulated
+                "window_loss": loss_sum, "window_n": window_n,
             })
 
-    def stop_asked(step: int) -> bool:
-        if world.size == 1:
-            return hooks.should_stop()
-        # every rank must stop at the same step: agree on it at every log step
-        return step % cfg.log_every == 0 and distributed.any_rank(hooks.should_stop(), device)
+    def stop_asked() -> bool:
+        # every rank stops at the same step, so all checkpoint together: one tiny all-reduce per step
+        return distributed.any_rank(hooks.should_stop(), device)
 
     model.train()
     t0, tokens = time.perf_counter(), 0
     loss_value = float("nan")
     for step in range(start, cfg.steps):
-        if stop_asked(step):
+        if stop_asked():
             save(step)
             raise StageInterrupted(f"stopped at step {step}")
         loss, n_tokens = train_step(model, optimizer, loss_fn, stream, cfg, step, device, amp,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import threading
 import time
@@ -27,6 +28,9 @@ from phys.errors import PhysError
 from phys.plan import Plan
 from phys.rundir import RunDir, write_json_atomic
 from phys.store import Store
+
+
+ATTEMPT_ENV = "PHYS_WORKER_ATTEMPT"
 
 
 class Reporter(Protocol):
@@ -54,6 +58,7 @@ def compute_stage(store: Store, run_id: str, plan: Plan, name: str, device: str,
     returns (the stage's result, seconds). Raises StageInterrupted if stopped (progress is checkpointed)."""
     stage = plan.stage(name)
     out = store.begin(stage.key) if distributed.world().leader else store.partial(stage.key)
+    distributed.barrier()  # the other ranks write into `out` only once rank 0 made it
     ctx = StageContext(
         name=name, config=stage.config, seed=stage.seed, out=out,
         inputs={(plan.stage(d).role or d): store.path(plan.stage(d).key) for d in stage.deps},
@@ -121,26 +126,29 @@ def read_outcome(rd: RunDir, stage: str) -> dict[str, Any] | None:
 
 
 def run_stage(runs_root: Path, run_id: str, stage: str, device: str, where: str,
-              stop: threading.Event | None = None) -> str:
+              stop: threading.Event | None = None, attempt: str = "") -> str:
     """Compute `stage` of `run_id` here (under torchrun: this rank's part); returns and records the outcome:
-    `done`, `cached` (another run computed it meanwhile), `interrupted` or `failed`."""
+    `done`, `cached` (another run computed it meanwhile), `interrupted` or `failed`. `attempt` names this
+    try in the outcome file, so the driver never takes an older try's outcome (an orphan's) for it."""
     from phys.runner import plan_for
 
     stop = stop or threading.Event()
     rd = RunDir(runs_root, run_id)
     world = distributed.world()
     report: Reporter = FileReporter(rd) if world.leader else _Quiet()
-    outcome: dict[str, Any] = {"stage": stage, "where": where}
+    outcome: dict[str, Any] = {"stage": stage, "where": where, "attempt": attempt}
     lock = None
     try:
         plan = plan_for(rd.info())
         key = plan.stage(stage).key
         device = distributed.setup(device)
         store = Store(runs_root)
-        if world.leader:  # the store lock: one computation of a stage at a time, across runs and jobs
-            lock = store.lock(key)
-            while not _acquire(lock, stop):
-                pass
+        # The store lock: one computation of a stage at a time, across runs and jobs. Rank 0 takes it; the
+        # ranks meet every second meanwhile, so none waits in a collective long enough to time out.
+        lock = store.lock(key) if world.leader else None
+        while not distributed.any_rank(lock is not None and _acquire(lock, stop), device):
+            if distributed.any_rank(stop.is_set(), device):
+                raise StageInterrupted("stopped while waiting for another run computing the same stage")
         if distributed.any_rank(world.leader and store.has(key), device):
             outcome["outcome"] = "cached"
         else:
@@ -169,7 +177,7 @@ def run_stage(runs_root: Path, run_id: str, stage: str, device: str, where: str,
 
 def _acquire(lock: Any, stop: threading.Event) -> bool:
     if stop.is_set():
-        raise StageInterrupted("stopped while waiting for another run computing the same stage")
+        return False
     try:
         lock.acquire(timeout=1.0)
         return True
@@ -177,20 +185,24 @@ def _acquire(lock: Any, stop: threading.Event) -> bool:
         return False
 
 
-def slurm_job(runs_root: str, run_id: str, stage: str, device: str, where: str) -> str:
-    """The function a Slurm job runs (submitit): the stage, on the job's GPUs; SIGTERM (scancel, time
-    limit) checkpoints it. With several tasks, submitit's environment becomes torchrun's."""
-    import os
+def slurm_job(runs_root: str, run_id: str, stage: str, device: str, where: str, attempt: str) -> str:
+    """The function a Slurm job runs (submitit): the stage, on the job's GPUs. scancel (SIGTERM) and the
+    time limit's warning (submitit's SIGUSR2) checkpoint it and end it `interrupted`. With several tasks,
+    submitit's environment becomes torchrun's."""
+    import submitit
+    from submitit.core.job_environment import JobEnvironment
+    from submitit.helpers import TorchDistributedEnvironment
 
-    if int(os.environ.get("SLURM_NTASKS", "1")) > 1:
-        from submitit.helpers import TorchDistributedEnvironment
-
+    env = submitit.JobEnvironment()
+    if env.num_tasks > 1:
         TorchDistributedEnvironment().export()
-    job_id = os.environ.get("SLURM_JOB_ID") or os.environ.get("SUBMITIT_LOCAL_JOB_ID") or ""
-    return run_stage(Path(runs_root), run_id, stage, device, f"{where} {job_id}".strip(), _stop_on_signals())
+    stop = _stop_on_signals(extra=(JobEnvironment._usr_sig(),))
+    return run_stage(Path(runs_root), run_id, stage, device, f"{where} {env.job_id}", stop, attempt)
 
 
-def _stop_on_signals() -> threading.Event:
+def _stop_on_signals(extra: tuple[int, ...] = ()) -> threading.Event:
+    """SIGTERM / SIGINT (and `extra`) set the stop flag: the stage checkpoints at its next step. The same
+    signal again stops at once."""
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         def handler(signum: int, frame: Any) -> None:
@@ -198,7 +210,7 @@ def _stop_on_signals() -> threading.Event:
                 raise KeyboardInterrupt
             stop.set()
 
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, *extra):
             signal.signal(sig, handler)
     return stop
 
@@ -211,7 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--where", default="cpu")
     args = parser.parse_args(argv)
-    outcome = run_stage(args.runs_root, args.run_id, args.stage, args.device, args.where, _stop_on_signals())
+    outcome = run_stage(args.runs_root, args.run_id, args.stage, args.device, args.where, _stop_on_signals(),
+                        os.environ.get(ATTEMPT_ENV, ""))
     return {"done": 0, "cached": 0, "interrupted": 3}.get(outcome, 1)
 
 

@@ -67,7 +67,8 @@ def test_gpu_queue_runs_independent_stages_at_once_one_per_gpu(tmp_path, toys, m
 
 def test_devices_errors_are_one_line_and_write_nothing(tmp_path):
     root = tmp_path / "runs"
-    for args, message in [(["--devices", "0"], "GPU 0 does not exist"),
+    for args, message in [(["--devices", "99"], "GPU 99 does not exist"),
+                          (["--devices", "cpu", "--ddp", "3"], "batch_size=16 does not split over --ddp 3"),
                           (["--devices", "cpu", "--device", "cuda"], "contradicts"),
                           (["--executor", "pbs"], "unknown executor"),
                           (["--executor", "slurm", "--devices", "0"], "--devices is for local workers")]:
@@ -99,22 +100,22 @@ def test_ddp_two_gloo_processes_train_the_same_curve_as_one(tmp_path):
 def test_submitit_jobs_are_recorded_and_a_lost_job_resumes(tmp_path, toys):
     """Slurm's code path on submitit's local executor: every stage is a job whose id the ledger keeps; a job
     killed with SIGKILL (a lost node) leaves the run crashed, and `phys runs resume` finishes it."""
-    submitit = pytest.importorskip("submitit")
-    assert submitit
+    pytest.importorskip("submitit")
     root, release = tmp_path / "runs", tmp_path / "release"
     run_id = phys(root, "run", "recipe", "toy_queue", "--executor", "submitit-local", "--jobs", "3",
-                  "--set", f"work_b.wait_for={release}", "--detach").stdout.strip().splitlines()[-1]
-    started = next(iter((root / "store").glob("*.partial/started.json")), None)
+                  "--set", f"work_b.wait_for={release}", "--set", "work_a.seconds=0",
+                  "--detach").stdout.strip().splitlines()[-1]
+    started = None
     deadline = time.time() + 60
-    while time.time() < deadline:
-        keys = [p for p in (root / "store").glob("*.partial/started.json")] if (root / "store").exists() else []
-        record = Ledger(root).run(run_id) or {}
-        b = (record.get("stages") or {}).get("work_b", {})
-        started = next((p for p in keys if p.parent.name.startswith(b.get("key", "?"))), None)
-        if started and b.get("job"):
+    while time.time() < deadline:  # until work_a is done and work_b waits, as a job of its own
+        stages = (Ledger(root).run(run_id) or {}).get("stages") or {}
+        b = stages.get("work_b", {})
+        started = root / "store" / f"{b.get('key')}.partial" / "started.json"
+        if stages.get("work_a", {}).get("status") == "done" and b.get("job") and started.exists():
             break
         time.sleep(0.1)
-    assert started is not None, "work_b never started"
+    else:
+        raise AssertionError("work_a did not finish or work_b did not start")
     os.kill(json.loads(started.read_text())["pid"], signal.SIGKILL)
     deadline = time.time() + 60
     while time.time() < deadline and phys_json(root, "runs", "show", run_id)["status"] != "crashed":
@@ -126,7 +127,31 @@ def test_submitit_jobs_are_recorded_and_a_lost_job_resumes(tmp_path, toys):
     resumed = phys_json(root, "runs", "resume", run_id)
     assert resumed["status"] == "done" and resumed["verdict"] == "reproduced"
     assert resumed["stages"]["work_b"]["status"] == "done"
-    for name, stage in shown["stages"].items():  # what finished before the crash is not computed again
-        if stage["status"] == "done":
-            assert resumed["stages"][name]["status"] == "cached"
+    assert resumed["stages"]["work_a"]["status"] == "cached"  # finished before the crash: not computed again
     assert resumed["stages"]["work_b"]["job"] != shown["stages"]["work_b"]["job"]
+
+
+def test_ddp_run_stopped_mid_training_resumes_to_the_uninterrupted_curve(tmp_path):
+    """SIGTERM to a `--ddp 2` run: both ranks stop at the same step, rank 0 checkpoints, the run is
+    interrupted; `phys runs resume` ends with the loss curve of a run never stopped."""
+    longer = ["--set", "train.steps=120", "--set", "train.ckpt_every=7"]
+    reference = phys_json(tmp_path / "ref", "run", "recipe", "reversal_curse", *SMOKE, *longer)
+    root = tmp_path / "runs"
+    run_id = phys(root, "run", "recipe", "reversal_curse", "--scale", "smoke", "--devices", "cpu", "--ddp", "2",
+                  *longer, "--detach").stdout.strip().splitlines()[-1]
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((root / "store").glob("*.partial/checkpoints/ckpt-*.pt")):
+        time.sleep(0.05)
+    driver = Ledger(root).run(run_id)["pid"]
+    os.kill(driver, signal.SIGTERM)
+    deadline = time.time() + 120
+    while time.time() < deadline and phys_json(root, "runs", "show", run_id)["status"] == "running":
+        time.sleep(0.2)
+    stopped = phys_json(root, "runs", "show", run_id)
+    assert stopped["status"] == "interrupted" and stopped["stages"]["train"]["status"] == "interrupted"
+    resumed = phys_json(root, "runs", "resume", run_id)
+    assert resumed["status"] == "done"
+    log = (root / run_id / "log.txt").read_text()
+    assert "resumed from the checkpoint at step" in log
+    assert train_losses(root, run_id) == pytest.approx(train_losses(tmp_path / "ref", reference["id"]), rel=1e-4,
+                                                      abs=1e-4)

@@ -22,18 +22,20 @@ def _runs_ls_json_root(argv: list[str]) -> Path | None:
 def main() -> None:
     root = _runs_ls_json_root(sys.argv[1:])
     if root is not None:
-        from phys.errors import PhysError
-
         try:
             from phys.runs import list_runs
 
             records = list_runs(root)
-        except PhysError:
-            pass  # the full CLI says it, with its hint
+        except Exception:  # noqa: BLE001 - the full CLI says what is wrong, with its hint
+            pass
         else:
             from phys.cli.jsonout import print_json
 
-            print_json(records)
+            try:
+                print_json(records)
+                sys.stdout.flush()
+            except BrokenPipeError:  # `phys runs ls --json | head`: the reader left, nothing to say
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return
     from phys.cli.main import main as full
 
