@@ -589,6 +589,7 @@ class _Scheduler:
                 elif stopping is not None and time.monotonic() - stopping > self.STOP_GRACE_S:
                     for handle, _ in self.running.values():
                         handle.kill()
+                    stopping = float("inf")  # once
                 if stopping is None:
                     self._start_ready(pending, free)
                 for name, (handle, slot) in list(self.running.items()):
