@@ -57,10 +57,12 @@ class Execution:
         if self.executor == "inline":
             return "in the runner's process"
         if self.executor == "local":
-            return (f"local workers on {self.devices or 'cpu'}"
+            return (f"as local workers on {self.devices or 'cpu'}"
                     + (f", {self.per_device} per device" if self.per_device > 1 else "")
                     + (f", DDP over {self.ddp}" if self.ddp > 1 else ""))
-        return (f"{self.executor} jobs" + (f" on partition {self.partition}" if self.partition else "")
+        if self.executor == "submitit-local":
+            return "as submitit jobs on this machine" + (f", DDP over {self.ddp}" if self.ddp > 1 else "")
+        return ("as Slurm jobs" + (f" on partition {self.partition}" if self.partition else "")
                 + f", {self.gpus} GPU(s), {self.time_min} min each" + (f", DDP over {self.ddp}" if self.ddp > 1 else ""))
 
 
@@ -84,7 +86,7 @@ def parse_devices(devices: str, per_device: int, ddp: int, gpu_count: int, cpu_c
     spec = devices.strip().lower() or "cpu"
     if spec == "cpu":
         threads = max(1, cpu_count // (per_device * ddp))
-        return [Slot(f"cpu {i}" if per_device > 1 else "cpu", (), threads) for i in range(per_device)]
+        return [Slot(f"cpu #{i + 1}" if per_device > 1 else "cpu", (), threads) for i in range(per_device)]
     if spec == "all":
         if gpu_count == 0:
             raise PhysError("--devices all: no GPU is visible", hint="use --devices cpu")
@@ -250,7 +252,7 @@ class SubmititExecutor:
                             hint="pip install submitit (or pip install 'phys[cluster]')") from None
         self.root, self.run_id, self.execution = Path(runs_root), run_id, execution
         self.folder = self.root / run_id / "jobs"
-        self.executor = submitit.AutoExecutor(folder=str(self.folder / "%j"), cluster=cluster)
+        self.executor = submitit.AutoExecutor(folder=str(self.folder), cluster=cluster)
         self.cluster = cluster
 
     def start(self, stage: str, slot: Slot, nproc: int) -> SubmititHandle:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -159,6 +160,9 @@ def check_execution(execution: Execution, plan: Plan) -> Execution:
                                 hint=f"use --set {stage.name}.batch_size=N with N divisible by {execution.ddp}")
     if execution.executor in ("slurm", "submitit-local") and importlib.util.find_spec("submitit") is None:
         raise PhysError(f"--executor {execution.executor} needs submitit", hint="pip install 'phys[cluster]'")
+    if execution.executor == "slurm" and shutil.which("sbatch") is None:
+        raise PhysError("--executor slurm: no `sbatch` on this machine",
+                        hint="run phys on a Slurm login node, or use --executor submitit-local to try the path here")
     if execution.executor == "local" and not execution.devices.strip():
         devices = "cpu" if local_slots(execution)[0].device == "cpu" else "all"
         execution = dataclasses.replace(execution, devices=devices)
@@ -647,11 +651,11 @@ class _Scheduler:
             pending.remove(name)
             self.running[name] = (handle, slot)
             ids = {k: v for k, v in (("job", handle.job_id), ("pid", handle.pid)) if v is not None}
-            ex.set_stage(name, key=stage.key, status="running", cached=False, started=now(), where=handle.where,
+            where = handle.where + (f" x{nproc} ddp" if nproc > 1 else "")
+            ex.set_stage(name, key=stage.key, status="running", cached=False, started=now(), where=where,
                          **({"processes": nproc} if nproc > 1 else {}), **ids)
-            ex.ui.stage(name, "running", handle.where)
-            ex.say(f"{name}: started on {handle.where}" + (f" ({nproc} processes)" if nproc > 1 else "")
-                   + (f", job {handle.job_id}" if handle.job_id else "") + f" ({stage.key})")
+            ex.ui.stage(name, "running", where)
+            ex.say(f"{name}: started on {where} ({stage.key})")
 
     def _ended(self, name: str, handle: Handle, outcome: str) -> tuple[str, str] | None:
         """Record how stage `name` ended; (outcome, message) if the run cannot go on."""

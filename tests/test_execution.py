@@ -4,6 +4,7 @@ through submitit's local executor (job ids in the ledger, a lost job is crashed 
 
 import json
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -35,7 +36,7 @@ def test_parse_devices_makes_slots_per_gpu_group_and_share():
     assert parse_devices("0,1", 2, 1, gpu_count=2, cpu_count=8) == [
         Slot("gpu 0 #1", (0,)), Slot("gpu 0 #2", (0,)), Slot("gpu 1 #1", (1,)), Slot("gpu 1 #2", (1,))]
     assert parse_devices("all", 1, 2, gpu_count=4, cpu_count=8) == [Slot("gpu 0,1", (0, 1)), Slot("gpu 2,3", (2, 3))]
-    assert parse_devices("cpu", 2, 1, gpu_count=0, cpu_count=8) == [Slot("cpu 0", (), 4), Slot("cpu 1", (), 4)]
+    assert parse_devices("cpu", 2, 1, gpu_count=0, cpu_count=8) == [Slot("cpu #1", (), 4), Slot("cpu #2", (), 4)]
     for spec, per, ddp, message in [("0,3", 1, 1, "GPU 3 does not exist"), ("0,0", 1, 1, "one twice"),
                                     ("0,1,2", 1, 2, "does not divide"), ("gpu", 1, 1, "not cpu, all"),
                                     ("all", 0, 1, "at least 1")]:
@@ -71,7 +72,10 @@ def test_devices_errors_are_one_line_and_write_nothing(tmp_path):
                           (["--devices", "cpu", "--ddp", "3"], "batch_size=16 does not split over --ddp 3"),
                           (["--devices", "cpu", "--device", "cuda"], "contradicts"),
                           (["--executor", "pbs"], "unknown executor"),
-                          (["--executor", "slurm", "--devices", "0"], "--devices is for local workers")]:
+                          (["--executor", "slurm", "--devices", "0"], "--devices is for local workers"),
+                          (["--executor", "submitit-local", "--per-device", "2"], "--per-device is for local"),
+                          (["--ddp", "0"], "must be at least 1"),
+                          *([(["--executor", "slurm"], "no `sbatch`")] if shutil.which("sbatch") is None else [])]:
         proc = phys(root, "run", "recipe", "reversal_curse", "--scale", "smoke", *args, check=False)
         assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
         assert not root.exists() or not any(p for p in root.iterdir() if p.name != "ledger.json")

@@ -31,6 +31,6 @@ def doctor(
         for f in findings:
             label = f"{f.area} {f.name}".ljust(width)
             out.print(f"[{LEVEL_STYLE[f.level]}]{f.level:4}[/]  {escape(label)}  {escape(f.value)}", markup=True,
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
     if any(f.level == "fail" for f in findings):
         raise typer.Exit(1)

@@ -51,6 +51,10 @@ def recipe(
     if executor != "local" and devices is not None:
         raise PhysError(f"--devices is for local workers, not --executor {executor}",
                         hint="Slurm jobs get their GPUs from --gpus")
+    if executor not in ("local", "inline") and per_device != 1:
+        raise PhysError("--per-device is for local workers", hint="a Slurm job runs one stage")
+    if ddp < 1 or per_device < 1:
+        raise PhysError("--ddp and --per-device must be at least 1", hint="e.g. --devices 0,1 --ddp 2")
     if gpus < 0 or time < 1 or jobs < 1:
         raise PhysError("--gpus must be >= 0, --time and --jobs >= 1", hint="e.g. --gpus 1 --time 120")
     execution = Execution(executor, devices or "", per_device, ddp, partition, gpus, time, jobs)

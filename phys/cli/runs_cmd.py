@@ -113,10 +113,13 @@ def show(run: RunArg, json: JsonOpt = False) -> None:
         return
     print_summary(record)
     stages = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("stage", "key", "status", "seconds"):
+    stage_records = record.get("stages") or {}
+    placed = any(s.get("where") for s in stage_records.values())  # run by workers or jobs (--devices, …)
+    for col in ("stage", "key", "status", "seconds", *(("where",) if placed else ())):
         stages.add_column(col)
-    for name, s in (record.get("stages") or {}).items():
-        stages.add_row(name, s.get("key", ""), s.get("status", ""), fmt(s.get("seconds")))
+    for name, s in stage_records.items():
+        stages.add_row(name, s.get("key", ""), s.get("status", ""), fmt(s.get("seconds")),
+                       *((s.get("where", ""),) if placed else ()))
     out.print(stages)
     progress = record.get("progress")
     if progress and record["status"] in ("running", "queued"):
