@@ -30,15 +30,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--no-compile", action="store_true")
     parser.add_argument("--peak-tflops", type=float, default=0.0)
+    parser.add_argument("--device", default="cuda", help="cuda; cpu only to try the script on a tiny shape")
     args = parser.parse_args()
-    if not torch.cuda.is_available():
+    device = args.device
+    if device.startswith("cuda") and not torch.cuda.is_available():
         raise SystemExit("error: no GPU visible (this benchmark measures GPU training)")
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
     from phys.model.gpt import GPT, GPTConfig
     from phys.stages.train import TrainConfig
     from phys.train import autocast_dtype, make_optimizer, train_step
 
-    device = "cuda"
     cfg = TrainConfig(n_layer=12, n_head=12, n_embd=768, block_size=args.block, batch_size=args.batch,
                       steps=10**6, compile="off" if args.no_compile else "on")
     rng = np.random.default_rng(0)
@@ -57,28 +59,29 @@ def main() -> None:
     t0 = time.perf_counter()
     for step in range(args.warmup):
         train_step(model, optimizer, loss_fn, stream, cfg, step, device, amp)
-    torch.cuda.synchronize()
+    sync()
     print(f"warm-up ({args.warmup} steps{'' if args.no_compile else ', compile included'}): "
           f"{time.perf_counter() - t0:.1f} s", flush=True)
     rates = []
     for w in range(args.steps // 10):
-        torch.cuda.synchronize()
+        sync()
         t0 = time.perf_counter()
         for i in range(10):
             train_step(model, optimizer, loss_fn, stream, cfg, args.warmup + 10 * w + i, device, amp)
-        torch.cuda.synchronize()
+        sync()
         rates.append(10 * args.batch * args.block / (time.perf_counter() - t0))
     tok_s = statistics.median(rates)
     n = model.num_params(non_embedding=True) + model.lm_head.weight.numel()
     flops_per_token = 6 * n + 12 * cfg.n_layer * args.block * cfg.n_embd
-    name = torch.cuda.get_device_name()
+    name = torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
     peak = args.peak_tflops or next((v for k, v in PEAK_TFLOPS.items() if k in name), 0.0)
     mfu = tok_s * flops_per_token / (peak * 1e12) if peak else float("nan")
     print(f"{name}: GPT2-small shape ({model.num_params() / 1e6:.0f}M params), batch {args.batch} x {args.block}, "
           f"{'bf16' if amp else 'fp32'}{'' if args.no_compile else ', compiled'}: {tok_s:,.0f} tokens/s "
           f"(median of {len(rates)} windows of 10 steps), {tok_s * flops_per_token / 1e12:.1f} TFLOP/s, "
           f"MFU {mfu:.1%} of {peak:.0f} TFLOP/s", flush=True)
-    print(f"peak memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
+    if device.startswith("cuda"):
+        print(f"peak memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
 
 
 if __name__ == "__main__":
