@@ -69,6 +69,20 @@ class RunDir:
     def write_status(self, status: dict[str, Any]) -> None:
         write_json_atomic(self.status_json, status)
 
+    def write_progress(self, record: dict[str, Any]) -> None:
+        """progress.json (the latest of any stage) and progress/<stage>.json (each stage's own: stages that
+        run at once, on workers, each keep theirs)."""
+        write_json_atomic(self.progress, record)
+        folder = self.path / "progress"
+        folder.mkdir(exist_ok=True)
+        write_json_atomic(folder / f"{record['stage']}.json", record)
+
+    def stage_progress(self) -> dict[str, dict[str, Any]]:
+        """Each stage's latest progress record, by stage name."""
+        folder = self.path / "progress"
+        records = (self.read(f"progress/{p.name}") for p in sorted(folder.glob("*.json"))) if folder.is_dir() else ()
+        return {r["stage"]: r for r in records if r and "stage" in r}
+
     def append_log(self, line: str) -> None:
         with open(self.log, "a") as f:
             f.write(line.rstrip("\n") + "\n")

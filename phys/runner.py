@@ -35,7 +35,7 @@ from phys.ledger import Ledger
 from phys.plan import Plan, make_plan
 from phys.registry import load_recipe
 from phys.report import write_report
-from phys.rundir import RunDir, new_run_id, write_json_atomic
+from phys.rundir import RunDir, new_run_id
 from phys.store import Store
 from phys.verdict import judge
 from phys.worker import compute_stage, is_data_parallel
@@ -526,7 +526,7 @@ class _Execution:
         t = time.time()
         if t - self._last_progress >= 1.0 or done >= total:
             self._last_progress = t
-            write_json_atomic(self.rd.progress, {"stage": stage, "done": done, "total": total, **info, "t": t})
+            self.rd.write_progress({"stage": stage, "done": done, "total": total, **info, "t": t})
 
     def _finish(self, plan: Plan, metrics: dict[str, Any]) -> str:
         verdict, checks = judge(plan.recipe.checks, metrics, arms=plan.arms)

@@ -69,5 +69,6 @@ def details(runs_root: Path, run_id: str) -> dict[str, Any]:
     record = get(runs_root, run_id)
     rd = RunDir(runs_root, run_id)
     order = stage_names(rd.read("run.json") or {})
-    return {**record, "stages": in_plan_order(record.get("stages") or {}, order), "plan": order, "progress": rd.read("progress.json"), "dir": str(rd.path),
+    return {**record, "stages": in_plan_order(record.get("stages") or {}, order), "plan": order,
+            "progress": rd.read("progress.json"), "stage_progress": rd.stage_progress(), "dir": str(rd.path),
             "report": str(rd.report) if rd.report.exists() else None}

@@ -98,7 +98,7 @@ class FileReporter:
         t = time.time()
         if t - self._last >= 1.0 or done >= total:
             self._last = t
-            write_json_atomic(self.rd.progress, {"stage": stage, "done": done, "total": total, **info, "t": t})
+            self.rd.write_progress({"stage": stage, "done": done, "total": total, **info, "t": t})
 
 
 class _Quiet:

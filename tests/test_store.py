@@ -1,5 +1,4 @@
-"""The stage store: a cache hit checks sizes and modification times and falls back to sha256 where they
-changed; a deep check always compares sha256."""
+"""The stage store (cache hits check sizes and times, then hashes) and per-stage progress files."""
 
 import os
 
@@ -26,3 +25,16 @@ def test_cache_hit_checks_stats_then_hashes_and_deep_check_reads_contents(tmp_pa
     assert store.verify("k") is None and "model.pt changed" in store.verify("k", deep=True)
     (store.path("k") / "sub" / "a.json").unlink()
     assert store.verify("k") == "file sub/a.json missing"
+
+
+def test_each_stage_keeps_its_own_progress_beside_the_latest(tmp_path):
+    """Stages running at once (workers) each keep progress/<stage>.json; progress.json is the latest."""
+    from phys.rundir import RunDir
+
+    rd = RunDir(tmp_path, "20261130-000000-toy-smoke-abcd")
+    rd.path.mkdir()
+    rd.write_progress({"stage": "train_a", "done": 3, "total": 10, "t": 1.0})
+    rd.write_progress({"stage": "train_b", "done": 7, "total": 10, "t": 2.0})
+    rd.write_progress({"stage": "train_a", "done": 4, "total": 10, "t": 3.0})
+    assert rd.read("progress.json")["stage"] == "train_a"
+    assert {k: v["done"] for k, v in rd.stage_progress().items()} == {"train_a": 4, "train_b": 7}

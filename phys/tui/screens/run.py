@@ -101,13 +101,15 @@ class RunScreen(PollingScreen):
     def show_stages(self, view: RunView) -> None:
         table = self.query_one("#stages", DataTable)
         stages = view.record.get("stages") or {}
-        progress = view.record.get("progress") or {}
+        latest = view.record.get("progress") or {}
+        per_stage = view.record.get("stage_progress") or {}
         table.clear()
         for name in view.record.get("plan") or list(stages):
             s = stages.get(name, {})
             status = s.get("status", "pending")
             done = ""
-            if status == "running" and progress.get("stage") == name and progress.get("total"):
+            progress = per_stage.get(name) or (latest if latest.get("stage") == name else {})
+            if status == "running" and progress.get("total"):
                 done = f"{progress['done']}/{progress['total']}"
                 extra = "  ".join(f"{k} {fmt(v)}" for k, v in progress.items() if k not in ("stage", "done", "total", "t"))
                 done += f"  {extra}" if extra else ""
