@@ -15,7 +15,6 @@ import argparse
 import statistics
 import time
 
-import numpy as np
 import torch
 
 PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10": 125.0, "4090": 165.0}
@@ -37,25 +36,19 @@ def main() -> None:
         raise SystemExit("error: no GPU visible (this benchmark measures GPU training)")
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
+    from phys.data.packing import RandomStream
     from phys.model.gpt import GPT, GPTConfig
     from phys.stages.train import TrainConfig
     from phys.train import autocast_dtype, make_optimizer, train_step
 
     cfg = TrainConfig(n_layer=12, n_head=12, n_embd=768, block_size=args.block, batch_size=args.batch,
                       steps=10**6, compile="off" if args.no_compile else "on")
-    rng = np.random.default_rng(0)
-
-    class RandomStream:  # PackedStream's interface: batch(step) -> (x, y, mask), each (B, T)
-        def batch(self, step: int):
-            w = rng.integers(0, args.vocab, size=(args.batch, args.block + 1), dtype=np.int64)
-            return w[:, :-1], w[:, 1:], np.ones((args.batch, args.block), dtype=bool)
-
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=args.vocab, **cfg.model_fields())).to(device)
     optimizer = make_optimizer(model, cfg, device)
     amp = autocast_dtype(cfg, device)
     loss_fn = model.loss if args.no_compile else torch.compile(model.loss)
-    stream = RandomStream()
+    stream = RandomStream(args.batch, args.block, args.vocab)
     t0 = time.perf_counter()
     for step in range(args.warmup):
         train_step(model, optimizer, loss_fn, stream, cfg, step, device, amp)

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
+import sys
 import time
 from pathlib import Path
 
 import torch
 
-from phys.context import StageContext
-from phys.plan import make_plan
-from phys.registry import load_recipe
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _recipe_data import recipe_data  # noqa: E402
 
 
 def main() -> None:
@@ -34,21 +33,11 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
 
-    from phys.data.packing import Docs, PackedStream
-    from phys.data.tokenizer import Tokenizer
+    from phys.data.packing import PackedStream
     from phys.train import autocast_dtype, make_optimizer, model_config, train_step
     from phys.model.gpt import GPT
 
-    plan = make_plan(load_recipe(args.recipe), args.scale, args.overrides)
-    data_stage, train_stage = plan.stage("data"), plan.stage("train")
-    cfg = train_stage.config
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
-        module, func = data_stage.run.split(":")
-        getattr(__import__(module, fromlist=[func]), func)(
-            StageContext("data", data_stage.config, data_stage.seed, out, log=lambda line: None))
-        tokenizer = Tokenizer.load(out / "tokenizer.json")
-        docs = Docs.load(out, "train")
+    with recipe_data(args.recipe, args.scale, args.overrides) as (cfg, tokenizer, docs, _):
         stream = PackedStream(docs, cfg.block_size, cfg.batch_size, 0, tokenizer.eos_id, tokenizer.pad_id)
         device = args.device
         if device == "cpu":

@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from phys import process
 from phys.ledger import Ledger
 
 MIN_FREE_GB = 5.0
@@ -91,31 +90,26 @@ def ledger_findings(runs_root: Path) -> list[Finding]:
         return [Finding("ledger", "state", f"no runs yet in {runs_root}")]
     if state in ("missing", "damaged"):
         return [Finding("ledger", "state", f"{state}: run `phys ledger rebuild`", "fail")]
-    runs = ledger.runs()
+    from phys.runs import list_runs
+
+    runs = list_runs(runs_root)
     statuses: dict[str, int] = {}
     for record in runs:
-        status = process.derive_status(record, Path(runs_root) / record["id"] / "heartbeat")
-        statuses[status] = statuses.get(status, 0) + 1
+        statuses[record["status"]] = statuses.get(record["status"], 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
     return [Finding("ledger", "state", f"ok: {len(runs)} runs ({summary}); full audit: `phys ledger check`")]
 
 
 def throughput_probe(seconds: float, device: str) -> Finding:
     """Tokens/s of phys's training step at the cpu scale's model shape, over about `seconds`."""
-    import numpy as np
     import torch
 
+    from phys.data.packing import RandomStream
     from phys.model.gpt import GPT, GPTConfig
     from phys.stages.train import TrainConfig
     from phys.train import autocast_dtype, make_optimizer, train_step
 
     cfg = TrainConfig(steps=10**6)
-    rng = np.random.default_rng(0)
-
-    class RandomStream:  # the PackedStream interface: batch(step) -> (x, y, mask), each (B, T)
-        def batch(self, step: int):
-            w = rng.integers(3, 2000, size=(cfg.batch_size, cfg.block_size + 1), dtype=np.int64)
-            return w[:, :-1], w[:, 1:], np.ones((cfg.batch_size, cfg.block_size), dtype=bool)
 
     torch.manual_seed(0)
     if device == "cpu":
@@ -123,7 +117,7 @@ def throughput_probe(seconds: float, device: str) -> Finding:
     model = GPT(GPTConfig(vocab_size=2000, **cfg.model_fields())).to(device)
     optimizer = make_optimizer(model, cfg, device)
     amp = autocast_dtype(cfg, device)
-    stream = RandomStream()
+    stream = RandomStream(cfg.batch_size, cfg.block_size, 2000)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     for step in range(2):  # warm-up: first-call allocations
         train_step(model, optimizer, model.loss, stream, cfg, step, device, amp)

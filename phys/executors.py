@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,7 +43,6 @@ class Execution:
     gpus: int = 1  # slurm: GPUs per job
     time_min: int = 60  # slurm: time limit of a job
     jobs: int = 8  # slurm: jobs in flight at once
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v != getattr(Execution(), k)} | {"executor": self.executor}
@@ -129,7 +128,9 @@ class _Outcome:
     """The outcome a worker recorded in `workers/<stage>.json` for this attempt (none: it crashed)."""
 
     def __init__(self, run_dir: Path, stage: str) -> None:
-        self.path = run_dir / "workers" / f"{stage}.json"
+        from phys.worker import outcome_path
+
+        self.path = outcome_path(run_dir, stage)
         self.attempt = uuid.uuid4().hex  # an older attempt (an orphan) may still write the same file
         self.record: dict[str, Any] | None = None
 

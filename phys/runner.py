@@ -30,7 +30,7 @@ from tinydb import Query
 from phys import environment, process
 from phys.context import StageInterrupted
 from phys.errors import PhysError
-from phys.executors import Execution, Handle, LocalExecutor, Slot, SubmititExecutor, parse_devices, slurm_slots
+from phys.executors import EXECUTORS, Execution, Handle, LocalExecutor, Slot, SubmititExecutor, parse_devices, slurm_slots
 from phys.ledger import Ledger
 from phys.plan import Plan, make_plan
 from phys.registry import load_recipe
@@ -128,7 +128,7 @@ def create_run(
 def execution_device(execution: Execution, device: str) -> str:
     """The device type the run's stages use (it enters device-sensitive cache keys), checked against the
     executor; PhysError for a contradiction (e.g. GPUs requested with --device cpu)."""
-    if execution.executor not in ("inline", "local", "slurm", "submitit-local"):
+    if execution.executor not in EXECUTORS:
         raise PhysError(f"unknown executor {execution.executor!r}", hint="use local, slurm or submitit-local")
     if execution.executor == "inline":
         return environment.resolve_device(device)

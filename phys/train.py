@@ -132,9 +132,7 @@ def train_step(model: GPT, optimizer: torch.optim.Optimizer, loss_fn: Any, strea
         rows = slice(rank * len(x) // size, (rank + 1) * len(x) // size)
         weight = float(mask[rows].sum()) / max(1, int(mask.sum()))  # this rank's share of the targets
         x, y, mask = x[rows], y[rows], mask[rows]
-    pin = device.startswith("cuda")
-    x, y, mask = (torch.from_numpy(a).pin_memory().to(device, non_blocking=True) if pin else torch.from_numpy(a)
-                  for a in (x, y, mask))
+    x, y, mask = (torch.from_numpy(a).to(device, non_blocking=True) for a in (x, y, mask))
     for group in optimizer.param_groups:
         group["lr"] = lr_at(cfg, step)
     device_type = "cuda" if device.startswith("cuda") else "cpu"

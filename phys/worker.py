@@ -117,12 +117,9 @@ class _Quiet:
         pass
 
 
-def outcome_path(rd: RunDir, stage: str) -> Path:
-    return rd.path / "workers" / f"{stage}.json"
-
-
-def read_outcome(rd: RunDir, stage: str) -> dict[str, Any] | None:
-    return rd.read(f"workers/{stage}.json")
+def outcome_path(run_dir: Path, stage: str) -> Path:
+    """Where the worker computing `stage` records how it ended, for the driver (`executors._Outcome`)."""
+    return Path(run_dir) / "workers" / f"{stage}.json"
 
 
 def run_stage(runs_root: Path, run_id: str, stage: str, device: str, where: str,
@@ -170,8 +167,8 @@ def run_stage(runs_root: Path, run_id: str, stage: str, device: str, where: str,
             lock.release()
         distributed.teardown()
     if world.leader:
-        outcome_path(rd, stage).parent.mkdir(exist_ok=True)
-        write_json_atomic(outcome_path(rd, stage), outcome)
+        outcome_path(rd.path, stage).parent.mkdir(exist_ok=True)
+        write_json_atomic(outcome_path(rd.path, stage), outcome)
     return outcome["outcome"]
 
 

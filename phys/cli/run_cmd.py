@@ -42,11 +42,11 @@ def recipe(
 ) -> None:
     """Run a recipe end to end and print its verdict."""
     from phys.cli.main import runs_root
-    from phys.executors import Execution
+    from phys.executors import EXECUTORS, Execution
 
     if executor is None:
         executor = "local" if devices is not None or ddp > 1 or per_device > 1 else "inline"
-    if executor not in ("inline", "local", "slurm", "submitit-local"):
+    if executor not in EXECUTORS:
         raise PhysError(f"unknown executor {executor!r}", hint="use local, slurm or submitit-local")
     if executor != "local" and devices is not None:
         raise PhysError(f"--devices is for local workers, not --executor {executor}",

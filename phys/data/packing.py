@@ -204,3 +204,15 @@ class PackedStream:
     def epochs_at(self, step: int) -> float:
         e, i = self._locate(step * self.B)
         return e + i / len(self.epoch(e)[0])
+
+
+class RandomStream:
+    """Uniform random tokens in PackedStream's interface (every position a target), for throughput probes:
+    batch(step) -> (x, y, mask), each (B, T), a pure function of (seed, step)."""
+
+    def __init__(self, batch_size: int, block_size: int, vocab_size: int, seed: int = 0) -> None:
+        self.B, self.T, self.V, self.seed = batch_size, block_size, vocab_size, seed
+
+    def batch(self, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        w = np.random.default_rng([self.seed, step]).integers(0, self.V, size=(self.B, self.T + 1), dtype=np.int64)
+        return w[:, :-1], w[:, 1:], np.ones((self.B, self.T), dtype=bool)
