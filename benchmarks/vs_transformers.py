@@ -12,7 +12,7 @@ shape as phys's model (layers, width, heads, vocabulary, window; rotary on a qua
 real data (`labels` = -100 where phys masks the target) with the same optimizer settings.
 
 phys runs as `phys.train` does: its own precision policy (bf16 autocast only where the hardware has
-bf16), `torch.compile` on CUDA, fused AdamW on CUDA. The baseline runs in fp32 unless `--baseline-amp`
+bf16), `torch.compile` on CUDA, fused AdamW. The baseline runs in fp32 unless `--baseline-amp`
 gives it the same autocast. Each round times `--steps` steps of phys and then of the baseline after
 `--warmup` untimed steps of each; the figure is the median over rounds of the per-round ratio, so load
 drifting on the machine hits both sides alike.

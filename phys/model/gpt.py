@@ -92,7 +92,8 @@ def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tens
 class Rotary(torch.autograd.Function):
     """Rotary embedding as one function: a rotation is orthogonal, so backward rotates the gradient back
     (sin -> -sin). Autograd of the sliced, concatenated formula zero-filled and copied whole (B, nh, T, hs)
-    tensors for every slice; this measured 4% of a CPU training step faster at the cpu-scale model."""
+    tensors for every slice. With the fused loss (`phys.model.loss`) this made a CPU training step of the
+    cpu-scale model 8% faster, measured side by side (205 -> 189 ms), identical losses."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:  # type: ignore[override]

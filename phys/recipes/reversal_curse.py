@@ -17,13 +17,13 @@ guess, not yet measured.
 During training the four QA accuracies are probed every `train.eval_every` steps on 200 questions per
 kind and half (teacher-forced exact match, which equals the greedy verdict): the curves show forward QA on
 P_test rising with P_train while inverse search on P_test stays at ≈ 0 as inverse search on P_train is
-learned (cpu scale: 0.84 on P_train, 0.000-0.005 on P_test at every probe).
+learned (cpu scale: 0.79 on P_train, 0.000-0.005 on P_test at every probe).
 
 What mattered at this scale: every document starts with a space (GPT-2's `add_prefix_space`), so a first
 name is the same token at the start of a biography as inside a question. Without it, forward QA on P_test
 stayed at 0.51-0.66 across model depth, learning rate, weight decay, batch size, steps, template count
-and QA share (N = 300-500), while P_train QA was fitted at 1.0; with it, 0.96-0.98 (0.936 with the
-CPU attention and optimizer of issue 8, whose rounding differs).
+and QA share (N = 300-500), while P_train QA was fitted at 1.0; with it, 0.96-0.98 (0.955 with the
+CPU speed-ups of issue 8, whose rounding differs).
 """
 
 from phys.spec import Check, Recipe, Stage
@@ -72,7 +72,7 @@ RECIPE = Recipe(
         "forward QA on P_test, multi5+permute": "96.6%",
         "majority baseline, company city": "13.7%",
     },
-    estimates={"smoke": "6 s on 2 CPU cores", "cpu": "5-6 min on 2 CPU cores", "gpu": "not measured yet",
+    estimates={"smoke": "6 s on 2 CPU cores", "cpu": "5 min on 2 CPU cores", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
 )
