@@ -310,14 +310,21 @@ def test_resume_a_crashed_run(runs):
         _kill(runs, run_id)
 
 
-def test_cancel_of_a_finished_run_is_refused_without_asking(fixture_root):
+def test_a_finished_run_offers_neither_cancel_nor_resume(fixture_root):
     async def main():
         app = make_app(fixture_root, clock=fx.frozen_clock)
         async with app.run_test(size=SIZE) as pilot:
             await open_finished(pilot)
+            keys = app.screen.active_bindings
+            assert "p" in keys and "x" not in keys and "r" not in keys  # the footer shows what can be done
             await pilot.press("x")
             assert isinstance(app.screen, RunScreen)  # no confirmation dialog
-            assert notifications(app)[-1] == f"error: run {fx.FINISHED} is already done\nhint: nothing to cancel"
+            await pilot.press("escape")
+            await settle(pilot)
+            await pilot.press("down", "enter")  # the next row: the crashed run, which offers both
+            await settle(pilot)
+            assert app.screen.view.record["status"] == "crashed"
+            assert "x" in app.screen.active_bindings and "r" in app.screen.active_bindings
 
     run(main())
 

@@ -70,7 +70,10 @@ class RunScreen(PollingScreen):
         return self.reader.load()
 
     def show(self, view: RunView) -> None:
+        status_changed = self.view is None or self.view.record.get("status") != view.record.get("status")
         self.view = view
+        if status_changed:
+            self.refresh_bindings()
         record = view.record
         self.query_one("#run-title", Static).update(self.title_text(record))
         self.show_stages(view)
@@ -147,6 +150,18 @@ class RunScreen(PollingScreen):
                  no_wrap=True))
 
     # ---- actions -----------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Resume and cancel leave the footer while the run's status refuses them (a finished run offers
+        neither); before the first poll both show."""
+        status = self.view.record.get("status") if self.view else None
+        if status is None:
+            return True
+        if action == "resume":
+            return status in runner.RESUMABLE
+        if action == "cancel_run":
+            return status not in ("done", "cancelled")
+        return True
+
     def action_next_curve(self) -> None:
         self.curve_index += 1
         self.show_curve()
