@@ -26,7 +26,7 @@ def _pyplot():
 
 
 def _save(plt, fig, path: Path) -> Path:
-    fig.tight_layout()
+    """Figures are made with the constrained layout, which fits long labels where tight_layout warned."""
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -38,7 +38,8 @@ def curves_png(curves: Series, path: Path, title: str) -> Path | None:
     if not groups:
         return None
     plt = _pyplot()
-    fig, axes = plt.subplots(len(groups), 1, figsize=(7, 2.4 * len(groups)), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(groups), 1, figsize=(7, 2.4 * len(groups)), sharex=True, squeeze=False,
+                             layout="constrained")
     for ax, (name, group) in zip(axes[:, 0], groups):
         for label, points in group.items():
             xs, ys = zip(*points)
@@ -63,7 +64,7 @@ def checks_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> P
     if not checks:
         return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 0.6 * len(checks) + 1.2))
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(checks) + 1.2), layout="constrained")
     labels = [f"{check_label(c)}{' (sanity)' if c['role'] == 'sanity' else ''}" for c in checks]
     colors = [PASS if c["passed"] else (SANITY_FAIL if c["role"] == "sanity" else FAIL) for c in checks]
     ys = range(len(checks))
@@ -90,7 +91,7 @@ def plot_png(plot: Any, metrics: Mapping[str, Any], path: Path, title: str) -> P
     if not points:
         return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
     xs = [x for _, x, _ in points]
     span = [min(xs) / 1.5, max(xs) * 1.5] if plot.log else [0, max(xs) * 1.1]
     for (slope, text), style in zip(plot.lines, ("--", ":", "-.", "-")):
@@ -131,7 +132,7 @@ def arms_png(metrics: Mapping[str, Any], path: Path, title: str, order: Sequence
     seen = list(dict.fromkeys(a for by_arm in grouped.values() for a in by_arm))
     arms = [a for a in order if a in seen] + [a for a in seen if a not in order]
     width = 0.8 / len(arms)
-    fig, ax = plt.subplots(figsize=(max(7, 1.2 * len(grouped) * len(arms) / 2), 3.6))
+    fig, ax = plt.subplots(figsize=(max(7, 1.2 * len(grouped) * len(arms) / 2), 3.6), layout="constrained")
     for i, arm in enumerate(arms):
         xs = [j + i * width for j in range(len(grouped))]
         ax.bar(xs, [by_arm.get(arm, 0.0) for by_arm in grouped.values()], width, label=arm)
