@@ -19,10 +19,13 @@ CHUNK_LOGITS = 1 << 20  # logits per chunk: ~4 MB in fp32, about one core's L2 c
 
 class LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        """h: (M, C), weight: (V, C), targets: (M,) -> mean cross-entropy of softmax(h @ weight.T)."""
+    def forward(ctx, h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,  # type: ignore[override]
+                grads: bool) -> torch.Tensor:
+        """h: (M, C), weight: (V, C), targets: (M,) -> mean cross-entropy of softmax(h @ weight.T).
+
+        grads: compute the gradients (forward cannot tell: it runs with grad mode off, and
+        `needs_input_grad` is true for parameters under `torch.no_grad()` too)."""
         M, V = h.shape[0], weight.shape[0]
-        grads = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
         weight_t = weight.t().contiguous()  # (C, V)
         losses = torch.empty(M, dtype=h.dtype, device=h.device)
         grad_h = torch.empty_like(h) if grads else None
@@ -53,10 +56,11 @@ class LinearCrossEntropy(torch.autograd.Function):
     def backward(ctx, grad_out: torch.Tensor):  # type: ignore[override]
         grad_h, grad_w = ctx.saved_tensors  # gradients of the summed loss
         scale = grad_out / ctx.rows
-        return grad_h * scale, grad_w * scale, None
+        return grad_h * scale, grad_w * scale, None, None
 
 
 @torch.compiler.disable  # its loop runs per row count: traced, every batch's count would recompile
 def linear_cross_entropy(h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy of softmax(h @ weight.T) against targets; h: (M, C), weight: (V, C), targets: (M,)."""
-    return LinearCrossEntropy.apply(h, weight, targets)
+    grads = torch.is_grad_enabled() and (h.requires_grad or weight.requires_grad)
+    return LinearCrossEntropy.apply(h, weight, targets, grads)
