@@ -140,7 +140,8 @@ def train_step(model: GPT, optimizer: torch.optim.Optimizer, loss_fn: Any, strea
         loss = loss_fn(x, y, mask)  # mean over this rank's targets
     if size > 1:
         (loss * (weight * size)).backward()  # DDP divides the summed gradients by `size`
-        loss = loss.detach() * weight
+        # rows without targets: their mean loss is NaN, their term of the batch's loss is 0
+        loss = loss.detach() * weight if weight else torch.zeros_like(loss.detach())
     else:
         loss.backward()
     if cfg.grad_clip > 0:

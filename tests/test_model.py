@@ -133,3 +133,15 @@ def test_rotary_matches_neox_rotate_half_and_its_gradient():
     assert torch.allclose(apply_rotary(x, cos, sin), neox(x))
     g = torch.randn_like(x)
     assert torch.allclose(torch.autograd.grad(apply_rotary(x, cos, sin), x, g)[0], torch.autograd.grad(neox(x), x, g)[0])
+
+
+def test_fused_loss_gives_zero_gradients_for_no_rows_and_skips_a_frozen_weight():
+    w = torch.randn(30, 16, dtype=torch.float64, requires_grad=True)
+    empty = torch.zeros(0, 16, dtype=torch.float64, requires_grad=True)
+    (linear_cross_entropy(empty, w, torch.zeros(0, dtype=torch.long)) * 0).backward()  # a DDP rank with no targets
+    assert torch.equal(w.grad, torch.zeros_like(w))
+    h = torch.randn(5, 16, dtype=torch.float64, requires_grad=True)
+    frozen = w.detach()  # LoRA: the output weight takes no gradient
+    t = torch.randint(0, 30, (5,))
+    linear_cross_entropy(h, frozen, t).backward()
+    assert torch.allclose(h.grad, torch.autograd.grad(F.cross_entropy(h @ frozen.t(), t), h)[0])

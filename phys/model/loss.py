@@ -20,16 +20,16 @@ CHUNK_LOGITS = 1 << 20  # logits per chunk: ~4 MB in fp32, about one core's L2 c
 class LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,  # type: ignore[override]
-                grads: bool) -> torch.Tensor:
+                need_h: bool, need_w: bool) -> torch.Tensor:
         """h: (M, C), weight: (V, C), targets: (M,) -> mean cross-entropy of softmax(h @ weight.T).
 
-        grads: compute the gradients (forward cannot tell: it runs with grad mode off, and
-        `needs_input_grad` is true for parameters under `torch.no_grad()` too)."""
+        need_h, need_w: which gradients to compute (forward cannot tell: it runs with grad mode off, and
+        `needs_input_grad` is true for parameters under `torch.no_grad()` too; LoRA freezes the weight)."""
         M, V = h.shape[0], weight.shape[0]
         weight_t = weight.t().contiguous()  # (C, V)
         losses = torch.empty(M, dtype=h.dtype, device=h.device)
-        grad_h = torch.empty_like(h) if grads else None
-        grad_w = torch.zeros_like(weight) if grads else None
+        grad_h = torch.empty_like(h) if need_h else None
+        grad_w = torch.zeros_like(weight) if need_w else None
         chunk = max(64, CHUNK_LOGITS // V)
         for start in range(0, M, chunk):
             rows = slice(start, min(M, start + chunk))
@@ -41,26 +41,29 @@ class LinearCrossEntropy(torch.autograd.Function):
             probs = logits.sub_(peak).exp_()  # unnormalised, in place
             total = probs.sum(dim=-1, keepdim=True)  # (c, 1)
             losses[rows] = total.squeeze(1).log() + peak.squeeze(1) - target_logit
-            if grads:
+            if need_h or need_w:
                 probs.div_(total)
                 probs[index, t_c] -= 1.0  # d(sum of the chunk's losses) / d logits
+            if need_h:
                 torch.mm(probs, weight, out=grad_h[rows])  # (c, C)
+            if need_w:
                 grad_w.addmm_(probs.t(), h_c)  # (V, C)
-        if grads:
-            ctx.save_for_backward(grad_h, grad_w)
-        ctx.rows = M
+        ctx.save_for_backward(grad_h, grad_w)
+        ctx.rows = max(M, 1)  # no rows: zero gradients (the loss is NaN, as F.cross_entropy's)
         return losses.mean()
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out: torch.Tensor):  # type: ignore[override]
-        grad_h, grad_w = ctx.saved_tensors  # gradients of the summed loss
+        grad_h, grad_w = ctx.saved_tensors  # gradients of the summed loss, or None
         scale = grad_out / ctx.rows
-        return grad_h * scale, grad_w * scale, None, None
+        return (None if grad_h is None else grad_h * scale, None if grad_w is None else grad_w * scale,
+                None, None, None)
 
 
 @torch.compiler.disable  # its loop runs per row count: traced, every batch's count would recompile
 def linear_cross_entropy(h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy of softmax(h @ weight.T) against targets; h: (M, C), weight: (V, C), targets: (M,)."""
-    grads = torch.is_grad_enabled() and (h.requires_grad or weight.requires_grad)
-    return LinearCrossEntropy.apply(h, weight, targets, grads)
+    grad_mode = torch.is_grad_enabled()
+    return LinearCrossEntropy.apply(h, weight, targets, grad_mode and h.requires_grad,
+                                    grad_mode and weight.requires_grad)
