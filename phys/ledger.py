@@ -39,8 +39,20 @@ class _Snapshot(Storage):
         self.data = data
 
 
+def check_root(root: Path) -> None:
+    """A PhysError if the runs folder `root` is a file, or lies under one (it is made when missing)."""
+    probe = Path(root)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        where = "is a file" if probe == Path(root) else f"lies under a file ({probe})"
+        raise PhysError(f"the runs folder {root} {where}, not a folder",
+                        hint="give --runs-dir (or PHYS_RUNS_DIR) a folder; a missing one is made")
+
+
 class Ledger:
     def __init__(self, root: Path) -> None:
+        check_root(root)
         self.root = Path(root)
         self.path = self.root / "ledger.json"
 

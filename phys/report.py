@@ -26,6 +26,28 @@ def fmt(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+def duration(seconds: float) -> str:
+    """1:05:09, 4:58, 0:07."""
+    seconds = max(0, round(seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+def progress_info(info: Mapping[str, Any]) -> str:
+    """A stage's progress fields for people: `loss 3.214  tokens/s 28,412  eta 2:58`."""
+    parts = []
+    for key, value in info.items():
+        if key in ("stage", "done", "total", "t"):
+            continue
+        if key == "eta_s":
+            parts.append(f"eta {duration(value)}")
+        elif key == "tokens_per_s":
+            parts.append(f"tokens/s {value:,}")
+        else:
+            parts.append(f"{key} {fmt(value)}")
+    return "  ".join(parts)
+
+
 def md(text: Any) -> str:
     """Text for a markdown cell or line: `<date>` must not vanish as an HTML tag, `|` must not split a cell."""
     return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", str(text)).replace("|", "\\|")

@@ -27,7 +27,7 @@ from typing import Any, Protocol, Sequence
 
 from tinydb import Query
 
-from phys import environment, process
+from phys import cpu, environment, process
 from phys.context import StageInterrupted
 from phys.errors import PhysError
 from phys.executors import EXECUTORS, Execution, Handle, LocalExecutor, Slot, SubmititExecutor, parse_devices, slurm_slots
@@ -90,7 +90,7 @@ def create_run(
     ledger_state = ledger.state()
     if ledger_state in ("missing", "damaged"):
         ledger.runs()  # raises the PhysError that says so, with its hint: a new record would hide old runs
-    scale = scale or environment.default_scale()
+    scale = environment.default_scale() if scale is None else scale  # "" is a mistake, not the default
     execution = execution or Execution()
     device = execution_device(execution, device)
     plan = make_plan(recipe, scale, overrides, seed, device, arms)
@@ -107,7 +107,7 @@ def create_run(
         "overrides": list(overrides),
         **({"arms": list(plan.arms)} if arms is not None else {}),
         "device": device,
-        **({"execution": execution.to_dict()} if execution.executor != "inline" else {}),
+        **({"execution": execution.to_dict()} if execution != Execution() else {}),
         "created": now(),
         "stages": [
             {"name": s.name, "run": s.run, "version": s.version, "key": s.key, "seed": s.seed,
@@ -178,7 +178,7 @@ def local_slots(execution: Execution) -> list[Slot]:
         gpus = torch.cuda.device_count()
     if not devices:
         devices = "all" if gpus else "cpu"
-    return parse_devices(devices, execution.per_device, execution.ddp, gpus, os.cpu_count() or 1)
+    return parse_devices(devices, execution.per_device, execution.ddp, gpus)
 
 
 def _new_run_dir(runs_root: Path, recipe: str, scale: str) -> RunDir:
@@ -397,11 +397,15 @@ class _Execution:
         self.save()
         self.say(f"run {self.rd.id}: {plan.recipe.name} at scale {plan.scale}, seed {plan.seed}, "
                  f"device {self.info['device']}")
+        execution = Execution.from_dict(self.info.get("execution"))
+        if execution.threads:
+            os.environ[cpu.THREADS_ENV] = str(execution.threads)  # this process's stages, and its workers'
+        if self.info["device"] == "cpu" and (warning := cpu.load_warning()):
+            self.say(f"warning: {warning}")
         heartbeat = threading.Thread(target=self._heartbeat, daemon=True)
         heartbeat.start()
         old_handlers = self._install_signals()
         try:
-            execution = Execution.from_dict(self.info.get("execution"))
             if execution.executor == "inline":
                 per_stage = {}
                 for stage in plan.stages:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Protocol
 
 import torch
 
-from phys import checkpoint, distributed
+from phys import checkpoint, cpu, distributed
 from phys.context import StageInterrupted
 from phys.errors import PhysError
 from phys.data.packing import Docs, PackedStream
@@ -55,6 +55,34 @@ class _Silent:
         pass
 
 
+PROGRESS_EVERY_S = 2.0
+
+
+class _StepClock:
+    """When to report progress (the first step, then every PROGRESS_EVERY_S seconds, and the last) and the
+    time left, from the wall time of the last steps (probes and checkpoints included: what the user waits)."""
+
+    def __init__(self, start: int) -> None:
+        self.times = [(start, time.perf_counter())]  # (steps done, time) of the last 30 steps
+        self.last = 0.0
+        self.rate: float | None = None  # tokens/s of the last logged window
+
+    def due(self, done: int, total: int) -> bool:
+        now = time.perf_counter()
+        self.times = [*self.times[-30:], (done, now)]
+        if len(self.times) == 2 or done == total or now - self.last >= PROGRESS_EVERY_S:
+            self.last = now
+            return True
+        return False
+
+    def info(self, done: int, total: int, loss: float, batch_tokens: int) -> dict[str, Any]:
+        (first, t_first), (last, t_last) = self.times[0], self.times[-1]
+        step_s = (t_last - t_first) / max(1, last - first)
+        rate = self.rate if self.rate is not None else batch_tokens / max(step_s, 1e-9)
+        info: dict[str, Any] = {} if math.isnan(loss) else {"loss": round(loss, 4)}
+        return {**info, "tokens_per_s": round(rate), "eta_s": round(step_s * (total - done))}
+
+
 def lr_at(cfg: TrainConfig, step: int) -> float:
     warmup = int(cfg.steps * cfg.warmup_frac)
     if step < warmup:
@@ -64,14 +92,6 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
     return floor + (cfg.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-def cpu_has_native_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def autocast_dtype(cfg: TrainConfig, device: str) -> torch.dtype | None:
     if cfg.precision == "fp32":
         return None
@@ -79,8 +99,7 @@ def autocast_dtype(cfg: TrainConfig, device: str) -> torch.dtype | None:
         return torch.bfloat16
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    # Without native bf16 a CPU emulates it: measured 3x slower than fp32 on an AVX-512 Xeon.
-    return torch.bfloat16 if cpu_has_native_bf16() else None
+    return torch.bfloat16 if cpu.native_bf16() else None  # emulated bf16 is slower than fp32 (phys.cpu)
 
 
 def model_config(cfg: TrainConfig, vocab_size: int) -> GPTConfig:
@@ -176,7 +195,7 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
         hooks = _Silent(hooks.should_stop)
     torch.manual_seed(seed)
     if device == "cpu":
-        torch.set_flush_denormal(True)  # denormal gradients made CPU matmuls up to 5x slower
+        cpu.tune_for_training()  # flushed denormals, an allocator that keeps its pages (phys.cpu)
     model = (model if model is not None else GPT(model_config(cfg, len(tokenizer)))).to(device)
     optimizer = make_optimizer(model, cfg, device)
     block_size = model.config.block_size
@@ -207,6 +226,7 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
     hooks.log(f"model {model.num_params() / 1e6:.2f}M params ({model.num_params(True) / 1e6:.2f}M non-embedding), "
               f"vocab {len(tokenizer)}, {stream.windows_per_epoch()} windows/epoch, precision "
               f"{'bf16' if amp else 'fp32'}{', compiled' if compiled else ''}"
+              f"{f', {torch.get_num_threads()} threads' if device == 'cpu' else ''}"
               f"{f', data-parallel over {world.size} processes' if world.size > 1 else ''}")
 
     def save(step: int) -> None:  # every rank calls it at the same step; rank 0 writes
@@ -225,10 +245,15 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
     model.train()
     t0, tokens = time.perf_counter(), 0
     loss_value = float("nan")
+    clock = _StepClock(start)
     for step in range(start, cfg.steps):
         if stop_asked():
             save(step)
             raise StageInterrupted(f"stopped at step {step}")
+        threads = cpu.rebalance() if device == "cpu" else None
+        if threads is not None:
+            hooks.log(f"{threads} thread(s) from now on: this process's share of {cpu.available_cores()} cores "
+                      "among the phys processes running on this machine")
         loss, n_tokens = train_step(model, optimizer, loss_fn, stream, cfg, step, device, amp,
                                     (world.rank, world.size))
         window_loss = window_loss + loss.double()  # stays on the device: no step waits for it
@@ -241,12 +266,14 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
             tok_s = tokens / elapsed
             hooks.metrics(step=done, loss=round(loss_value, 5), lr=lr_at(cfg, step), tokens_per_s=round(tok_s),
                           epoch=round(stream.epochs_at(step), 3))
-            hooks.progress(done, cfg.steps, loss=round(loss_value, 4), tokens_per_s=round(tok_s))
+            clock.rate = tok_s
             window_loss, window_n, t0, tokens = 0.0, 0, time.perf_counter(), 0
         if probe is not None and world.leader and cfg.eval_every and (done % cfg.eval_every == 0 or done == cfg.steps):
             t_probe = time.perf_counter()
             hooks.metrics(step=done, **probe(model))  # no randomness: a resumed run logs the same values
             t0 += time.perf_counter() - t_probe  # tokens/s counts training only
+        if clock.due(done, cfg.steps):  # the first step, then every PROGRESS_EVERY_S, and the last
+            hooks.progress(done, cfg.steps, **clock.info(done, cfg.steps, loss_value, n_tokens * world.size))
         if done % cfg.ckpt_every == 0 and done < cfg.steps:
             save(done)
     result = {

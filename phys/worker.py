@@ -22,7 +22,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
-from phys import distributed
+from phys import cpu, distributed
 from phys.context import StageContext, StageInterrupted
 from phys.errors import PhysError
 from phys.plan import Plan
@@ -69,7 +69,8 @@ def compute_stage(store: Store, run_id: str, plan: Plan, name: str, device: str,
         should_stop=should_stop,
     )
     t0 = time.time()
-    result = stage_function(stage.run)(ctx) or {}
+    with cpu.Share():  # this process's threads: its share of the cores among live phys processes
+        result = stage_function(stage.run)(ctx) or {}
     seconds = round(time.time() - t0, 2)
     meta = {"stage": name, "run": stage.run, "version": stage.version, "seed": stage.seed,
             "config": stage.config_dict(), "deps": {d: plan.stage(d).key for d in stage.deps},

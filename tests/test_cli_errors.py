@@ -11,6 +11,9 @@ from conftest import phys
     (["run", "recipe", "reversal_curse", "--scale", "smoke", "--set", "train.nope=1"], "unknown override key"),
     (["run", "recipe", "reversal_curse", "--scale", "smoke", "--set", "train.lr=fast"], "not a number"),
     (["run", "recipe", "reversal_curse", "--scale", "tiny"], "unknown scale"),
+    (["run", "recipe", "reversal_curse", "--scale", ""], "unknown scale ''"),
+    (["recipes", "check", "reversal_curse", "--scale", ""], "unknown scale ''"),
+    (["run", "recipe", "reversal_curse", "--scale", "smoke", "--threads", "0"], "--threads 0 is not a thread count"),
     (["run", "recipe", "reversal_curse", "--scale", "smoke", "--device", "tpu"], "unknown device"),
     (["recipes", "show", "nope"], "unknown recipe"),
     (["recipes", "check", "nope", "--scale", "cpu"], "unknown recipe"),
@@ -52,3 +55,19 @@ def test_usage_errors_are_one_error_line_and_a_hint(runs):
 def test_a_bare_phys_prints_its_help(runs):
     proc = phys(runs, check=False)  # `phys --runs-dir R` alone: a group without a command
     assert proc.returncode == 2 and "Usage: phys" in proc.stdout and "Commands" in proc.stdout
+
+
+@pytest.mark.parametrize("args", [["runs", "ls"], ["runs", "ls", "--json"], ["runs", "show", "last"],
+                                  ["run", "recipe", "reversal_curse", "--scale", "smoke"], ["tui"], ["ledger", "check"]])
+def test_a_runs_folder_that_is_a_file_is_one_line(tmp_path, args):
+    """`--runs-dir FILE` (or a folder under a file): one line and a hint for every command, the fast
+    `runs ls --json` path and the TUI included; the file is left alone."""
+    file = tmp_path / "notes.txt"
+    file.write_text("mine")
+    for root, needle in ((file, "is a file, not a folder"), (file / "runs", "lies under a file")):
+        proc = phys(root, *args, check=False)
+        assert proc.returncode == 1, (args, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 2 and needle in lines[0] and lines[1].startswith("hint:"), lines
+        assert "Traceback" not in proc.stderr + proc.stdout
+    assert file.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

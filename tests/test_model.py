@@ -145,3 +145,57 @@ def test_fused_loss_gives_zero_gradients_for_no_rows_and_skips_a_frozen_weight()
     t = torch.randint(0, 30, (5,))
     linear_cross_entropy(h, frozen, t).backward()
     assert torch.allclose(h.grad, torch.autograd.grad(F.cross_entropy(h @ frozen.t(), t), h)[0])
+
+
+def test_fused_loss_with_bf16_products_keeps_fp32_accuracy_and_pads_rows_to_few_shapes(monkeypatch):
+    """compute=bf16 (training under autocast on a CPU): within bf16 rounding of the exact loss and gradients,
+    across a chunk boundary and a padded last chunk, and every GEMM sees a row count that is a multiple of
+    ROW_QUANTUM (oneDNN keeps a kernel per shape: a row count per batch grew a training to 1.7 GB)."""
+    from phys.model import loss
+
+    monkeypatch.setattr(loss, "CHUNK_LOGITS", 30 * 128)  # chunks of 128 rows: 128, then 72 padded to 128
+    torch.manual_seed(3)
+    h = torch.randn(200, 16, requires_grad=True)
+    w = (0.3 * torch.randn(30, 16)).requires_grad_()
+    t = torch.randint(0, 30, (200,))
+    ref = F.cross_entropy(h.double() @ w.double().t(), t)
+    rows_seen = []
+    real_mm = torch.Tensor.__matmul__
+
+    def spy(a, b):
+        rows_seen.append(a.shape[0] if a.shape[0] != 30 else b.shape[0])  # (c, C) @ (C, V) or (V, c) @ (c, C)
+        return real_mm(a, b)
+
+    monkeypatch.setattr(torch.Tensor, "__matmul__", spy)
+    ours = linear_cross_entropy(h, w, t, torch.bfloat16)
+    grads = torch.autograd.grad(ours, (h, w))
+    monkeypatch.undo()
+    assert ours.dtype == torch.float32 and abs(ours.item() - ref.item()) < 1e-2 * ref.item()
+    for a, b in zip(grads, torch.autograd.grad(ref, (h, w))):
+        assert a.dtype == torch.float32 and a.shape == b.shape
+        assert (a.double() - b).norm() < 2e-2 * b.norm()
+    assert rows_seen and all(r % loss.ROW_QUANTUM == 0 for r in rows_seen), rows_seen
+
+
+def test_bf16_autocast_on_cpu_takes_the_explicit_attention_and_stays_near_fp32():
+    """Under CPU bf16 autocast the model skips SDPA (its bf16 backward was 5x slower) and the fused loss runs
+    in bf16: loss and gradients stay within bf16 rounding of the fp32 model's."""
+    model = tiny().train()
+    torch.manual_seed(4)
+    x = torch.randint(0, 50, (4, 16))
+    y = torch.roll(x, -1, dims=1)
+    mask = torch.rand(4, 16) < 0.7
+    ref = model.loss(x, y, mask)
+    ref_grad = torch.autograd.grad(ref, model.wte.weight)[0]
+    called = []
+    real = F.scaled_dot_product_attention
+    try:
+        F.scaled_dot_product_attention = lambda *a, **k: called.append(1) or real(*a, **k)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            ours = model.loss(x, y, mask)
+    finally:
+        F.scaled_dot_product_attention = real
+    grad = torch.autograd.grad(ours, model.wte.weight)[0]
+    assert not called and ours.dtype == torch.float32
+    assert abs(ours.item() - ref.item()) < 2e-2 * ref.item()
+    assert (grad - ref_grad).norm() < 5e-2 * ref_grad.norm()

@@ -28,8 +28,11 @@ def _root(
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="Where runs, the ledger and the store "
                                                      "live (env PHYS_RUNS_DIR, default ./runs).")] = None,
 ) -> None:
+    from phys.ledger import check_root
+
     if runs_dir is not None:
         State.runs_root = runs_dir
+    check_root(State.runs_root)  # every command, the TUI included: one line, before anything is read
 
 
 def runs_root() -> Path:

@@ -129,7 +129,7 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
     from phys.environment import default_scale, resolve_device
 
     recipe = registry.load_recipe(name)
-    plan = make_plan(recipe, scale or default_scale(), set_ or [], seed, resolve_device(device), arm_list(arms))
+    plan = make_plan(recipe, default_scale() if scale is None else scale, set_ or [], seed, resolve_device(device), arm_list(arms))
     store = Store(runs_root())
     previous, previous_id = _previous_stages(recipe.name)
     rows = []

@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from phys.report import fmt
+from phys.report import progress_info
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -32,7 +32,7 @@ class RichUI:
     def __init__(self) -> None:
         self.bars = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"), TimeElapsedColumn(),  # the time left is the stage's own `eta`
             console=err, transient=False,
         )
         self.tasks: dict[str, Any] = {}
@@ -53,11 +53,8 @@ class RichUI:
         if state == "done" and name in self.tasks:
             self.bars.update(self.tasks[name], completed=self.bars.tasks[self.tasks[name]].total)
 
-    def progress_info(self, info: dict[str, Any]) -> str:
-        return "  ".join(f"{k} {fmt(v)}" for k, v in info.items())
-
     def progress(self, stage: str, done: int, total: int, info: dict[str, Any]) -> None:
-        text = self.progress_info(info)
+        text = progress_info(info)
         if stage not in self.tasks:
             self.tasks[stage] = self.bars.add_task(stage, total=total, info=text)
         self.bars.update(self.tasks[stage], completed=done, total=total, info=text)

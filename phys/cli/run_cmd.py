@@ -29,6 +29,9 @@ GpusOpt = Annotated[int, typer.Option("--gpus", help="Slurm: GPUs per job.", ric
 TimeOpt = Annotated[int, typer.Option("--time", help="Slurm: time limit per job, minutes.",
                                       rich_help_panel="Execution")]
 JobsOpt = Annotated[int, typer.Option("--jobs", help="Slurm: jobs in flight at once.", rich_help_panel="Execution")]
+ThreadsOpt = Annotated[Optional[int], typer.Option(
+    "--threads", help="CPU threads of each process computing a stage (default: its share of the cores among the "
+                      "phys processes running on this machine).", rich_help_panel="Execution")]
 DetachOpt = Annotated[bool, typer.Option("--detach", help="Run in the background (survives the terminal); "
                                           "prints the run id.")]
 
@@ -39,6 +42,7 @@ def recipe(
     arms: ArmsOpt = None, detach: DetachOpt = False, json: JsonOpt = False,
     devices: DevicesOpt = None, per_device: PerDeviceOpt = 1, ddp: DdpOpt = 1, executor: ExecutorOpt = None,
     partition: PartitionOpt = "", gpus: GpusOpt = 1, time: TimeOpt = 60, jobs: JobsOpt = 8,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Run a recipe end to end and print its verdict."""
     from phys.cli.main import runs_root
@@ -57,7 +61,10 @@ def recipe(
         raise PhysError("--ddp and --per-device must be at least 1", hint="e.g. --devices 0,1 --ddp 2")
     if gpus < 0 or time < 1 or jobs < 1:
         raise PhysError("--gpus must be >= 0, --time and --jobs >= 1", hint="e.g. --gpus 1 --time 120")
-    execution = Execution(executor, devices or "", per_device, ddp, partition, gpus, time, jobs)
+    if threads is not None and threads < 1:
+        raise PhysError(f"--threads {threads} is not a thread count", hint="e.g. --threads 1; leave it out for "
+                                                                         "the process's share of the cores")
+    execution = Execution(executor, devices or "", per_device, ddp, partition, gpus, time, jobs, threads or 0)
     root = runs_root()
     run_id = runner.create_run(root, name, scale, set_ or [], seed, device, arm_list(arms), execution)
     foreground(run_id, detach=detach, json=json)

@@ -15,11 +15,14 @@ from rich.text import Text
 from phys import runner, runs
 from phys.cli.recipes_cmd import JsonOpt
 from phys.cli.jsonout import print_json
-from phys.cli.render import STATUS_STYLE, VERDICT_STYLE, err, fmt, out, styled
+from phys.cli.render import STATUS_STYLE, VERDICT_STYLE, err, out, styled
 from phys.errors import PhysError
 from phys.ledger import Ledger
 from phys.rundir import RunDir
+from phys.report import fmt
 from phys.verdict import label
+
+PROGRESS_EVERY_S = 10.0  # `runs logs -f`: a progress line at most this often
 
 app = typer.Typer(help="Inspect and control runs (RUN = a run id, a unique prefix, or `last`).")
 
@@ -138,14 +141,17 @@ def show(run: RunArg, json: JsonOpt = False) -> None:
 @app.command("logs")
 def logs(run: RunArg, follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing new lines "
                                                             "until the run ends.")] = False) -> None:
-    """Print a run's log.txt."""
+    """Print a run's log.txt; with -f, also the running stage's progress (on stderr, every 10 s)."""
+    from phys.report import progress_info
+
     root = _root()
     run_id = runs.resolve(root, run)
-    path = RunDir(root, run_id).log
-    if not path.exists():
+    rd = RunDir(root, run_id)
+    if not rd.log.exists():
         raise PhysError(f"run {run_id} has no log.txt (its folder is gone or damaged)",
                         hint="see `phys ledger check`")
-    with open(path) as f:
+    shown_at, shown = 0.0, None
+    with open(rd.log) as f:
         typer.echo(f.read(), nl=False)
         while follow:
             line = f.readline()
@@ -155,6 +161,11 @@ def logs(run: RunArg, follow: Annotated[bool, typer.Option("-f", "--follow", hel
             if runs.get(root, run_id)["status"] not in ("running", "queued"):
                 typer.echo(f.read(), nl=False)
                 break
+            progress = rd.read("progress.json")
+            if progress and progress.get("t") != shown and time.time() - shown_at >= PROGRESS_EVERY_S:
+                shown_at, shown = time.time(), progress.get("t")
+                err.print(f"{progress.get('stage')}: {progress.get('done')}/{progress.get('total')}  "
+                          f"{progress_info(progress)}", markup=False)
             time.sleep(0.5)
 
 

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, RichLog, Static, TabbedContent, T
 from phys import runner
 from phys.curves import panels
 from phys.errors import PhysError, as_phys_error
-from phys.report import fmt
+from phys.report import fmt, progress_info
 from phys.tui import commands
 from phys.tui.data import RunReader, RunView, human_size
 from phys.tui.widgets import styles
@@ -114,7 +114,7 @@ class RunScreen(PollingScreen):
             progress = per_stage.get(name) or (latest if latest.get("stage") == name else {})
             if status == "running" and progress.get("total"):
                 done = f"{progress['done']}/{progress['total']}"
-                extra = "  ".join(f"{k} {fmt(v)}" for k, v in progress.items() if k not in ("stage", "done", "total", "t"))
+                extra = progress_info(progress)
                 done += f"  {extra}" if extra else ""
             elif status in ("done", "cached"):
                 done = "100%"
