@@ -18,6 +18,7 @@ import time
 import numpy as np
 import torch
 
+from phys import cpu
 from phys.plan import make_plan
 from phys.registry import load_recipe
 
@@ -44,7 +45,7 @@ def main() -> None:
     population = build_population(data.config, data.seed)
     tok = population.tokenizer
     if args.device == "cpu":
-        torch.set_flush_denormal(True)
+        cpu.tune_for_training()
     print(f"capacity_scaling @ {args.scale}: {data.config.kind} N={data.config.n_people}, device {args.device}")
     print(f"{'cell':12} {'params':>9} {'tokens/s':>10} {'steps':>7} {'minutes':>8}")
     for stage in (s for s in plan.stages if s.role == "train"):

@@ -21,6 +21,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _recipe_data import recipe_data  # noqa: E402
 
+from phys import cpu  # noqa: E402
+
 
 def measure(recipe: str, scale: str, steps: int, device: str) -> None:
     from phys.data.packing import PackedStream
@@ -33,7 +35,7 @@ def measure(recipe: str, scale: str, steps: int, device: str) -> None:
         stream = PackedStream(docs, cfg.block_size, cfg.batch_size, 0, tokenizer.eos_id, tokenizer.pad_id)
         torch.manual_seed(0)
         if device == "cpu":
-            torch.set_flush_denormal(True)
+            cpu.tune_for_training()
         model = GPT(model_config(cfg, len(tokenizer))).to(device)
         optimizer = make_optimizer(model, cfg, device)
         amp = autocast_dtype(cfg, device)

@@ -21,6 +21,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _recipe_data import recipe_data  # noqa: E402
 
+from phys import cpu  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -41,7 +43,7 @@ def main() -> None:
         stream = PackedStream(docs, cfg.block_size, cfg.batch_size, 0, tokenizer.eos_id, tokenizer.pad_id)
         device = args.device
         if device == "cpu":
-            torch.set_flush_denormal(True)
+            cpu.tune_for_training()
         torch.manual_seed(0)
         model = GPT(model_config(cfg, len(tokenizer))).to(device)
         optimizer = make_optimizer(model, cfg, device)

@@ -16,6 +16,11 @@ bf16), `torch.compile` on CUDA, fused AdamW. The baseline runs in fp32 unless `-
 gives it the same autocast. Each round times `--steps` steps of phys and then of the baseline after
 `--warmup` untimed steps of each; the figure is the median over rounds of the per-round ratio, so load
 drifting on the machine hits both sides alike.
+
+`--best` compares best against best: every round times each side in fp32 and in bf16 autocast (four
+timings a round, interleaved), each side's precision is the one with the higher median over the rounds,
+and the figure is the median per-round ratio of those two. Run `phys doctor` first and quote its CPU line
+(native bf16 or not) with the figure: the best precision differs between the kinds of CPU.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _recipe_data import recipe_data  # noqa: E402
 
+from phys import cpu  # noqa: E402
+
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 SIZES = {
     # the cpu scale's model as the recipe defines it
     "cpu": [],
@@ -76,7 +84,7 @@ def measure(size: str, args: argparse.Namespace) -> float:
         vocab = len(tokenizer)
         torch.manual_seed(0)
         if device == "cpu":
-            torch.set_flush_denormal(True)
+            cpu.tune_for_training()
         phys_model = GPT(model_config(cfg, vocab)).to(device)
         phys_opt = make_optimizer(phys_model, cfg, device)
         amp = autocast_dtype(cfg, device)
@@ -104,6 +112,16 @@ def measure(size: str, args: argparse.Namespace) -> float:
             hf_opt.step()
             hf_opt.zero_grad(set_to_none=True)
 
+        def phys_in(dtype):
+            return lambda step: train_step(phys_model, phys_opt, phys_loss, stream, cfg, step, device, dtype)
+
+        def hf_in(dtype):
+            def step_fn(step: int) -> None:
+                nonlocal hf_amp
+                hf_amp = dtype
+                hf_step(step)
+            return step_fn
+
         def timed(step_fn, first: int) -> float:
             if device_type == "cuda":
                 torch.cuda.synchronize()
@@ -114,6 +132,8 @@ def measure(size: str, args: argparse.Namespace) -> float:
                 torch.cuda.synchronize()
             return cfg.batch_size * cfg.block_size * args.steps / (time.perf_counter() - t0)
 
+        if args.best:
+            return best_against_best(size, args, phys_in, hf_in, timed, cfg, device)
         for i in range(args.warmup):
             phys_step(i)
             hf_step(i)
@@ -137,6 +157,33 @@ def measure(size: str, args: argparse.Namespace) -> float:
         return ratio
 
 
+def best_against_best(size, args, phys_in, hf_in, timed, cfg, device) -> float:
+    """Each side in fp32 and bf16 every round; each side's faster precision by median; their per-round ratio."""
+    sides = {("phys", name): phys_in(dtype) for name, dtype in PRECISIONS.items()}
+    sides |= {("transformers", name): hf_in(dtype) for name, dtype in PRECISIONS.items()}
+    for i in range(args.warmup):
+        for step_fn in sides.values():
+            step_fn(i)
+    print(f"{size}: best against best, batch {cfg.batch_size} x {cfg.block_size}, {device} "
+          f"({torch.get_num_threads()} threads)", flush=True)
+    rates: dict[tuple[str, str], list[float]] = {key: [] for key in sides}
+    for r in range(args.rounds):
+        first = args.warmup + r * args.steps
+        for key, step_fn in sides.items():
+            rates[key].append(timed(step_fn, first))
+        print(f"  round {r + 1}: " + ", ".join(f"{who} {name} {rates[(who, name)][-1]:,.0f}"
+                                              for who, name in sides) + " tok/s", flush=True)
+    best = {who: max(PRECISIONS, key=lambda name: statistics.median(rates[(who, name)]))
+            for who in ("phys", "transformers")}
+    ratios = [p / h for p, h in zip(rates[("phys", best["phys"])], rates[("transformers", best["transformers"])])]
+    ratio = statistics.median(ratios)
+    medians = ", ".join(f"{who} {name} {statistics.median(rates[(who, name)]):,.0f}" for who, name in sides)
+    print(f"{size}: medians {medians} tok/s", flush=True)
+    print(f"{size}: best phys ({best['phys']}) vs best transformers ({best['transformers']}): median ratio "
+          f"{ratio:.2f}x over {args.rounds} rounds (min {min(ratios):.2f}, max {max(ratios):.2f})", flush=True)
+    return ratio
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", default="reversal_curse")
@@ -146,6 +193,8 @@ def main() -> None:
     parser.add_argument("--size", choices=[*SIZES, "all"], default="all")
     parser.add_argument("--baseline", choices=["neox", "llama"], default="neox")
     parser.add_argument("--baseline-amp", action="store_true", help="give the baseline phys's autocast too")
+    parser.add_argument("--best", action="store_true",
+                        help="each side in its faster precision (fp32 or bf16 autocast), measured every round")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--steps", type=int, default=0, help="timed steps per round (default: 20 cpu, 3 gpt2)")
     parser.add_argument("--warmup", type=int, default=3)

@@ -107,6 +107,10 @@ def live_processes(folder: Path) -> int:
     return count
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def share_of(cores: int, live: int) -> int:
     return max(1, cores // max(1, live))
 
@@ -209,6 +213,23 @@ def tune_for_training() -> None:
         m_trim_threshold, m_mmap_threshold = -1, -3
         libc.mallopt(m_mmap_threshold, 1 << 30)  # blocks up to 1 GiB from the heap, not mmap
         libc.mallopt(m_trim_threshold, 1 << 31)  # and no trimming of its top back to the OS
+
+
+def cpu_times() -> tuple[int, int] | None:
+    """(steal, total) clock ticks of the whole machine since boot (Linux /proc/stat), else None. Steal is
+    the time a virtual machine's host gave its CPUs to others: on a cloud VM it makes every timing slower."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def steal_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """The share of CPU time stolen by the host between two `cpu_times()`."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
 
 
 def load_warning(cores: int | None = None) -> str | None:

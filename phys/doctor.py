@@ -21,10 +21,14 @@ from phys import cpu
 from phys.ledger import Ledger
 
 MIN_FREE_GB = 5.0
-# The probe's tokens/s per thread on an idle 2-core machine (AMD EPYC with native bf16; fp32 is also the
-# slower of the two kinds measured); below SLOW of it the probe warns.
-PROBE_TOKENS_PER_CORE = {"bf16": 0, "fp32": 0}
+# The probe's tokens/s per thread on a 2-core machine of our kind, rounded down from the slower kind
+# measured: fp32 on an Intel Xeon (Ice Lake) without native bf16, 8,987 tokens/s on 2 threads (4,242
+# when the host took CPU time from the machine); bf16 on an AMD EPYC with native bf16, where training
+# ran at about 31,000 tokens/s on 2 threads. Below SLOW of it the probe warns: the 922 tokens/s
+# probe, called ok before, is a tenth of it.
+PROBE_TOKENS_PER_CORE = {"bf16": 12_000, "fp32": 4_500}
 SLOW = 0.5
+STEAL_WARN = 0.05  # a share of CPU time stolen by a VM's host during the probe that makes its figure unreliable
 
 
 @dataclass(frozen=True)
@@ -146,17 +150,21 @@ def throughput_probe(seconds: float, device: str) -> Finding:
         for step in range(2):  # warm-up: first-call allocations
             train_step(model, optimizer, model.loss, stream, cfg, step, device, amp)
         sync()
-        t0, steps = time.perf_counter(), 0
+        t0, steps, times0 = time.perf_counter(), 0, cpu.cpu_times()
         while time.perf_counter() - t0 < seconds:
             train_step(model, optimizer, model.loss, stream, cfg, steps, device, amp)
             steps += 1
         sync()
+    steal = cpu.steal_share(times0, cpu.cpu_times())
     rate = steps * cfg.batch_size * cfg.block_size / (time.perf_counter() - t0)
     precision = "bf16" if amp else "fp32"
     value = (f"{rate:,.0f} tokens/s ({model.num_params() / 1e6:.1f}M-param model, {precision}, {steps} steps"
-             f"{f', {torch.get_num_threads()} threads' if device == 'cpu' else ''})")
+             f"{', ' + cpu.plural(torch.get_num_threads(), 'thread') if device == 'cpu' else ''})")
     if device != "cpu":
         return Finding("throughput", f"training on {device}", value)
+    if steal is not None and steal >= STEAL_WARN:
+        return Finding("throughput", "training on cpu", f"{value}: the host took {steal:.0%} of this machine's "
+                       "CPU time meanwhile (steal): timings here are slower and vary", "warn")
     expected = PROBE_TOKENS_PER_CORE[precision] * torch.get_num_threads()
     if rate < SLOW * expected:
         why = cpu.load_warning() or "the machine is not loaded: a slower or throttled CPU"

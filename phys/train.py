@@ -60,24 +60,31 @@ PROGRESS_EVERY_S = 2.0
 
 class _StepClock:
     """When to report progress (the first step, then every PROGRESS_EVERY_S seconds, and the last) and the
-    time left, from the wall time of the last steps (probes and checkpoints included: what the user waits)."""
+    time left: the mean wall time per step since the first step (probes and checkpoints included, as the
+    user waits for them; the first step's one-off allocations left out). A window of recent steps instead
+    jumped by a minute whenever a probe fell into it."""
 
     def __init__(self, start: int) -> None:
-        self.times = [(start, time.perf_counter())]  # (steps done, time) of the last 30 steps
+        self.start = (start, time.perf_counter())  # (steps done, time) before the first step
+        self.first: tuple[int, float] | None = None  # ... and after it
+        self.now = self.start
         self.last = 0.0
         self.rate: float | None = None  # tokens/s of the last logged window
 
     def due(self, done: int, total: int) -> bool:
-        now = time.perf_counter()
-        self.times = [*self.times[-30:], (done, now)]
-        if len(self.times) == 2 or done == total or now - self.last >= PROGRESS_EVERY_S:
-            self.last = now
+        self.now = (done, time.perf_counter())
+        if self.first is None:
+            self.first, self.last = self.now, self.now[1]
+            return True
+        if done == total or self.now[1] - self.last >= PROGRESS_EVERY_S:
+            self.last = self.now[1]
             return True
         return False
 
     def info(self, done: int, total: int, loss: float, batch_tokens: int) -> dict[str, Any]:
-        (first, t_first), (last, t_last) = self.times[0], self.times[-1]
-        step_s = (t_last - t_first) / max(1, last - first)
+        past_first = self.first is not None and self.now[0] > self.first[0]
+        (d0, t0), (d1, t1) = (self.first if past_first else self.start), self.now
+        step_s = (t1 - t0) / max(1, d1 - d0)
         rate = self.rate if self.rate is not None else batch_tokens / max(step_s, 1e-9)
         info: dict[str, Any] = {} if math.isnan(loss) else {"loss": round(loss, 4)}
         return {**info, "tokens_per_s": round(rate), "eta_s": round(step_s * (total - done))}
@@ -226,7 +233,7 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
     hooks.log(f"model {model.num_params() / 1e6:.2f}M params ({model.num_params(True) / 1e6:.2f}M non-embedding), "
               f"vocab {len(tokenizer)}, {stream.windows_per_epoch()} windows/epoch, precision "
               f"{'bf16' if amp else 'fp32'}{', compiled' if compiled else ''}"
-              f"{f', {torch.get_num_threads()} threads' if device == 'cpu' else ''}"
+              f"{', ' + cpu.plural(torch.get_num_threads(), 'thread') if device == 'cpu' else ''}"
               f"{f', data-parallel over {world.size} processes' if world.size > 1 else ''}")
 
     def save(step: int) -> None:  # every rank calls it at the same step; rank 0 writes
@@ -252,7 +259,7 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
             raise StageInterrupted(f"stopped at step {step}")
         threads = cpu.rebalance() if device == "cpu" else None
         if threads is not None:
-            hooks.log(f"{threads} thread(s) from now on: this process's share of {cpu.available_cores()} cores "
+            hooks.log(f"{cpu.plural(threads, 'thread')} from now on: this process's share of {cpu.available_cores()} cores "
                       "among the phys processes running on this machine")
         loss, n_tokens = train_step(model, optimizer, loss_fn, stream, cfg, step, device, amp,
                                     (world.rank, world.size))

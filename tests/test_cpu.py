@@ -1,6 +1,7 @@
 """phys.cpu: each computing process takes its share of the cores among the live phys processes, a fixed
 count wins, bf16 detection can be forced, and a loaded machine is named."""
 
+import json
 import os
 import subprocess
 import sys
@@ -107,3 +108,14 @@ def test_a_cgroup_quota_caps_the_cores(monkeypatch, tmp_path):
     assert cpu.available_cores() == 1
     (tmp_path / "cpu.max").write_text("max 100000\n")
     assert cpu.available_cores() == len(os.sched_getaffinity(0))
+
+
+def test_threads_option_is_recorded_and_used_by_the_training(tmp_path):
+    from conftest import SMOKE, phys_json
+
+    root = tmp_path / "runs"
+    record = phys_json(root, "run", "recipe", "reversal_curse", *SMOKE, "--threads", "1")
+    run = root / record["id"]
+    assert json.loads((run / "run.json").read_text())["execution"]["threads"] == 1
+    log = (run / "log.txt").read_text()
+    assert "precision fp32, 1 thread\n" in log or "precision bf16, 1 thread\n" in log

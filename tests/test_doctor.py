@@ -18,3 +18,39 @@ def test_doctor_fails_on_a_damaged_ledger(runs):
     (runs / "ledger.json").write_text("{not json")
     proc = phys(runs, "doctor", "--probe", "0", check=False)
     assert proc.returncode == 1 and "fail" in proc.stdout and "ledger rebuild" in proc.stdout
+
+
+def test_probe_warns_when_slow_for_its_thread_count(monkeypatch):
+    from phys import doctor
+
+    monkeypatch.setattr(doctor, "PROBE_TOKENS_PER_CORE", {"bf16": 10**9, "fp32": 10**9})
+    monkeypatch.setattr(doctor.cpu, "cpu_times", lambda: None)  # no steal figure: the slowness is judged
+    finding = doctor.throughput_probe(0.2, "cpu")
+    assert finding.level == "warn" and "slow" in finding.value and "idle machine of our kind" in finding.value
+
+
+def test_probe_names_the_hosts_steal(monkeypatch):
+    from phys import doctor
+
+    ticks = iter([(0, 1000), (200, 2000)])  # 20% of the CPU time stolen during the probe
+    monkeypatch.setattr(doctor.cpu, "cpu_times", lambda: next(ticks))
+    finding = doctor.throughput_probe(0.2, "cpu")
+    assert finding.level == "warn" and "20%" in finding.value and "steal" in finding.value
+
+
+def test_load_above_the_cores_warns_with_the_measured_slowdown(monkeypatch):
+    from phys import doctor
+
+    monkeypatch.setattr(doctor.os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    finding = doctor.load_finding(2)
+    assert finding.level == "warn" and "9.0" in finding.value and "1.87x" in finding.value
+    monkeypatch.setattr(doctor.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
+    assert doctor.load_finding(2).level == "ok"
+
+
+def test_native_bf16_finding_follows_the_forced_answer(runs, monkeypatch):
+    for forced, text in (("1", "precision=auto trains in bf16"), ("0", "precision=auto trains in fp32")):
+        monkeypatch.setenv("PHYS_CPU_BF16", forced)
+        findings = phys_json(runs, "doctor", "--probe", "0")
+        bf16 = next(f for f in findings if f["area"] == "cpu" and f["name"] == "native bf16")
+        assert text in bf16["value"]

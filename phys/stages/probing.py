@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from phys import cpu
 from phys.context import StageContext
 from phys.data.pools import ATTRIBUTES
 from phys.errors import PhysError
@@ -89,7 +90,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     people = [json.loads(line) for line in (data / "people.jsonl").read_text().splitlines()]
     probe_bios = {b["person"]: b for b in map(json.loads, (data / "probe_bios.jsonl").read_text().splitlines())}
     if ctx.device == "cpu":
-        torch.set_flush_denormal(True)  # as in training: denormal gradients slow CPU matmuls
+        cpu.tune_for_training()  # as in training: denormal gradients slow CPU matmuls
     torch.manual_seed(ctx.seed)
     model = load_model(ctx.upstream(cfg.model, "probe.model"), "cpu")
     if cfg.random_init:
