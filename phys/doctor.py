@@ -165,7 +165,10 @@ def throughput_probe(seconds: float, device: str) -> Finding:
     if steal is not None and steal >= STEAL_WARN:
         return Finding("throughput", "training on cpu", f"{value}: the host took {steal:.0%} of this machine's "
                        "CPU time meanwhile (steal): timings here are slower and vary", "warn")
-    expected = PROBE_TOKENS_PER_CORE[precision] * torch.get_num_threads()
+    if precision == "bf16" and not cpu.hardware_bf16():
+        return Finding("throughput", "training on cpu", f"{value}; bf16 forced by {cpu.BF16_ENV} on a CPU "
+                       "without it (emulated): not judged")
+    expected = PROBE_TOKENS_PER_CORE[precision] * min(torch.get_num_threads(), cpu.available_cores())
     if rate < SLOW * expected:
         why = cpu.load_warning() or "the machine is not loaded: a slower or throttled CPU"
         return Finding("throughput", "training on cpu", f"{value}: slow, {rate / expected:.2f}x the {expected:,} "

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 
+from phys import cpu
 from phys.errors import PhysError
 
 EXECUTORS = ("inline", "local", "slurm", "submitit-local")
@@ -54,16 +55,18 @@ class Execution:
         return cls(**{k: v for k, v in (d or {}).items() if k in known})
 
     def describe(self) -> str:
+        threads = f", {cpu.plural(self.threads, 'thread')} a process" if self.threads else ""
         if self.executor == "inline":
-            return "in the runner's process" + (f", {self.threads} threads" if self.threads else "")
+            return "in the runner's process" + threads
         if self.executor == "local":
             return (f"as local workers on {self.devices or 'cpu'}"
                     + (f", {self.per_device} per device" if self.per_device > 1 else "")
-                    + (f", DDP over {self.ddp}" if self.ddp > 1 else ""))
+                    + (f", DDP over {self.ddp}" if self.ddp > 1 else "") + threads)
         if self.executor == "submitit-local":
-            return "as submitit jobs on this machine" + (f", DDP over {self.ddp}" if self.ddp > 1 else "")
+            return "as submitit jobs on this machine" + (f", DDP over {self.ddp}" if self.ddp > 1 else "") + threads
         return ("as Slurm jobs" + (f" on partition {self.partition}" if self.partition else "")
-                + f", {self.gpus} GPU(s), {self.time_min} min each" + (f", DDP over {self.ddp}" if self.ddp > 1 else ""))
+                + f", {self.gpus} GPU(s), {self.time_min} min each" + (f", DDP over {self.ddp}" if self.ddp > 1 else "")
+                + threads)
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,8 @@ class LocalExecutor:
             cmd = [sys.executable, *worker]
         # a driver itself started by torchrun must not pass its rank on
         env = {k: v for k, v in os.environ.items() if k not in TORCHRUN_ENV}
+        if nproc > 1 and "OMP_NUM_THREADS" not in env:
+            env[cpu.NOT_USER_OMP_ENV] = "1"  # torchrun's OMP_NUM_THREADS=1 must not fix the ranks' threads
         if slot.gpus:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, slot.gpus))
         outcome = _Outcome(self.root / self.run_id, stage)

@@ -13,6 +13,7 @@ driver that started it records what happened.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import signal
@@ -69,7 +70,8 @@ def compute_stage(store: Store, run_id: str, plan: Plan, name: str, device: str,
         should_stop=should_stop,
     )
     t0 = time.time()
-    with cpu.Share():  # this process's threads: its share of the cores among live phys processes
+    # on CPU, this process's threads: its share of the cores among live phys processes
+    with cpu.Share() if device == "cpu" else contextlib.nullcontext():
         result = stage_function(stage.run)(ctx) or {}
     seconds = round(time.time() - t0, 2)
     meta = {"stage": name, "run": stage.run, "version": stage.version, "seed": stage.seed,

@@ -119,3 +119,14 @@ def test_threads_option_is_recorded_and_used_by_the_training(tmp_path):
     assert json.loads((run / "run.json").read_text())["execution"]["threads"] == 1
     log = (run / "log.txt").read_text()
     assert "precision fp32, 1 thread\n" in log or "precision bf16, 1 thread\n" in log
+
+
+def test_torchruns_default_omp_is_not_taken_for_the_users_choice():
+    """torchrun sets OMP_NUM_THREADS=1 for its ranks; phys's launcher marks it, so the ranks take their share."""
+    code = "from phys import cpu; print(cpu.fixed_threads())"
+    env = {k: v for k, v in os.environ.items() if k != cpu.THREADS_ENV}
+    marked = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**env, "OMP_NUM_THREADS": "1", cpu.NOT_USER_OMP_ENV: "1"}).stdout.strip()
+    users = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**env, "OMP_NUM_THREADS": "1"}).stdout.strip()
+    assert (marked, users) == ("None", "1")

@@ -1,5 +1,7 @@
 """`phys doctor`: findings for torch, devices, disk, ledger and a throughput probe; a damaged ledger fails."""
 
+import pytest
+
 from conftest import phys, phys_json
 
 
@@ -20,22 +22,48 @@ def test_doctor_fails_on_a_damaged_ledger(runs):
     assert proc.returncode == 1 and "fail" in proc.stdout and "ledger rebuild" in proc.stdout
 
 
-def test_probe_warns_when_slow_for_its_thread_count(monkeypatch):
+@pytest.fixture
+def own_registry(tmp_path, monkeypatch):
+    """An in-process probe registers in a folder of its own (not beside live trainings) and gives pytest's
+    thread count back."""
+    import torch
+
+    from phys import cpu
+
+    threads = torch.get_num_threads()
+    monkeypatch.setattr(cpu, "registry", lambda: tmp_path / "live")
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_probe_warns_when_slow_for_its_thread_count(monkeypatch, own_registry):
     from phys import doctor
 
+    monkeypatch.setenv("PHYS_CPU_BF16", "0")
     monkeypatch.setattr(doctor, "PROBE_TOKENS_PER_CORE", {"bf16": 10**9, "fp32": 10**9})
     monkeypatch.setattr(doctor.cpu, "cpu_times", lambda: None)  # no steal figure: the slowness is judged
     finding = doctor.throughput_probe(0.2, "cpu")
     assert finding.level == "warn" and "slow" in finding.value and "idle machine of our kind" in finding.value
 
 
-def test_probe_names_the_hosts_steal(monkeypatch):
+def test_probe_names_the_hosts_steal(monkeypatch, own_registry):
     from phys import doctor
 
     ticks = iter([(0, 1000), (200, 2000)])  # 20% of the CPU time stolen during the probe
     monkeypatch.setattr(doctor.cpu, "cpu_times", lambda: next(ticks))
     finding = doctor.throughput_probe(0.2, "cpu")
     assert finding.level == "warn" and "20%" in finding.value and "steal" in finding.value
+
+
+def test_forced_bf16_on_a_cpu_without_it_is_not_judged(monkeypatch, own_registry):
+    from phys import doctor
+
+    monkeypatch.setenv("PHYS_CPU_BF16", "1")
+    monkeypatch.setattr(doctor.cpu, "hardware_bf16", lambda: False)
+    monkeypatch.setattr(doctor, "PROBE_TOKENS_PER_CORE", {"bf16": 10**9, "fp32": 10**9})
+    monkeypatch.setattr(doctor.cpu, "cpu_times", lambda: None)
+    finding = doctor.throughput_probe(0.2, "cpu")
+    assert finding.level == "ok" and "bf16" in finding.value and "not judged" in finding.value
 
 
 def test_load_above_the_cores_warns_with_the_measured_slowdown(monkeypatch):
