@@ -26,21 +26,26 @@ def fmt(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def duration(seconds: float) -> str:
-    """1:05:09, 4:58, 0:07."""
-    seconds = max(0, round(seconds))
-    h, rest = divmod(seconds, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+def human_duration(seconds: float | None) -> str:
+    """7s, 4m58s, 1h05m (the CLI's progress, the TUI's durations)."""
+    if seconds is None:
+        return "—"
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 def progress_info(info: Mapping[str, Any]) -> str:
-    """A stage's progress fields for people: `loss 3.214  tokens/s 28,412  eta 2:58`."""
+    """A stage's progress fields for people: `loss 3.214  tokens/s 28,412  eta 2m58s`."""
     parts = []
     for key, value in info.items():
         if key in ("stage", "done", "total", "t"):
             continue
         if key == "eta_s":
-            parts.append(f"eta {duration(value)}")
+            parts.append(f"eta {human_duration(value)}")
         elif key == "tokens_per_s":
             parts.append(f"tokens/s {value:,}")
         else:

@@ -55,3 +55,10 @@ def test_eta_is_the_mean_step_time_since_the_first_step_times_the_steps_left(clo
     assert info["eta_s"] == round((38 * 0.5 + 10.0) / 39 * 10)
     clock.rate = 12_345.0  # tokens/s of the last logged window wins over the step time
     assert clock.info(40, 50, 1.0, batch_tokens=4096)["tokens_per_s"] == 12_345
+
+
+def test_progress_info_reads_as_text_for_people():
+    from phys.report import progress_info
+
+    info = {"stage": "train", "done": 5, "total": 9, "loss": 1.5, "tokens_per_s": 28412, "eta_s": 178, "t": 1.0}
+    assert progress_info(info) == "loss 1.5  tokens/s 28,412  eta 2m58s"

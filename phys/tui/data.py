@@ -18,6 +18,7 @@ from typing import Any, Callable
 from phys import process, runs
 from phys.curves import Series, series
 from phys.ledger import Ledger
+from phys.report import human_duration
 from phys.rundir import RunDir
 from phys.spec import PARTS, Recipe
 
@@ -44,17 +45,6 @@ def human_age(seconds: float | None) -> str:
         if seconds >= size:
             return f"{int(seconds // size)}{unit}"
     return f"{int(seconds)}s"
-
-
-def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = max(0, int(round(seconds)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 @dataclass(frozen=True)
