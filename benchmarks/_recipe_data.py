@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple, Sequence
 
-from phys.context import StageContext
-from phys.plan import make_plan
-from phys.registry import load_recipe
+from phys.stages.context import StageContext
+from phys.core.plan import make_plan
+from phys.core.registry import load_recipe
 
 
 class RecipeData(NamedTuple):
@@ -27,8 +27,8 @@ class RecipeData(NamedTuple):
 def recipe_data(recipe: str, scale: str, overrides: Sequence[str] = ()) -> Iterator[RecipeData]:
     """The train config, tokenizer and training Docs of `recipe` at `scale`, and the data stage's time; the
     data lives until the block exits."""
-    from phys.data.packing import Docs
-    from phys.data.tokenizer import Tokenizer
+    from phys.science.data.packing import Docs
+    from phys.science.data.tokenizer import Tokenizer
 
     plan = make_plan(load_recipe(recipe), scale, list(overrides))
     data_stage, train_stage = plan.stage("data"), plan.stage("train")

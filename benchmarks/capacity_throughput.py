@@ -18,9 +18,9 @@ import time
 import numpy as np
 import torch
 
-from phys import cpu
-from phys.plan import make_plan
-from phys.registry import load_recipe
+from phys.science import cpu
+from phys.core.plan import make_plan
+from phys.core.registry import load_recipe
 
 
 def main() -> None:
@@ -34,10 +34,10 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
 
-    from phys.data.packing import PackedStream
-    from phys.model.gpt import GPT
+    from phys.science.data.packing import PackedStream
+    from phys.science.model.gpt import GPT
     from phys.stages.capacity import build_population
-    from phys.train import autocast_dtype, make_optimizer, model_config, train_step
+    from phys.science.train import autocast_dtype, make_optimizer, model_config, train_step
 
     arms = args.arms.split(",") if args.arms else None
     plan = make_plan(load_recipe("capacity_scaling"), args.scale, args.overrides, arms=arms)

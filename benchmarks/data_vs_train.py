@@ -21,13 +21,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _recipe_data import recipe_data  # noqa: E402
 
-from phys import cpu  # noqa: E402
+from phys.science import cpu  # noqa: E402
 
 
 def measure(recipe: str, scale: str, steps: int, device: str) -> None:
-    from phys.data.packing import PackedStream
-    from phys.model.gpt import GPT
-    from phys.train import autocast_dtype, make_optimizer, model_config, train_step
+    from phys.science.data.packing import PackedStream
+    from phys.science.model.gpt import GPT
+    from phys.science.train import autocast_dtype, make_optimizer, model_config, train_step
 
     with recipe_data(recipe, scale) as (cfg, tokenizer, docs, seconds):
         tokens = len(docs.tokens) + len(docs)  # + one <eos> per document

@@ -3,7 +3,7 @@
     python benchmarks/gpu_throughput.py                       # bf16 autocast, torch.compile, fused AdamW
     python benchmarks/gpu_throughput.py --batch 16 --block 1024 --steps 50 --no-compile
 
-Trains on random tokens (the loss on every position) with `phys.train.train_step`, the same step a stage
+Trains on random tokens (the loss on every position) with `phys.science.train.train_step`, the same step a stage
 takes. MFU = achieved FLOP/s / the GPU's peak dense bf16 FLOP/s, counting 6 N per token for the weights
 (N without the embedding, plus the tied output layer) and 12 L T d per token for attention (PaLM's
 accounting). Peak: `--peak-tflops`, else looked up from the device name (H100/H200 SXM 989, A100 312).
@@ -36,10 +36,10 @@ def main() -> None:
         raise SystemExit("error: no GPU visible (this benchmark measures GPU training)")
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
-    from phys.data.packing import RandomStream
-    from phys.model.gpt import GPT, GPTConfig
+    from phys.science.data.packing import RandomStream
+    from phys.science.model.gpt import GPT, GPTConfig
     from phys.stages.train import TrainConfig
-    from phys.train import autocast_dtype, make_optimizer, train_step
+    from phys.science.train import autocast_dtype, make_optimizer, train_step
 
     cfg = TrainConfig(n_layer=12, n_head=12, n_embd=768, block_size=args.block, batch_size=args.batch,
                       steps=10**6, compile="off" if args.no_compile else "on")

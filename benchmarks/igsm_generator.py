@@ -18,9 +18,9 @@ import statistics
 import time
 from collections import Counter
 
-from phys.igsm.generate import draw, hash_bins
-from phys.igsm.tokens import encode_sample, vocabulary
-from phys.igsm.world import load
+from phys.science.igsm.generate import draw, hash_bins
+from phys.science.igsm.tokens import encode_sample, vocabulary
+from phys.science.igsm.world import load
 
 
 def main() -> None:

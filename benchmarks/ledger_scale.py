@@ -34,7 +34,7 @@ def cold(root: Path, args: list[str], repeat: int) -> list[float]:
 
 
 def cached_stage_times(root: Path) -> dict[str, float]:
-    from phys import runner
+    from phys.core import runner
 
     spent: dict[str, float] = {}
     original = runner._Execution._run_stage

@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _recipe_data import recipe_data  # noqa: E402
 
-from phys import cpu  # noqa: E402
+from phys.science import cpu  # noqa: E402
 
 
 def main() -> None:
@@ -35,9 +35,9 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
 
-    from phys.data.packing import PackedStream
-    from phys.train import autocast_dtype, make_optimizer, model_config, train_step
-    from phys.model.gpt import GPT
+    from phys.science.data.packing import PackedStream
+    from phys.science.train import autocast_dtype, make_optimizer, model_config, train_step
+    from phys.science.model.gpt import GPT
 
     with recipe_data(args.recipe, args.scale, args.overrides) as (cfg, tokenizer, docs, _):
         stream = PackedStream(docs, cfg.block_size, cfg.batch_size, 0, tokenizer.eos_id, tokenizer.pad_id)

@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from phys.ledger import Ledger
-from phys.rundir import RunDir
+from phys.core.ledger import Ledger
+from phys.core.rundir import RunDir
 
 
 def fill(root: Path, n: int) -> None:

@@ -11,7 +11,7 @@ shape as phys's model (layers, width, heads, vocabulary, window; rotary on a qua
 `backward`, gradient clipping, `torch.optim.AdamW`. Both train on the same packed batches of the recipe's
 real data (`labels` = -100 where phys masks the target) with the same optimizer settings.
 
-phys runs as `phys.train` does: its own precision policy (bf16 autocast only where the hardware has
+phys runs as `phys.science.train` does: its own precision policy (bf16 autocast only where the hardware has
 bf16), `torch.compile` on CUDA, fused AdamW. The baseline runs in fp32 unless `--baseline-amp`
 gives it the same autocast. Each round times `--steps` steps of phys and then of the baseline after
 `--warmup` untimed steps of each; the figure is the median over rounds of the per-round ratio, so load
@@ -36,7 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _recipe_data import recipe_data  # noqa: E402
 
-from phys import cpu  # noqa: E402
+from phys.science import cpu  # noqa: E402
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 SIZES = {
@@ -73,9 +73,9 @@ def llama_baseline(cfg, vocab: int):
 
 
 def measure(size: str, args: argparse.Namespace) -> float:
-    from phys.data.packing import PackedStream
-    from phys.model.gpt import GPT
-    from phys.train import autocast_dtype, make_optimizer, model_config, train_step
+    from phys.science.data.packing import PackedStream
+    from phys.science.model.gpt import GPT
+    from phys.science.train import autocast_dtype, make_optimizer, model_config, train_step
 
     device = args.device
     device_type = "cuda" if device.startswith("cuda") else "cpu"

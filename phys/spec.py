@@ -1,7 +1,7 @@
 """The dataclasses a recipe is built from: `Recipe`, `Stage`, `Check`.
 
 A recipe says *what* a finding is (claim, paper numbers, stages, checks, scales); it never says how stages
-are executed or cached — that is `phys.plan` and `phys.runner`. Nothing here imports torch: a stage names
+are executed or cached — that is `phys.core.plan` and `phys.core.runner`. Nothing here imports torch: a stage names
 its implementation by import path (`"phys.stages.bios:make_data"`), resolved only when the stage runs.
 """
 
@@ -33,7 +33,7 @@ class Stage:
 
     name: str
     run: str
-    """Import path `module:function` of the stage adapter; it receives a `phys.context.StageContext`."""
+    """Import path `module:function` of the stage adapter; it receives a `phys.stages.context.StageContext`."""
     config: Any
     """A frozen dataclass instance; every field can be overridden with `--set NAME.FIELD=VALUE`."""
     deps: tuple[str, ...] = ()

@@ -9,11 +9,11 @@ import pytest
 from conftest import SMOKE, phys_json
 
 from phys.errors import PhysError
-from phys.plan import make_plan
+from phys.core.plan import make_plan
 from phys.recipes.knowledge_storage import ARMS, RECIPE
 from phys.spec import Check, Recipe, Stage
 from phys.stages.qa_eval import EvalConfig
-from phys.verdict import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, judge, label
+from phys.core.verdict import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, judge, label
 
 
 def test_a_scale_runs_its_arms_and_arms_share_seeds_by_role():

@@ -2,8 +2,8 @@ import random
 
 import pytest
 
-from phys.data import bios
-from phys.data.pools import ATTRIBUTES
+from phys.science.data import bios
+from phys.science.data.pools import ATTRIBUTES
 
 
 def people(seed: int, n: int = 300):
@@ -29,7 +29,7 @@ def test_split_is_by_person_and_disjoint():
 
 
 def test_employer_city_is_the_employers_hq():
-    from phys.data.pools import load_pools
+    from phys.science.data.pools import load_pools
 
     hq = dict(load_pools().companies)
     assert all(hq[p.employer] == p.employer_city for p in people(0))

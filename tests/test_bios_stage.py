@@ -4,10 +4,10 @@ import json
 
 import numpy as np
 
-from phys.context import StageContext
-from phys.data.bios import GROUPS
-from phys.data.packing import Docs
-from phys.data.tokenizer import Tokenizer
+from phys.stages.context import StageContext
+from phys.science.data.bios import GROUPS
+from phys.science.data.packing import Docs
+from phys.science.data.tokenizer import Tokenizer
 from phys.stages.bios import BiosConfig, run
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from phys import bits
-from phys.capacity import capacity_params, summed_losses, token_losses
-from phys.data.population import build
-from phys.data.pools import name_space
-from phys.model.gpt import GPT, GPTConfig
+from phys.science import bits
+from phys.science.capacity import capacity_params, summed_losses, token_losses
+from phys.science.data.population import build
+from phys.science.data.pools import name_space
+from phys.science.model.gpt import GPT, GPTConfig
 
 
 def test_log2_s0_is_the_papers_47_6_bits():
@@ -91,7 +91,7 @@ def test_parameters_count_only_the_embedding_rows_the_data_uses():
 
 
 def test_s0_is_the_product_of_the_pools():
-    from phys.data.pools import load_pools
+    from phys.science.data.pools import load_pools
 
     pools = load_pools()
     product = 2 * 12 * 28 * 200 * len(pools.cities) * len(pools.universities) * len(pools.majors) * len(pools.companies)
@@ -99,7 +99,7 @@ def test_s0_is_the_product_of_the_pools():
 
 
 def test_rtn_quantization_keeps_a_grid_of_2_to_the_b_values_per_row():
-    from phys.quantize import quantize_rtn
+    from phys.science.quantize import quantize_rtn
 
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=60, n_layer=1, n_head=2, n_embd=16))

@@ -7,7 +7,7 @@ import json
 
 from conftest import SMOKE, phys, phys_json
 
-from phys.curves import plot_points
+from phys.views.curves import plot_points
 from phys.recipes.capacity_scaling import RECIPE
 
 
@@ -40,9 +40,9 @@ def test_online_training_resumes_exactly_and_counts_exposures(tmp_path):
     import pytest
     import torch
 
-    from phys.context import StageContext, StageInterrupted
+    from phys.stages.context import StageContext, StageInterrupted
     from phys.stages import capacity
-    from phys.train import load_model
+    from phys.science.train import load_model
 
     quiet = {"log": lambda line: None}
     data = tmp_path / "data"

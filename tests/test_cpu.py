@@ -1,4 +1,4 @@
-"""phys.cpu: each computing process takes its share of the cores among the live phys processes, a fixed
+"""phys.science.cpu: each computing process takes its share of the cores among the live phys processes, a fixed
 count wins, bf16 detection can be forced, and a loaded machine is named."""
 
 import json
@@ -9,8 +9,8 @@ import sys
 import pytest
 import torch
 
-from phys import cpu
-from phys.process import start_time
+from phys.science import cpu
+from phys.core.process import start_time
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_before_torch_loads_the_share_goes_through_omp_num_threads():
 
 def test_native_bf16_can_be_forced_both_ways(monkeypatch):
     from phys.stages.train import TrainConfig
-    from phys.train import autocast_dtype
+    from phys.science.train import autocast_dtype
 
     monkeypatch.setenv(cpu.BF16_ENV, "1")
     assert cpu.native_bf16() and autocast_dtype(TrainConfig(), "cpu") == torch.bfloat16

@@ -28,7 +28,7 @@ def own_registry(tmp_path, monkeypatch):
     thread count back."""
     import torch
 
-    from phys import cpu
+    from phys.science import cpu
 
     threads = torch.get_num_threads()
     monkeypatch.setattr(cpu, "registry", lambda: tmp_path / "live")
@@ -37,7 +37,7 @@ def own_registry(tmp_path, monkeypatch):
 
 
 def test_probe_warns_when_slow_for_its_thread_count(monkeypatch, own_registry):
-    from phys import doctor
+    from phys.core import doctor
 
     monkeypatch.setenv("PHYS_CPU_BF16", "0")
     monkeypatch.setattr(doctor, "PROBE_TOKENS_PER_CORE", {"bf16": 10**9, "fp32": 10**9})
@@ -47,7 +47,7 @@ def test_probe_warns_when_slow_for_its_thread_count(monkeypatch, own_registry):
 
 
 def test_probe_names_the_hosts_steal(monkeypatch, own_registry):
-    from phys import doctor
+    from phys.core import doctor
 
     ticks = iter([(0, 1000), (200, 2000)])  # 20% of the CPU time stolen during the probe
     monkeypatch.setattr(doctor.cpu, "cpu_times", lambda: next(ticks))
@@ -56,7 +56,7 @@ def test_probe_names_the_hosts_steal(monkeypatch, own_registry):
 
 
 def test_forced_bf16_on_a_cpu_without_it_is_not_judged(monkeypatch, own_registry):
-    from phys import doctor
+    from phys.core import doctor
 
     monkeypatch.setenv("PHYS_CPU_BF16", "1")
     monkeypatch.setattr(doctor.cpu, "hardware_bf16", lambda: False)
@@ -67,7 +67,7 @@ def test_forced_bf16_on_a_cpu_without_it_is_not_judged(monkeypatch, own_registry
 
 
 def test_load_above_the_cores_warns_with_the_measured_slowdown(monkeypatch):
-    from phys import doctor
+    from phys.core import doctor
 
     monkeypatch.setattr(doctor.os, "getloadavg", lambda: (9.0, 9.0, 9.0))
     finding = doctor.load_finding(2)

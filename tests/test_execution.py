@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from conftest import SMOKE, phys, phys_json
-from phys import runner
+from phys.core import runner
 from phys.errors import PhysError
-from phys.executors import Execution, Slot, parse_devices
-from phys.ledger import Ledger
+from phys.core.executors import Execution, Slot, parse_devices
+from phys.core.ledger import Ledger
 
 TESTS = Path(__file__).parent
 FP32 = ["--set", "train.precision=fp32"]  # DDP equals one process up to summation order in fp32 only

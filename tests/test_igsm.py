@@ -7,13 +7,13 @@ from collections import Counter
 
 import pytest
 
-from phys.igsm.checker import ERRORS, grade, parse
-from phys.igsm.generate import draw, easy_biased, hash_bins, random_topological, reask
-from phys.igsm.graph import ABS, INST, RNG, Graph, Structure, available, build, draw_structure, op_cost
-from phys.igsm.labels import dep, position_labels
-from phys.igsm.problem import Form, Problem, compute_values, make_steps, sketch
-from phys.igsm.tokens import encode_sample, prompt, split_output, vocabulary
-from phys.igsm.world import load
+from phys.science.igsm.checker import ERRORS, grade, parse
+from phys.science.igsm.generate import draw, easy_biased, hash_bins, random_topological, reask
+from phys.science.igsm.graph import ABS, INST, RNG, Graph, Structure, available, build, draw_structure, op_cost
+from phys.science.igsm.labels import dep, position_labels
+from phys.science.igsm.problem import Form, Problem, compute_values, make_steps, sketch
+from phys.science.igsm.tokens import encode_sample, prompt, split_output, vocabulary
+from phys.science.igsm.world import load
 
 
 def hand_problem(categories, names, children, inputs, forms, order, sentence_order, letters, fmt="pq") -> Problem:

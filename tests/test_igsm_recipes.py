@@ -9,7 +9,7 @@ import random
 import pytest
 from conftest import SMOKE, phys_json
 
-from phys.context import StageContext
+from phys.stages.context import StageContext
 from phys.stages import igsm
 
 
@@ -64,8 +64,8 @@ def test_training_data_does_not_depend_on_the_number_of_workers(tmp_path, monkey
 
 
 def test_solution_only_loss_starts_after_the_solution_marker(tmp_path):
-    from phys.data.packing import Docs
-    from phys.data.tokenizer import Tokenizer
+    from phys.science.data.packing import Docs
+    from phys.science.data.tokenizer import Tokenizer
 
     cfg = igsm.IgsmDataConfig(max_op=3, max_edge=6, problems=10, block_size=512, loss="solution")
     igsm.run_data(StageContext("data", cfg, 0, tmp_path, log=lambda line: None))
@@ -85,11 +85,11 @@ def test_data_config_rejects_bad_values():
 
 
 def test_probe_examples_end_at_the_marker_and_carry_the_right_labels():
-    from phys.igsm.generate import draw
-    from phys.igsm.labels import dep
-    from phys.igsm.probes import IGNORE, TASKS, examples
-    from phys.igsm.tokens import END, SOL, vocabulary
-    from phys.igsm.world import load
+    from phys.science.igsm.generate import draw
+    from phys.science.igsm.labels import dep
+    from phys.science.igsm.probes import IGNORE, TASKS, examples
+    from phys.science.igsm.tokens import END, SOL, vocabulary
+    from phys.science.igsm.world import load
 
     tok = vocabulary(load())
     rng = random.Random(0)
@@ -120,8 +120,8 @@ def test_probe_examples_end_at_the_marker_and_carry_the_right_labels():
 def test_padded_decoding_matches_one_prompt_at_a_time():
     import torch
 
-    from phys.model.generate import greedy_padded
-    from phys.model.gpt import GPT, GPTConfig, KVCache
+    from phys.science.model.generate import greedy_padded
+    from phys.science.model.gpt import GPT, GPTConfig, KVCache
 
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=40, n_layer=2, n_head=2, n_embd=32, block_size=64)).eval()

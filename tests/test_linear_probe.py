@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from phys.model.gpt import GPT, GPTConfig
-from phys.probe import fit_linear_probes, train_embedding_probe
+from phys.science.model.gpt import GPT, GPTConfig
+from phys.science.probe import fit_linear_probes, train_embedding_probe
 
 K = 5
 

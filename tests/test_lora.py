@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from phys.model.gpt import GPT, GPTConfig
-from phys.model.lora import LoRAEmbedding, LoRAQKV, adapter_parameters, add_lora, merge_lora
+from phys.science.model.gpt import GPT, GPTConfig
+from phys.science.model.lora import LoRAEmbedding, LoRAQKV, adapter_parameters, add_lora, merge_lora
 
 CONFIG = GPTConfig(vocab_size=50, n_layer=2, n_head=2, n_embd=16, block_size=16)
 
@@ -90,14 +90,14 @@ def test_lora_finetune_stage_resumes_exactly_and_saves_a_plain_model(tmp_path):
     weights as an uninterrupted run; evaluate-style loading gets a plain, untied GPT."""
     import json
 
-    from phys.context import StageContext, StageInterrupted
+    from phys.stages.context import StageContext, StageInterrupted
     from phys.stages.bios import BiosConfig
     from phys.stages.bios import run as data_run
     from phys.stages.finetune import FinetuneConfig
     from phys.stages.finetune import run as finetune_run
     from phys.stages.train import TrainConfig
     from phys.stages.train import run as train_run
-    from phys.train import load_model
+    from phys.science.train import load_model
 
     quiet = {"log": lambda line: None}
     data, pre = tmp_path / "data", tmp_path / "pretrain"

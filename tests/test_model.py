@@ -2,9 +2,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from phys.model.generate import greedy, greedy_full
-from phys.model.gpt import GPT, GPTConfig
-from phys.model.loss import linear_cross_entropy
+from phys.science.model.generate import greedy, greedy_full
+from phys.science.model.gpt import GPT, GPTConfig
+from phys.science.model.loss import linear_cross_entropy
 
 
 def tiny(**kw) -> GPT:
@@ -38,7 +38,7 @@ def test_kv_cache_decoding_equals_full_recomputation():
 
 
 def test_cached_logits_equal_full_logits():
-    from phys.model.gpt import KVCache
+    from phys.science.model.gpt import KVCache
 
     model = tiny()
     x = torch.randint(0, 50, (2, 12))
@@ -99,7 +99,7 @@ def test_the_default_mlp_keeps_gpt2_parameter_names():
 
 
 def test_fused_loss_is_exact_across_chunks_and_without_gradients(monkeypatch):
-    from phys.model import loss
+    from phys.science.model import loss
 
     monkeypatch.setattr(loss, "CHUNK_LOGITS", 30 * 64)  # chunks of 64 rows: 64, then 36
     torch.manual_seed(1)
@@ -116,7 +116,7 @@ def test_fused_loss_is_exact_across_chunks_and_without_gradients(monkeypatch):
 
 
 def test_rotary_matches_neox_rotate_half_and_its_gradient():
-    from phys.model.gpt import GPTConfig, apply_rotary, rotary_tables
+    from phys.science.model.gpt import GPTConfig, apply_rotary, rotary_tables
 
     config = GPTConfig(vocab_size=10, n_head=2, n_embd=32, block_size=8)  # head 16, rotary on 4 dims
     cos, sin = rotary_tables(config, 8, torch.device("cpu"))
@@ -151,7 +151,7 @@ def test_fused_loss_with_bf16_products_keeps_fp32_accuracy_and_pads_rows_to_few_
     """compute=bf16 (training under autocast on a CPU): within bf16 rounding of the exact loss and gradients,
     across a chunk boundary and a padded last chunk, and every GEMM sees a row count that is a multiple of
     ROW_QUANTUM (oneDNN keeps a kernel per shape: a row count per batch grew a training to 1.7 GB)."""
-    from phys.model import loss
+    from phys.science.model import loss
 
     monkeypatch.setattr(loss, "CHUNK_LOGITS", 30 * 128)  # chunks of 128 rows: 128, then 72 padded to 128
     torch.manual_seed(3)

@@ -1,6 +1,6 @@
 import numpy as np
 
-from phys.data.packing import Docs, PackedStream, pack_rows
+from phys.science.data.packing import Docs, PackedStream, pack_rows
 
 
 def make_docs(n_people=30, per_person=4, seed=0):
@@ -74,7 +74,7 @@ def test_rates_take_a_fresh_share_of_a_group_each_epoch():
 
 
 def test_pure_groups_keep_each_window_to_one_group_and_online_docs_change_per_epoch():
-    from phys.data.packing import Docs, PackedStream
+    from phys.science.data.packing import Docs, PackedStream
 
     def epoch_docs(e: int) -> Docs:
         rng = np.random.default_rng([e, 3])

@@ -1,8 +1,8 @@
 import pytest
 
 from phys.errors import PhysError
-from phys.plan import make_plan, valid_keys
-from phys.registry import all_recipes, load_recipe
+from phys.core.plan import make_plan, valid_keys
+from phys.core.registry import all_recipes, load_recipe
 from phys.spec import SCALES, Check, Recipe, Stage
 from phys.stages.qa_eval import EvalConfig
 

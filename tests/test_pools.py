@@ -1,4 +1,4 @@
-"""Checks of the bioS attribute pools and sentence templates (phys.data.pools)."""
+"""Checks of the bioS attribute pools and sentence templates (phys.science.data.pools)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from importlib import resources
 
 import pytest
 
-from phys.data.pools import ATTRIBUTES, load_pools, load_templates
+from phys.science.data.pools import ATTRIBUTES, load_pools, load_templates
 
 NAME_RE = re.compile(r"^[A-Z][a-z]+$")
 US_STATES = frozenset(
@@ -38,7 +38,7 @@ ALLOWED_PLACEHOLDERS = frozenset({"name", "value", "their"})
 
 
 def _raw(subdir: str, filename: str) -> str:
-    return resources.files("phys.data").joinpath(subdir, filename).read_text(encoding="utf-8")
+    return resources.files("phys.science.data").joinpath(subdir, filename).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from phys.data.population import FIRST, NAME, VALUE, BioD, BioDShape, build, draw_names
-from phys.data.pools import name_pools, name_space
+from phys.science.data.population import FIRST, NAME, VALUE, BioD, BioDShape, build, draw_names
+from phys.science.data.pools import name_pools, name_space
 
 
 def paragraphs(rendered, tokenizer):
@@ -93,7 +93,7 @@ def test_junk_people_are_never_named_like_useful_ones():
 
 
 def test_a_domain_token_goes_in_front_of_every_paragraph():
-    from phys.data.population import DOMAIN, OTHER, with_domain
+    from phys.science.data.population import DOMAIN, OTHER, with_domain
 
     pop = build("bioD", 10, 0, K=2, C=2, D=4, L=1, T=8, name_pool=20)
     plain = pop.render(np.random.default_rng(0))

@@ -7,14 +7,14 @@ import json
 
 from conftest import SMOKE, phys_json
 
-from phys.data.tokenizer import Tokenizer
-from phys.evaluate import answer_prompts, teacher_forced_correct
+from phys.science.data.tokenizer import Tokenizer
+from phys.science.evaluate import answer_prompts, teacher_forced_correct
 
 
 def test_teacher_forced_exact_match_agrees_with_greedy_item_by_item(runs):
     record = phys_json(runs, "run", "recipe", "reversal_curse", *SMOKE, "--set", "train.steps=200",
                        "--set", "train.eval_every=100")
-    from phys.train import load_model
+    from phys.science.train import load_model
 
     folder = runs / record["id"] / "stages"
     tokenizer = Tokenizer.load(folder / "data" / "tokenizer.json")

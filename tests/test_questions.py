@@ -9,12 +9,12 @@ import random
 import numpy as np
 import pytest
 
-from phys.context import StageContext
-from phys.data import questions
-from phys.data.bios import MONTHS, GROUPS, sample_people
-from phys.data.packing import Docs
-from phys.data.tokenizer import Tokenizer
-from phys.evaluate import accuracy_table, is_correct
+from phys.stages.context import StageContext
+from phys.science.data import questions
+from phys.science.data.bios import MONTHS, GROUPS, sample_people
+from phys.science.data.packing import Docs
+from phys.science.data.tokenizer import Tokenizer
+from phys.science.evaluate import accuracy_table, is_correct
 from phys.stages.bios import BiosConfig, run
 
 PEOPLE = sample_people(60, random.Random(1))

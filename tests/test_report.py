@@ -7,9 +7,9 @@ import shutil
 import pytest
 from conftest import SMOKE, phys, phys_json
 
-from phys.curves import panels, pick, series
+from phys.views.curves import panels, pick, series
 from phys.errors import PhysError
-from phys.figures import arm_metrics, arms_png
+from phys.views.figures import arm_metrics, arms_png
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

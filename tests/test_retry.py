@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from phys.context import StageContext
-from phys.data.packing import Docs, materialize
-from phys.igsm.checker import grade
-from phys.igsm.generate import draw
-from phys.igsm.labels import position_labels
-from phys.igsm.retry import candidates, with_retries
-from phys.igsm.tokens import encode_masked, vocabulary
-from phys.igsm.world import load
+from phys.stages.context import StageContext
+from phys.science.data.packing import Docs, materialize
+from phys.science.igsm.checker import grade
+from phys.science.igsm.generate import draw
+from phys.science.igsm.labels import position_labels
+from phys.science.igsm.retry import candidates, with_retries
+from phys.science.igsm.tokens import encode_masked, vocabulary
+from phys.science.igsm.world import load
 from phys.stages import igsm
 
 

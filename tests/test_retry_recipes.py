@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from conftest import SMOKE, phys_json
 
-from phys.igsm.generate import draw
-from phys.igsm.problem import render_step
-from phys.igsm.tokens import prompt, split_output, vocabulary
-from phys.igsm.world import load
+from phys.science.igsm.generate import draw
+from phys.science.igsm.problem import render_step
+from phys.science.igsm.tokens import prompt, split_output, vocabulary
+from phys.science.igsm.world import load
 from phys.stages.regret import RegretConfig, decode_with_regret, perfect_detector
 
 
@@ -59,7 +59,7 @@ def test_retry_upon_regret_smoke_run_decodes_three_ways(runs):
 def tiny():
     import torch
 
-    from phys.model.gpt import GPT, GPTConfig
+    from phys.science.model.gpt import GPT, GPTConfig
 
     tok = vocabulary(load())
     torch.manual_seed(0)
@@ -71,7 +71,7 @@ def tiny():
 def test_regret_decoding_without_a_detector_is_greedy_decoding(tiny):
     import torch
 
-    from phys.model.generate import greedy_padded
+    from phys.science.model.generate import greedy_padded
 
     tok, model, problems = tiny
     cfg = RegretConfig(max_new_tokens=40)
@@ -89,7 +89,7 @@ class Scripted:
     position q predict script[q - prompt_len + 1]): a wrong KV-cache rollback would shift what it writes."""
 
     def __init__(self, tok, prompt_len: int, script: list[int]):
-        from phys.model.gpt import GPTConfig
+        from phys.science.model.gpt import GPTConfig
 
         self.config = GPTConfig(vocab_size=len(tok), n_layer=1, n_head=1, n_embd=8, block_size=256)
         self.prompt_len, self.script, self.eos = prompt_len, script, tok.eos_id

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from phys import registry
-from phys.plan import make_plan
+from phys.core import registry
+from phys.core.plan import make_plan
 from phys.spec import SCALES
 
 FIXTURE = Path(__file__).parent / "fixtures" / "stage_keys.json"

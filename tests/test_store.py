@@ -2,7 +2,7 @@
 
 import os
 
-from phys.store import Store
+from phys.core.store import Store
 
 
 def test_cache_hit_checks_stats_then_hashes_and_deep_check_reads_contents(tmp_path):
@@ -29,7 +29,7 @@ def test_cache_hit_checks_stats_then_hashes_and_deep_check_reads_contents(tmp_pa
 
 def test_each_stage_keeps_its_own_progress_beside_the_latest(tmp_path):
     """Stages running at once (workers) each keep progress/<stage>.json; progress.json is the latest."""
-    from phys.rundir import RunDir
+    from phys.core.rundir import RunDir
 
     rd = RunDir(tmp_path, "20261130-000000-toy-smoke-abcd")
     rd.path.mkdir()

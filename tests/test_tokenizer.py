@@ -1,4 +1,4 @@
-from phys.data.tokenizer import Tokenizer, pieces
+from phys.science.data.tokenizer import Tokenizer, pieces
 
 
 def test_round_trip_is_exact():

@@ -13,10 +13,10 @@ from textual.widgets import DataTable, Input, Select
 from textual.worker import WorkerCancelled
 
 import tui_fixture as fx
-from phys import runner, runs
+from phys.core import runner, runs
 from phys.errors import PhysError, describe
-from phys.ledger import Ledger
-from phys.plan import make_plan
+from phys.core.ledger import Ledger
+from phys.core.plan import make_plan
 from phys.recipes.reversal_curse import RECIPE
 from phys.tui.app import make_app
 from phys.tui.screens.compare import CompareScreen

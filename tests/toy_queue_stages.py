@@ -5,7 +5,7 @@ import os
 import time
 from pathlib import Path
 
-from phys.context import StageContext, StageInterrupted
+from phys.stages.context import StageContext, StageInterrupted
 
 
 def work(ctx: StageContext) -> dict:

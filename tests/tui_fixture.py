@@ -10,11 +10,11 @@ import os
 import time
 from pathlib import Path
 
-from phys import process
-from phys.ledger import Ledger
+from phys.core import process
+from phys.core.ledger import Ledger
 from phys.recipes.reversal_curse import RECIPE
-from phys.rundir import RunDir, write_json_atomic
-from phys.verdict import judge
+from phys.core.rundir import RunDir, write_json_atomic
+from phys.core.verdict import judge
 
 NOW_TEXT = "2026-11-29T12:00:00"
 NOW = time.mktime(time.strptime(NOW_TEXT, "%Y-%m-%dT%H:%M:%S"))

@@ -21,7 +21,7 @@ def doctor(
 ) -> None:
     """Check this machine for phys: torch build, devices, disk, ledger, executors, training tokens/s."""
     from phys.cli.main import runs_root
-    from phys.doctor import diagnose
+    from phys.core.doctor import diagnose
 
     findings = diagnose(runs_root(), probe)
     if json:

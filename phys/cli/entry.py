@@ -23,7 +23,7 @@ def main() -> None:
     root = _runs_ls_json_root(sys.argv[1:])
     if root is not None:
         try:
-            from phys.runs import list_runs
+            from phys.core.runs import list_runs
 
             records = list_runs(root)
         except Exception:  # noqa: BLE001 - the full CLI says what is wrong, with its hint

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from phys import audit
+from phys.core import audit
 from phys.cli.recipes_cmd import JsonOpt
 from phys.cli.jsonout import print_json
 from phys.cli.render import err, out

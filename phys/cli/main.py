@@ -28,7 +28,7 @@ def _root(
     runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", help="Where runs, the ledger and the store "
                                                      "live (env PHYS_RUNS_DIR, default ./runs).")] = None,
 ) -> None:
-    from phys.ledger import check_root
+    from phys.core.ledger import check_root
 
     if runs_dir is not None:
         State.runs_root = runs_dir

@@ -9,14 +9,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from phys import registry
+from phys.core import registry
 from phys.cli.jsonout import print_json
 from phys.cli.render import VERDICT_STYLE, err, out, styled
 from phys.errors import PhysError
-from phys.ledger import Ledger
-from phys.plan import explain_difference, make_plan
-from phys.store import Store
-from phys.verdict import label
+from phys.core.ledger import Ledger
+from phys.core.plan import explain_difference, make_plan
+from phys.core.store import Store
+from phys.core.verdict import label
 
 app = typer.Typer(help="List, show and check recipes.", no_args_is_help=False)
 
@@ -50,7 +50,7 @@ def _last_verdicts() -> dict[str, dict[str, str]]:
 def _previous_stages(recipe_name: str) -> tuple[dict[str, dict], str | None]:
     """Stage records of the newest run of this recipe (to say what changed), from its run.json."""
     from phys.cli.main import runs_root
-    from phys.rundir import RunDir
+    from phys.core.rundir import RunDir
 
     try:
         records = [r for r in Ledger(runs_root()).runs() if r.get("recipe") == recipe_name]
@@ -126,7 +126,7 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
           arms: ArmsOpt = None, json: JsonOpt = False) -> None:
     """Validate a recipe and show its plan: cache key of each stage, cache hit or why it would run."""
     from phys.cli.main import runs_root
-    from phys.environment import default_scale, resolve_device
+    from phys.core.environment import default_scale, resolve_device
 
     recipe = registry.load_recipe(name)
     plan = make_plan(recipe, default_scale() if scale is None else scale, set_ or [], seed, resolve_device(device), arm_list(arms))

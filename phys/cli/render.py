@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from phys.report import progress_info
+from phys.views.report import progress_info
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)

@@ -14,9 +14,9 @@ from phys.cli.render import err
 def report(run: Annotated[str, typer.Argument(help="A run id, a unique prefix of one, or `last`.", metavar="RUN")],
            json: JsonOpt = False) -> None:
     """Write runs/<id>/report.md and figures/*.png (claim, paper vs measured, curves, arms)."""
-    from phys import runs
+    from phys.core import runs
     from phys.cli.main import runs_root
-    from phys.report import write_report
+    from phys.views.report import write_report
 
     root = runs_root()
     written = write_report(root, runs.resolve(root, run))

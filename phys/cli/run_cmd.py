@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from phys import runner
+from phys.core import runner
 from phys.cli.recipes_cmd import ArmsOpt, DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, SetOpt, arm_list
 from phys.cli.jsonout import print_json
 from phys.cli.render import err
@@ -46,7 +46,7 @@ def recipe(
 ) -> None:
     """Run a recipe end to end and print its verdict."""
     from phys.cli.main import runs_root
-    from phys.executors import EXECUTORS, Execution
+    from phys.core.executors import EXECUTORS, Execution
 
     if executor is None:
         executor = "local" if devices is not None or ddp > 1 or per_device > 1 else "inline"
@@ -74,7 +74,7 @@ def foreground(run_id: str, detach: bool, json: bool) -> None:
     """Execute (or spawn) `run_id` and report; shared by `run recipe` and `runs resume`."""
     from phys.cli.main import runs_root
     from phys.cli.render import RichUI
-    from phys.runs import details
+    from phys.core.runs import details
 
     root = runs_root()
     if detach:

@@ -12,15 +12,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from phys import runner, runs
+from phys.core import runner, runs
 from phys.cli.recipes_cmd import JsonOpt
 from phys.cli.jsonout import print_json
 from phys.cli.render import STATUS_STYLE, VERDICT_STYLE, err, out, styled
 from phys.errors import PhysError
-from phys.ledger import Ledger
-from phys.rundir import RunDir
-from phys.report import fmt
-from phys.verdict import label
+from phys.core.ledger import Ledger
+from phys.core.rundir import RunDir
+from phys.views.report import fmt
+from phys.core.verdict import label
 
 PROGRESS_EVERY_S = 10.0  # `runs logs -f`: a progress line at most this often
 
@@ -90,7 +90,7 @@ def print_summary(record: dict) -> None:
 
 def print_plots(record: dict) -> None:
     """The recipe's per-arm plots (e.g. bits against parameters) as text, when the run has their points."""
-    from phys import registry
+    from phys.core import registry
 
     try:
         plots = registry.load_recipe(record["recipe"]).plots
@@ -98,7 +98,7 @@ def print_plots(record: dict) -> None:
         return  # a run of a recipe that is gone: its checks and report still show
     if not plots:
         return
-    from phys import termplot
+    from phys.views import termplot
 
     for plot in plots:
         text = termplot.scatter(plot, record.get("metrics") or {}, min(out.width, 100), 18, color=out.is_terminal)
@@ -142,7 +142,7 @@ def show(run: RunArg, json: JsonOpt = False) -> None:
 def logs(run: RunArg, follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing new lines "
                                                             "until the run ends.")] = False) -> None:
     """Print a run's log.txt; with -f, also the running stage's progress (on stderr, every 10 s)."""
-    from phys.report import progress_info
+    from phys.views.report import progress_info
 
     root = _root()
     run_id = runs.resolve(root, run)
@@ -215,7 +215,7 @@ def plot(
     json: JsonOpt = False,
 ) -> None:
     """Draw a run's curves (training loss and any metric logged per step) in the terminal."""
-    from phys import curves, termplot
+    from phys.views import curves, termplot
 
     root = _root()
     run_id = runs.resolve(root, run)
@@ -233,7 +233,7 @@ def plot(
 def compare(runs_: Annotated[list[str], typer.Argument(help="Two or more runs (ids, prefixes or `last`).",
                                                         metavar="RUN RUN…")], json: JsonOpt = False) -> None:
     """Runs side by side: config differences, verdicts, checks and metrics."""
-    from phys.compare import compare as compare_runs
+    from phys.core.compare import compare as compare_runs
 
     root = _root()
     ids = [runs.resolve(root, r) for r in runs_]

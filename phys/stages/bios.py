@@ -3,13 +3,13 @@
 Output folder:
   people.jsonl        one person per line, with `split` (train = P_train, test = P_test)
   tokenizer.json      word-level vocabulary of everything below
-  train_*.npy         the training documents (`phys.data.packing.Docs`): all biographies, plus the QA of
+  train_*.npy         the training documents (`phys.science.data.packing.Docs`): all biographies, plus the QA of
                       P_train when `mixed` (mixed training [3.1 §2.1]); QA losses cover the answer only
   finetune_*.npy      when not `mixed`: the questions of P_train alone, for finetuning after BIO pretraining
   finetune_cot_*.npy  the same questions, those with a hint written with it at rate `cot_rate` ([3.2 §4])
   probe_bios.jsonl    each person's first biography entry with where each attribute's value starts (P-probing)
   eval.jsonl          evaluation prompts and answers for both halves: forward QA, inverse search, and the
-                      Part 3.2 `tasks` (`phys.data.questions`), these directly and, where they have a hint,
+                      Part 3.2 `tasks` (`phys.science.data.questions`), these directly and, where they have a hint,
                       with CoT (kind `<family>_cot`, scored on the final answer)
 
 Questions about one person come from P_train for training and from either half for evaluation; a
@@ -25,11 +25,11 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from phys.context import StageContext
-from phys.data import questions
-from phys.data.bios import ANSWER, GROUPS
-from phys.data.pools import ATTRIBUTES
-from phys.data.questions import Question
+from phys.stages.context import StageContext
+from phys.science.data import questions
+from phys.science.data.bios import ANSWER, GROUPS
+from phys.science.data.pools import ATTRIBUTES
+from phys.science.data.questions import Question
 
 
 COT_KINDS = ("classify", "compare")
@@ -55,7 +55,7 @@ class BiosConfig:
     inverse_tasks: tuple[str, ...] = ("birth_to_full",)
     """Inverse-search tasks (e.g. birth_to_full, all_to_first), trained for P_train when mixed."""
     tasks: tuple[str, ...] = ()
-    """Part 3.2 tasks (`phys.data.questions`): birth_day, birth_year, first+second (dual retrieval),
+    """Part 3.2 tasks (`phys.science.data.questions`): birth_day, birth_year, first+second (dual retrieval),
     month_parity, month_mod6, luck_mod20, month_later, month_diff, luck_diff, …"""
     compare_pairs: int = 2000
     """Training pairs per comparison task, drawn from P_train (evaluation: `max_eval_people` pairs per half)."""
@@ -72,7 +72,7 @@ class BiosConfig:
     """Cap on people (and pairs per comparison task) evaluated per half (evaluation time)."""
 
     def __post_init__(self) -> None:
-        from phys.data.bios import INVERSE_TASKS, parse_augmentation
+        from phys.science.data.bios import INVERSE_TASKS, parse_augmentation
 
         if self.n_people < 4:
             raise ValueError("n_people must be >= 4")
@@ -99,9 +99,9 @@ class BiosConfig:
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
-    from phys.data import bios
-    from phys.data.packing import Docs
-    from phys.data.tokenizer import Tokenizer, pieces
+    from phys.science.data import bios
+    from phys.science.data.packing import Docs
+    from phys.science.data.tokenizer import Tokenizer, pieces
 
     cfg: BiosConfig = ctx.config
     rng = random.Random(ctx.seed)
@@ -212,7 +212,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
 
 
 def _qa_parts(pair: tuple[str, str]) -> tuple[str, str]:
-    """(prompt ending in ' Answer:', ' answer.') of `phys.data.bios` -> (question text, answer)."""
+    """(prompt ending in ' Answer:', ' answer.') of `phys.science.data.bios` -> (question text, answer)."""
     prompt, answer = pair
     return prompt.removesuffix(ANSWER), answer.strip().removesuffix(".")
 

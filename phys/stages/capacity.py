@@ -3,11 +3,11 @@
   `data`   (`PopulationConfig`)  population.json (kind, shape, seed, the knowledge in bits, the tokens the
                                  data uses), tokenizer.json, samples.txt (a few paragraphs to read)
   `train`  (`CapacityTrainConfig`) a GPT trained on the population rendered afresh at every exposure
-                                 (`phys.data.population`); the steps follow from `exposures`
+                                 (`phys.science.data.population`); the steps follow from `exposures`
   `bits`   (`BitsConfig`)        p1, p2, p3 on a fresh exposure, the bits stored, P, bits per parameter
 
-Torch-free at import, like every stage module: the science is `phys.data.population`, `phys.capacity`,
-`phys.bits` and `phys.train`, imported when a stage runs.
+Torch-free at import, like every stage module: the science is `phys.science.data.population`, `phys.science.capacity`,
+`phys.science.bits` and `phys.science.train`, imported when a stage runs.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from phys.context import StageContext, data_parallel
+from phys.stages.context import StageContext, data_parallel
 from phys.errors import PhysError
 from phys.stages.train import TrainConfig
 
@@ -52,7 +52,7 @@ class PopulationConfig:
             raise ValueError("bioD needs K, C, D, L, T >= 1")
         if self.kind == "bioD" and self.D > self.T ** self.L:
             raise ValueError(f"bioD needs D <= T^L distinct chunks (D={self.D}, T^L={self.T ** self.L})")
-        from phys.data.pools import name_space
+        from phys.science.data.pools import name_space
 
         if self.n_people > name_space(self.name_pool) // 2:
             raise ValueError(f"n_people={self.n_people} needs more names than name_pool={self.name_pool} gives "
@@ -71,14 +71,14 @@ def stream(seed: int, exposure: int, tag: int) -> Any:
 
 
 def build_population(cfg: PopulationConfig, seed: int) -> Any:
-    from phys.data.population import build
+    from phys.science.data.population import build
 
     return build(cfg.kind, cfg.n_people, seed, K=cfg.K, C=cfg.C, D=cfg.D, L=cfg.L, T=cfg.T, name_pool=cfg.name_pool)
 
 
 def load_population(folder: Path) -> Any:
     """The population a `data` stage made, rebuilt from its config and seed (a pure function of both)."""
-    from phys.data.tokenizer import Tokenizer
+    from phys.science.data.tokenizer import Tokenizer
 
     meta = json.loads((folder / "population.json").read_text())
     population = build_population(PopulationConfig(**meta["config"]), meta["seed"])
@@ -146,9 +146,9 @@ class CapacityTrainConfig(TrainConfig):
 
 @data_parallel
 def train(ctx: StageContext) -> dict[str, Any]:
-    from phys.data.packing import PackedStream
-    from phys.data.pools import name_space
-    from phys.train import train as run_training
+    from phys.science.data.packing import PackedStream
+    from phys.science.data.pools import name_space
+    from phys.science.train import train as run_training
 
     cfg: CapacityTrainConfig = ctx.config
     population = load_population(ctx.inputs["data"])
@@ -189,7 +189,7 @@ def train(ctx: StageContext) -> dict[str, Any]:
 
 def useful_paragraphs(population: Any, rng: Any, domain_token: bool) -> Any:
     """One exposure of the population, each paragraph after `<domain>` when the model was trained so."""
-    from phys.data.population import DOMAIN, with_domain
+    from phys.science.data.population import DOMAIN, with_domain
 
     rendered = population.render(rng)
     return with_domain(rendered, population.tokenizer.index[DOMAIN]) if domain_token else rendered
@@ -201,7 +201,7 @@ def concat(docs: list[Any], groups: tuple[int, ...] | None = None, limit: int | 
     apart, unless `same_people` (copies of one population: a person never shares a window with itself)."""
     import numpy as np
 
-    from phys.data.packing import Docs
+    from phys.science.data.packing import Docs
 
     tokens, offsets, person, group, shift, base = [], [np.zeros(1, dtype=np.int64)], [], [], 0, 0
     for i, d in enumerate(docs):
@@ -220,7 +220,7 @@ def _bits_probe(ctx: StageContext, population: Any) -> Any:
     """bits per parameter during training, on one fixed exposure (`eval_every` steps; 0 = off)."""
     if not ctx.config.eval_every:
         return None
-    from phys.capacity import measure
+    from phys.science.capacity import measure
 
     domain = ctx.config.domain_token
     rendered = useful_paragraphs(population, stream(ctx.seed, 0, PROBE), domain)  # (bioS^simple: the trained one)
@@ -240,7 +240,7 @@ class BitsConfig:
     model: str = "train"
     """The upstream stage whose model.pt is measured."""
     quantize: Literal["none", "int8", "int4"] = "none"
-    """Round-to-nearest weight quantization before counting (`phys.quantize`; the paper used GPTQ). Results
+    """Round-to-nearest weight quantization before counting (`phys.science.quantize`; the paper used GPTQ). Results
     are then named `<metric>_<quantize>`, with `<quantize>_ratio`: quantized bits / float bits."""
 
     def __post_init__(self) -> None:
@@ -249,8 +249,8 @@ class BitsConfig:
 
 
 def bits(ctx: StageContext) -> dict[str, Any]:
-    from phys.capacity import measure
-    from phys.train import load_model
+    from phys.science.capacity import measure
+    from phys.science.train import load_model
 
     cfg: BitsConfig = ctx.config
     folder = ctx.inputs["data"]
@@ -263,7 +263,7 @@ def bits(ctx: StageContext) -> dict[str, Any]:
     rendered = useful_paragraphs(population, stream(ctx.seed, 0, BITS), domain)  # a fresh exposure
     result = measure(model, population, rendered, used, ctx.device)
     if cfg.quantize != "none":
-        from phys.quantize import quantize_rtn
+        from phys.science.quantize import quantize_rtn
 
         full = result
         result = measure(quantize_rtn(model, int(cfg.quantize[3:])), population, rendered, used, ctx.device)

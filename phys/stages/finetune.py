@@ -1,7 +1,7 @@
 """The `finetune` stage: continue training a pretrained GPT on the data stage's finetune documents (the QA of
 P_train, [3.1 §2.1] "BIO pretrain + QA finetune"), with a fresh AdamW and its own schedule. Full finetuning
 (every weight trains) by default; with `lora_rank` / `lora_emb_rank` only LoRA adapters on the query/value
-projections and the input embedding train (`phys.model.lora`), merged into the saved model.
+projections and the input embedding train (`phys.science.model.lora`), merged into the saved model.
 
 Inputs: `data` (finetune_*.npy, tokenizer, eval.jsonl for the in-training probe) and `pretrain` (model.pt +
 model.json of a train stage; another role with `model`). Output: model.pt + model.json, like `train`, so `evaluate` reads either.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from phys.context import StageContext, data_parallel
+from phys.stages.context import StageContext, data_parallel
 from phys.errors import PhysError
 
 
@@ -83,14 +83,14 @@ class FinetuneConfig:
 
 @data_parallel
 def run(ctx: StageContext) -> dict[str, Any]:
-    from phys.data.packing import Docs
-    from phys.data.tokenizer import Tokenizer
+    from phys.science.data.packing import Docs
+    from phys.science.data.tokenizer import Tokenizer
     from phys.stages.train import qa_probe
-    from phys.train import load_model, train
+    from phys.science.train import load_model, train
 
     import numpy as np
 
-    from phys.model.lora import add_lora, merge_lora, trainable_fraction
+    from phys.science.model.lora import add_lora, merge_lora, trainable_fraction
 
     cfg: FinetuneConfig = ctx.config
     data, pretrained = ctx.inputs["data"], ctx.inputs[cfg.model]

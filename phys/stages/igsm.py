@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, NamedTuple
 
-from phys.context import StageContext
+from phys.stages.context import StageContext
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class IgsmDataConfig:
     """Part 2.2 retry data: before each solution sentence a retry "Define P as BACK." with this
     probability, another with this probability again, … (the paper: 0.01-0.5; 0 = error-free)."""
     retry_kind: Literal["wrong", "weak", "miss"] = "wrong"
-    """What P is (`phys.igsm.retry`): a parameter that cannot be computed next (the paper's retry data), one
+    """What P is (`phys.science.igsm.retry`): a parameter that cannot be computed next (the paper's retry data), one
     of a later sentence (retry_weak) or one of the problem not yet used (retry_miss)."""
     retry_mask: bool = False
     """Label masking: no loss on the retracted "Define P as" tokens (the paper: unnecessary)."""
@@ -74,8 +74,8 @@ class IgsmDataConfig:
             raise ValueError("subcategories must be in 1..5 and items in 4..20 (a layer draws up to 4 names)")
 
     def difficulty(self) -> dict[str, Any]:
-        """The keyword arguments of `phys.igsm.generate.draw` besides max_op, op and bins."""
-        from phys.igsm.world import load
+        """The keyword arguments of `phys.science.igsm.generate.draw` besides max_op, op and bins."""
+        from phys.science.igsm.world import load
 
         world = load()
         if (self.subcategories, self.items) != (5, 20):
@@ -100,10 +100,10 @@ class Drawn(NamedTuple):
 def draw_chunk(cfg: IgsmDataConfig, seed: int, chunk: int) -> list[Drawn]:
     """The training problems of chunk `chunk`: a pure function of its arguments, so any number of workers
     gives the same data. Retries come from a stream of their own: the same problems with and without."""
-    from phys.igsm.generate import draw, hash_bins
-    from phys.igsm.retry import with_retries
-    from phys.igsm.tokens import encode_masked, vocabulary
-    from phys.igsm.world import load
+    from phys.science.igsm.generate import draw, hash_bins
+    from phys.science.igsm.retry import with_retries
+    from phys.science.igsm.tokens import encode_masked, vocabulary
+    from phys.science.igsm.world import load
 
     tok = vocabulary(load(), cfg.mod)
     rng = random.Random(f"igsm-train:{seed}:{chunk}")
@@ -123,9 +123,9 @@ def run_data(ctx: StageContext) -> dict[str, Any]:
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
 
-    from phys.data.packing import Docs
-    from phys.igsm.tokens import vocabulary
-    from phys.igsm.world import load
+    from phys.science.data.packing import Docs
+    from phys.science.igsm.tokens import vocabulary
+    from phys.science.igsm.world import load
 
     cfg: IgsmDataConfig = ctx.config
     tok = vocabulary(load(), cfg.mod)
@@ -211,7 +211,7 @@ def eval_sets(data: IgsmDataConfig, cfg: IgsmEvalConfig, seed: int) -> dict[str,
     `reask` (op = max_op problems asked about another parameter; the paper's reask of hard is reported
     next to op = 32, so its base op may differ); all with test-bin templates, each set from its own
     seeded stream."""
-    from phys.igsm.generate import draw, hash_bins, reask
+    from phys.science.igsm.generate import draw, hash_bins, reask
 
     bins = hash_bins(data.hash_split, "test")
     kw = data.difficulty()
@@ -234,8 +234,8 @@ def eval_sets(data: IgsmDataConfig, cfg: IgsmEvalConfig, seed: int) -> dict[str,
 def solve(model: Any, tok: Any, problems: list[Any], cfg: IgsmEvalConfig, device: str,
           progress: Any = None) -> list[tuple[str, str | None]]:
     """Greedy (solution, answer) texts, batched by prompt length (left-padded)."""
-    from phys.igsm.tokens import prompt, split_output
-    from phys.model.generate import greedy_padded
+    from phys.science.igsm.tokens import prompt, split_output
+    from phys.science.model.generate import greedy_padded
 
     prompts = [prompt(tok, p) for p in problems]
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
@@ -260,9 +260,9 @@ def score(problems: list[Any], outputs: list[tuple[str, str | None]]) -> tuple[d
     the set's commonest answer: op = 1 test problems, for one, all ask a childless item's total, 0),
     backs (retry sentences written per problem), solution_tokens (mean length), unnecessary (per correct
     solution), and the share of each error type."""
-    from phys.data.tokenizer import pieces
-    from phys.igsm.checker import ERRORS, grade
-    from phys.igsm.problem import BACK
+    from phys.science.data.tokenizer import pieces
+    from phys.science.igsm.checker import ERRORS, grade
+    from phys.science.igsm.problem import BACK
 
     grades = [grade(p, sol, ans if ans is not None else "") for p, (sol, ans) in zip(problems, outputs)]
     n = len(grades)
@@ -282,8 +282,8 @@ def score(problems: list[Any], outputs: list[tuple[str, str | None]]) -> tuple[d
 
 def load_upstream(ctx: StageContext, model: str) -> tuple[IgsmDataConfig, Any, Any]:
     """(the data stage's config, its vocabulary, the trained model of the stage with role `model`)."""
-    from phys.data.tokenizer import Tokenizer
-    from phys.train import load_model
+    from phys.science.data.tokenizer import Tokenizer
+    from phys.science.train import load_model
 
     data = ctx.inputs["data"]
     data_cfg = IgsmDataConfig(**json.loads((data / "igsm.json").read_text())["config"])
@@ -294,7 +294,7 @@ def load_upstream(ctx: StageContext, model: str) -> tuple[IgsmDataConfig, Any, A
 def run_eval(ctx: StageContext) -> dict[str, Any]:
     import torch
 
-    from phys.model.gpt import GPT
+    from phys.science.model.gpt import GPT
 
     cfg: IgsmEvalConfig = ctx.config
     data_cfg, tok, model = load_upstream(ctx, cfg.model)

@@ -6,7 +6,7 @@ company already readable before the model writes the birth date? Q-probing reads
 bare name ("<eos> Anya Briar Forger"). Labels are the attribute's value (the birth month for the birth
 date, as the papers' first-token task), as classes over the people's values.
 
-Two probes (`phys.probe`), both trained on one half of the people and scored on the other:
+Two probes (`phys.science.probe`), both trained on one half of the people and scored on the other:
 - the papers' probe on the last layer: frozen model + rank-r embedding update (r = 2 for P, 16 for Q) +
   LayerNorm + linear heads (one per attribute, shared over positions here, and one embedding update for
   all attributes, where the paper trains one probe per task; LayerNorm also for Q-probing, where the paper
@@ -31,9 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from phys import cpu
-from phys.context import StageContext
-from phys.data.pools import ATTRIBUTES
+from phys.science import cpu
+from phys.stages.context import StageContext
+from phys.science.data.pools import ATTRIBUTES
 from phys.errors import PhysError
 
 
@@ -77,10 +77,10 @@ def run(ctx: StageContext) -> dict[str, Any]:
 
     import torch
 
-    from phys.data.tokenizer import Tokenizer
-    from phys.model.gpt import GPT
-    from phys.probe import fit_linear_probes, train_embedding_probe
-    from phys.train import load_model
+    from phys.science.data.tokenizer import Tokenizer
+    from phys.science.model.gpt import GPT
+    from phys.science.probe import fit_linear_probes, train_embedding_probe
+    from phys.science.train import load_model
 
     cfg: ProbeConfig = ctx.config
     data = ctx.inputs["data"]
@@ -199,7 +199,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
 
 def tokens_with_starts(tokenizer: Any, text: str) -> tuple[list[int], list[int]]:
     """Token ids of `text` and the character offset where each token's piece starts (with its space)."""
-    from phys.data.tokenizer import pieces
+    from phys.science.data.tokenizer import pieces
 
     ids, starts, offset = [], [], 0
     for piece in pieces(text):

@@ -1,7 +1,7 @@
 """The `evaluate` stage of the knowledge recipes: greedy answers to every eval prompt, exact match.
 
 Inputs: `data` (eval.jsonl, people.jsonl, tokenizer.json) and the stage named by `model` (model.pt). Output: predictions.jsonl
-(prompt, truth, prediction) and the metrics of `phys.evaluate.accuracy_table` + majority baselines.
+(prompt, truth, prediction) and the metrics of `phys.science.evaluate.accuracy_table` + majority baselines.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from phys.context import StageContext
+from phys.stages.context import StageContext
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,9 @@ class EvalConfig:
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
-    from phys.data.tokenizer import Tokenizer
-    from phys.evaluate import accuracy_table, answer_prompts, is_correct, majority_baseline
-    from phys.train import load_model
+    from phys.science.data.tokenizer import Tokenizer
+    from phys.science.evaluate import accuracy_table, answer_prompts, is_correct, majority_baseline
+    from phys.science.train import load_model
 
     cfg: EvalConfig = ctx.config
     data, trained = ctx.inputs["data"], ctx.upstream(cfg.model, "evaluate.model")

@@ -8,7 +8,7 @@ every sentence is greedy, so without regrets this is the greedy baseline.
 
 Detectors (each a decoding of every test problem):
     greedy   none: greedy decoding, the baseline
-    probe    a can_next V-probe (`phys.probe.fit_embedding_probe`: the frozen model with a rank-8 embedding
+    probe    a can_next V-probe (`phys.science.probe.fit_embedding_probe`: the frozen model with a rank-8 embedding
              update, a LayerNorm and a linear head) fitted here on training-distribution problems, read at
              `<start> P <end>` appended after the previous sentence (the paper's version1)
     perfect  the true can_next of P from the problem's graph (P nonexistent: an error): the upper bound
@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from phys.context import StageContext
+from phys.stages.context import StageContext
 
 _DEFINE = re.compile(r" Define (.+?) as ")
 
@@ -85,9 +85,9 @@ def decode_with_regret(model: Any, tok: Any, problem: Any, detector: Detector | 
     """
     import torch
 
-    from phys.igsm.problem import BACK
-    from phys.igsm.tokens import ANS, prompt
-    from phys.model.gpt import KVCache
+    from phys.science.igsm.problem import BACK
+    from phys.science.igsm.tokens import ANS, prompt
+    from phys.science.model.gpt import KVCache
 
     ids = prompt(tok, problem)
     answer_room = 4
@@ -189,7 +189,7 @@ def random_detector(rate: float, rng: random.Random) -> Detector:
 
 def perfect_detector(problem: Any, prefix: list[int], sentence: str, defined: list[str]) -> bool:
     """Whether the parameter the sentence defines exists and is computable next (the truth)."""
-    from phys.igsm.graph import RNG
+    from phys.science.igsm.graph import RNG
 
     name = _DEFINE.match(sentence)
     if name is None or "BACK" in sentence:
@@ -205,7 +205,7 @@ def probe_detector(probe: Any, tok: Any, device: str) -> Detector:
     """The can_next probe read at `<start> P <end>` after the previous sentence."""
     import torch
 
-    from phys.igsm.tokens import END, START
+    from phys.science.igsm.tokens import END, START
 
     def detect(problem: Any, prefix: list[int], sentence: str, defined: list[str]) -> bool:
         name = _DEFINE.match(sentence)
@@ -224,9 +224,9 @@ def fit_can_next_probe(ctx: StageContext, cfg: RegretConfig, data_cfg: Any, tok:
     """(the can_next probe on a copy of `model`, its test accuracy and all-false baseline)."""
     import torch
 
-    from phys.igsm.generate import draw, hash_bins
-    from phys.igsm.probes import TASKS, examples
-    from phys.probe import fit_embedding_probe
+    from phys.science.igsm.generate import draw, hash_bins
+    from phys.science.igsm.probes import TASKS, examples
+    from phys.science.probe import fit_embedding_probe
 
     room = 2 * model.config.block_size
     rng = random.Random(f"igsm-regret-probe:{ctx.seed}")

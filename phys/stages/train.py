@@ -1,6 +1,6 @@
 """The `train` stage: pretrain a GPT on the packed documents of an upstream data stage.
 
-Torch-free at import: the config lives here, the implementation (`phys.train`) is imported when the stage
+Torch-free at import: the config lives here, the implementation (`phys.science.train`) is imported when the stage
 runs. Output: model.pt + model.json; checkpoints/ while training (removed when the stage completes).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from phys.context import StageContext, data_parallel
+from phys.stages.context import StageContext, data_parallel
 from phys.errors import PhysError
 
 
@@ -92,10 +92,10 @@ class TrainConfig:
 
 @data_parallel
 def run(ctx: StageContext) -> dict[str, Any]:
-    from phys.data.bios import GROUPS
-    from phys.data.packing import Docs
-    from phys.data.tokenizer import Tokenizer
-    from phys.train import train
+    from phys.science.data.bios import GROUPS
+    from phys.science.data.packing import Docs
+    from phys.science.data.tokenizer import Tokenizer
+    from phys.science.train import train
 
     data = ctx.inputs["data"]
     tokenizer = Tokenizer.load(data / "tokenizer.json")
@@ -117,7 +117,7 @@ def qa_probe(ctx: StageContext, tokenizer: Any) -> Any:
     from functools import partial
     from itertools import chain, zip_longest
 
-    from phys.evaluate import teacher_forced_accuracy
+    from phys.science.evaluate import teacher_forced_accuracy
 
     path = ctx.inputs["data"] / "eval.jsonl"
     if not ctx.config.eval_every or not path.exists():

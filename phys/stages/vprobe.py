@@ -1,8 +1,8 @@
 """The `vprobe` stage: V-probing of a frozen iGSM model [2.1 §4, App. F.2].
 
-Examples (`phys.igsm.probes`): fresh problems of the training distribution, train-bin templates for
+Examples (`phys.science.igsm.probes`): fresh problems of the training distribution, train-bin templates for
 fitting the probe and test-bin templates for scoring it; each truncated at a probe position and followed
-by `<start> A <end>` (dep: `<start> A <mid> B <end>`). The probe (`phys.probe.EmbeddingProbe`): the model
+by `<start> A <end>` (dep: `<start> A <mid> B <end>`). The probe (`phys.science.probe.EmbeddingProbe`): the model
 frozen, a rank-8 update of its input embedding (which also learns the never-trained marker tokens), a
 LayerNorm and one linear head per task on the last layer at `<end>`. Deviation: one probe for all six
 tasks (one embedding update, six heads, examples of every task mixed) where the paper trains one probe per
@@ -28,7 +28,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from phys.context import StageContext
+from phys.stages.context import StageContext
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,10 @@ class VProbeConfig:
 def run(ctx: StageContext) -> dict[str, Any]:
     import torch
 
-    from phys.igsm.generate import draw, hash_bins
-    from phys.igsm.probes import IGNORE, TASKS, examples, n_classes
-    from phys.model.gpt import GPT
-    from phys.probe import fit_linear_probes, train_embedding_probe
+    from phys.science.igsm.generate import draw, hash_bins
+    from phys.science.igsm.probes import IGNORE, TASKS, examples, n_classes
+    from phys.science.model.gpt import GPT
+    from phys.science.probe import fit_linear_probes, train_embedding_probe
     from phys.stages.igsm import load_upstream
 
     cfg: VProbeConfig = ctx.config

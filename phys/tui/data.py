@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from phys import process, runs
-from phys.curves import Series, series
-from phys.ledger import Ledger
-from phys.report import human_duration
-from phys.rundir import RunDir
+from phys.core import process, runs
+from phys.views.curves import Series, series
+from phys.core.ledger import Ledger
+from phys.views.report import human_duration
+from phys.core.rundir import RunDir
 from phys.spec import PARTS, Recipe
 
 Clock = Callable[[], float]

@@ -9,9 +9,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from phys.compare import compare
+from phys.core.compare import compare
 from phys.errors import PhysError
-from phys.report import fmt
+from phys.views.report import fmt
 from phys.tui.widgets import styles
 
 

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from phys.errors import PhysError, as_phys_error, describe
-from phys.plan import make_plan
+from phys.core.plan import make_plan
 from phys.spec import SCALES, Recipe
 from phys.tui import commands
 from phys.tui.data import guess_scale

@@ -14,9 +14,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from phys import registry
+from phys.core import registry
 from phys.errors import PhysError
-from phys.ledger import Ledger
+from phys.core.ledger import Ledger
 from phys.spec import SCALES, Recipe
 from phys.tui.data import human_duration, last_verdict, measured_times, parts
 from phys.tui.widgets import styles

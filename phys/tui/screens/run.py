@@ -12,16 +12,16 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, RichLog, Static, TabbedContent, TabPane
 
-from phys import runner
-from phys.curves import panels
+from phys.core import runner
+from phys.views.curves import panels
 from phys.errors import PhysError, as_phys_error
-from phys.report import fmt, progress_info
+from phys.views.report import fmt, progress_info
 from phys.tui import commands
 from phys.tui.data import RunReader, RunView, human_size
 from phys.tui.widgets import styles
 from phys.tui.screens.polling import PollingScreen
 from phys.tui.widgets.plot import Plot
-from phys.verdict import label
+from phys.core.verdict import label
 
 
 class RunScreen(PollingScreen):
@@ -214,7 +214,7 @@ class RunScreen(PollingScreen):
                 return
             self.app.open_report({"id": self.run_id, "report": str(report), "figures": []})
             return
-        from phys.report import write_report
+        from phys.views.report import write_report
 
         self.notify("writing the report…")
         self.act(lambda: write_report(self.app.root, self.run_id), self.app.open_report)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from phys import termplot
-from phys.curves import Series
+from phys.views import termplot
+from phys.views.curves import Series
 
 
 class Plot(Widget):

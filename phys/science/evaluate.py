@@ -1,0 +1,129 @@
+"""Exact-match evaluation of generated answers: batched greedy decoding, per attribute and per half.
+
+An answer is right only if the whole generated attribute equals the truth ([3.1 §2]: no partial credit).
+Prompts are grouped by token length so every batch decodes without padding.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any, Iterable, Sequence
+
+import torch
+
+from phys.science.data.tokenizer import Tokenizer
+from phys.science.model.generate import greedy
+from phys.science.model.gpt import GPT
+
+
+def answer_prompts(model: GPT, tokenizer: Tokenizer, prompts: Sequence[str], max_new_tokens: int,
+                   batch_size: int, device: str, progress: Any = None) -> list[str]:
+    """Greedy answers (text up to <eos>, stripped, final '.' removed), in the order of `prompts`."""
+    # Every training document follows an <eos> (the window start or the previous document's end), so a
+    # prompt does too: without it the model sees a context it never trained on.
+    encoded = [[tokenizer.eos_id] + tokenizer.encode(p) for p in prompts]
+    by_length: dict[int, list[int]] = defaultdict(list)
+    for i, ids in enumerate(encoded):
+        by_length[len(ids)].append(i)
+    answers: list[str] = [""] * len(prompts)
+    done = 0
+    for length in sorted(by_length):
+        idx = by_length[length]
+        for start in range(0, len(idx), batch_size):
+            chunk = idx[start : start + batch_size]
+            batch = torch.tensor([encoded[i] for i in chunk], dtype=torch.long, device=device)  # (b, P)
+            out = greedy(model, batch, max_new_tokens, tokenizer.eos_id).tolist()  # (b, max_new)
+            for i, ids in zip(chunk, out):
+                answers[i] = tokenizer.decode(ids).strip().removesuffix(".")
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(prompts))
+    return answers
+
+
+def _final(text: str) -> str:
+    return text.rsplit(". ", 1)[-1]
+
+
+def is_correct(item: dict[str, Any], prediction: str) -> bool:
+    """Exact match; for a chain-of-thought item (`final`), of the answer after the hint ([3.2 §4])."""
+    if item.get("final"):
+        return ". " in prediction and _final(prediction) == _final(item["answer"])
+    return prediction == item["answer"]
+
+
+def accuracy_table(items: Iterable[dict[str, Any]], predictions: Sequence[str]) -> dict[str, float]:
+    """Metrics `{kind}_{split}_{task}` and the means `{kind}_{split}_acc` (mean over tasks); for items with a
+    hint also `{kind}_{split}_{task}_hint`, how often the generated hint was right."""
+    hits: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
+    hints: dict[str, list[bool]] = defaultdict(list)
+    for item, pred in zip(items, predictions):
+        hits[(item["kind"], item["split"], item["task"])].append(is_correct(item, pred))
+        if item.get("hint"):
+            hints[f"{_label(item['kind'])}_{item['split']}_{item['task']}_hint"].append(
+                pred.rsplit(". ", 1)[0] == item["hint"])
+    metrics: dict[str, float] = {}
+    per_group: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for (kind, split, task), h in sorted(hits.items()):
+        acc = sum(h) / len(h)
+        metrics[f"{_label(kind)}_{split}_{task}"] = round(acc, 4)
+        per_group[(kind, split)].append(acc)
+    for (kind, split), accs in per_group.items():
+        metrics[f"{_label(kind)}_{split}_acc"] = round(sum(accs) / len(accs), 4)
+    metrics.update({k: round(sum(v) / len(v), 4) for k, v in sorted(hints.items())})
+    return metrics
+
+
+def _label(kind: str) -> str:
+    return {"qa": "forward"}.get(kind, kind)
+
+
+def majority_baseline(people: Sequence[dict[str, Any]], attributes: Sequence[str]) -> dict[str, float]:
+    """Accuracy on P_test of always answering P_train's most common value (company city: ~13.7% [3.1])."""
+    train = [p for p in people if p["split"] == "train"]
+    test = [p for p in people if p["split"] == "test"]
+    out = {}
+    for a in attributes:
+        top, _ = Counter(p[a] for p in train).most_common(1)[0]
+        out[f"majority_baseline_{a}"] = round(sum(p[a] == top for p in test) / max(1, len(test)), 4)
+    if out:
+        out["majority_baseline"] = round(sum(out.values()) / len(out), 4)
+    return out
+
+
+@torch.no_grad()
+def teacher_forced_correct(model: GPT, tokenizer: Tokenizer, items: Sequence[dict[str, Any]], device: str,
+                           batch_size: int = 256) -> list[bool]:
+    """Per item, by one forward pass per batch: is every answer token, its final '.' and the closing <eos>
+    the argmax given the true prefix? Exactly when greedy decoding produces the answer, at a fraction of
+    the cost of decoding: cheap enough to probe during training."""
+    seqs, spans = [], []
+    for item in items:
+        prompt = [tokenizer.eos_id] + tokenizer.encode(item["prompt"])
+        answer = tokenizer.encode(f" {item['answer']}.") + [tokenizer.eos_id]
+        seqs.append(prompt + answer)
+        spans.append((len(prompt) - 1, len(prompt) - 1 + len(answer)))  # positions that predict the answer
+    correct: list[bool] = []
+    was_training = model.training
+    model.eval()
+    for start in range(0, len(seqs), batch_size):
+        chunk = seqs[start : start + batch_size]
+        width = max(len(seq) for seq in chunk)
+        x = torch.full((len(chunk), width), tokenizer.pad_id, dtype=torch.long)  # (b, T), right-padded
+        for row, seq in enumerate(chunk):
+            x[row, : len(seq)] = torch.tensor(seq)
+        x = x.to(device)
+        pred = model(x[:, :-1]).argmax(-1)  # (b, T-1): the token predicted after each position
+        for row, (lo, hi) in enumerate(spans[start : start + batch_size]):
+            correct.append(bool((pred[row, lo:hi] == x[row, lo + 1 : hi + 1]).all()))
+    model.train(was_training)
+    return correct
+
+
+def teacher_forced_accuracy(model: GPT, tokenizer: Tokenizer, items: Sequence[dict[str, Any]], device: str,
+                            batch_size: int = 256) -> dict[str, float]:
+    """`{kind}_{split}_acc` over the items (pooled, not averaged per task), from `teacher_forced_correct`."""
+    hits: dict[str, list[bool]] = defaultdict(list)
+    for item, ok in zip(items, teacher_forced_correct(model, tokenizer, items, device, batch_size)):
+        hits[f"{_label(item['kind'])}_{item['split']}_acc"].append(ok)
+    return {k: round(sum(v) / len(v), 4) for k, v in sorted(hits.items())}

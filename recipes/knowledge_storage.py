@@ -1,0 +1,131 @@
+"""Knowledge storage needs augmented data — Part 3.1 (arXiv 2309.14316), Results 2–3.
+
+Setup (as in [3.1 §2.1, §4]): BIO pretraining on the biographies of N people, then full QA finetuning on
+the six questions of P_train (half the people); exact-match QA accuracy on P_test, people whose biographies
+were pretrained on but none of their questions. One arm per bioS augmentation, all drawing the same people
+and the same initial weights (stage seeds derive from the stage's role, not its arm). The paper: single
+9.7%, single+permute1 4.4%, single+permute5 70%, multi5 41%, multi5+permute 96.6% — the model extracts
+knowledge for unseen people only when pretraining showed each person's facts in varied form.
+
+Deviations at the `cpu` scale (2 cores): N = 500, a 4-layer 128-wide GPT2, 1,200 pretraining steps
+(≈ 30 passes over multi5+permute's bios, ≈ 150 over single's), 200 finetune steps at lr 1e-3 (the paper:
+50,000 at batch 48); three of the six arms (single, single+permute5, multi5+permute); word-level
+tokenizer; greedy decoding. `gpu` runs all six arms (a guess, not yet measured); `paper` is the paper's
+configuration.
+
+Measured at the cpu scale (seed 0, 15 min 13 s on 2 cores): P_test QA single 0.064, single+permute5 0.181,
+multi5+permute 0.839, every arm 1.000 on P_train after finetuning. The direction of Results 2–3 holds, and
+under single the first sentence's attribute (birth date, 0.136) is extracted best, as in the paper.
+single+permute5 gains far less than the paper's 70%: with one template per attribute and person, five
+permutations show the same six sentences again, and at ≈ 30 passes per entry this small model does not
+yet turn that into extractable knowledge. Over seeds 0, 1, 2 (`scripts/seeds.py`): multi5+permute minus
+single = 0.775 / 0.681 / 0.559 (3/3), single ≤ 0.3 (3/3), single+permute5 minus single = 0.117 / 0.137 /
+0.074 (2/3 above 0.1), birth date minus the best other attribute under single = 0.036 / 0.024 / 0.084
+(3/3: birth date is the best-extracted attribute in every seed). Verdicts: reproduced, reproduced, not
+reproduced (seed 2: the permute5 gain). The birth-date check first compared birth date with the mean over
+attributes (margin ≥ 0.05, 2/3); the paper's statement is that birth date is the best attribute, which the
+check now tests directly; the seed figures above are those runs' stored metrics judged by it.
+"""
+
+from phys.science.data.pools import ATTRIBUTES
+from phys.spec import Check, Recipe, Stage
+from phys.stages.bios import BiosConfig
+from phys.stages.finetune import FinetuneConfig
+from phys.stages.qa_eval import EvalConfig
+from phys.stages.train import TrainConfig
+
+ARMS = ("single", "single+permute1", "single+permute5", "multi5", "multi5+permute", "multi5+permute+fullname")
+CPU_ARMS = ("single", "single+permute5", "multi5+permute")
+
+
+def slug(arm: str) -> str:
+    return arm.replace("+", "_")
+
+
+def arm_stages(augmentation: str, arm: str | None = None) -> tuple[Stage, ...]:
+    """data → pretrain → finetune → evaluate for one augmentation (the arm, unless `arm` names it
+    otherwise); roles name the generic stages. Other recipes reuse these stages as they are, so a runs
+    folder that has run one recipe has the other's stages cached."""
+    s, arm = slug(augmentation), arm or augmentation
+    return (
+        Stage(f"data_{s}", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation=augmentation, mixed=False,
+                                                              inverse_tasks=()), version=4, arm=arm, role="data"),
+        Stage(f"pretrain_{s}", "phys.stages.train:run", TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
+              device_sensitive=True, arm=arm, role="pretrain"),
+        Stage(f"finetune_{s}", "phys.stages.finetune:run", FinetuneConfig(steps=200, lr=1e-3),
+              deps=(f"data_{s}", f"pretrain_{s}"), device_sensitive=True, arm=arm, role="finetune"),
+        Stage(f"evaluate_{s}", "phys.stages.qa_eval:run", EvalConfig(model="finetune"),
+              deps=(f"data_{s}", f"finetune_{s}"), arm=arm, role="evaluate"),
+    )
+
+
+SMOKE: dict[str, object] = {
+    "data.n_people": 40, "pretrain.n_layer": 2, "pretrain.n_embd": 64, "pretrain.batch_size": 16,
+    "pretrain.steps": 40, "pretrain.ckpt_every": 20, "pretrain.log_every": 10, "finetune.steps": 20,
+    "finetune.batch_size": 16, "finetune.eval_every": 10,
+}
+"""The `smoke` scale of the pretrain → finetune recipes, by role: every stage runs, in seconds."""
+GPU: dict[str, object] = {
+    "data.n_people": 10_000, "pretrain.n_layer": 8, "pretrain.n_head": 8, "pretrain.n_embd": 512,
+    "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 20_000, "pretrain.lr": 1e-3,
+    "pretrain.ckpt_every": 1000, "pretrain.log_every": 100, "finetune.steps": 5_000, "finetune.batch_size": 48,
+    "finetune.ckpt_every": 1000, "finetune.log_every": 100, "finetune.eval_every": 500,
+}
+"""The `gpu` scale of the pretrain → finetune recipes, by role (a guess, not yet measured)."""
+PAPER: dict[str, object] = {
+    "data.n_people": 100_000, "pretrain.n_layer": 12, "pretrain.n_head": 12, "pretrain.n_embd": 768,
+    "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 80_000, "pretrain.lr": 1e-3,
+    "pretrain.warmup_frac": 0.0125, "pretrain.ckpt_every": 2000, "pretrain.log_every": 200,
+    "finetune.steps": 50_000, "finetune.batch_size": 48, "finetune.lr": 3e-4, "finetune.ckpt_every": 2000,
+    "finetune.log_every": 200, "finetune.eval_every": 5000,
+}
+"""The papers' configuration ([3.1 §2.1, App. C]: GPT2-12-12-768, 80k steps × 96 × 512, N = 100k), by role."""
+
+
+def every_arm(values: dict[str, object]) -> dict[str, object]:
+    """{"pretrain.steps": 60} -> {"pretrain_single.steps": 60, "pretrain_multi5.steps": 60, …}."""
+    out = {}
+    for key, value in values.items():
+        role, field = key.split(".")
+        out.update({f"{role}_{slug(a)}.{field}": value for a in ARMS})
+    return out
+
+
+RECIPE = Recipe(
+    name="knowledge_storage",
+    part="3.1",
+    title="Knowledge storage needs augmentation: pretrain, then finetune QA",
+    claim="After BIO pretraining and QA finetuning on half the people, a model answers questions about the "
+          "other half only if their biographies were augmented (several varied, permuted entries per person); "
+          "with one fixed biography per person it mostly cannot.",
+    stages=tuple(stage for arm in ARMS for stage in arm_stages(arm)),
+    checks=(
+        Check("multi5+permute beats single by a wide margin", "forward_test_acc@multi5+permute", ">=", 0.3,
+              baseline="forward_test_acc@single", paper="96.6% vs 9.7% (+86.9 points)"),
+        Check("single pretraining barely extracts", "forward_test_acc@single", "<=", 0.3, paper="9.7%"),
+        Check("permuting five times helps a single bio", "forward_test_acc@single+permute5", ">=", 0.1,
+              baseline="forward_test_acc@single", paper="70% vs 9.7%"),
+        Check("under single, birth date (the first sentence) is the best-extracted attribute",
+              "forward_test_birth_date@single", ">", 0.0,
+              baseline=tuple(f"forward_test_{a}@single" for a in ATTRIBUTES if a != "birth_date"),
+              paper="birth date 33%, the other attributes poor"),
+        Check("finetuning fit P_train (single)", "forward_train_acc@single", ">=", 0.5, paper="≈ 100%",
+              role="sanity", description="QA of P_train learned, so P_test measures extraction"),
+        Check("finetuning fit P_train (multi5+permute)", "forward_train_acc@multi5+permute", ">=", 0.5,
+              paper="≈ 100%", role="sanity"),
+    ),
+    arms={"smoke": ("single", "multi5+permute"), "cpu": CPU_ARMS},
+    scales={
+        "smoke": every_arm(SMOKE),
+        "cpu": {},
+        "gpu": every_arm(GPU),
+        "paper": every_arm(PAPER),
+    },
+    paper_numbers={
+        "single": "9.7%", "single+permute1": "4.4%", "single+permute5": "70%", "multi5": "41%",
+        "multi5+permute": "96.6%", "single, birth date (first sentence)": "33%",
+    },
+    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 14 min on 2 CPU cores (3 arms)",
+               "gpu": "not measured yet", "paper": "GPU-days (not measured)"},
+    doc=__doc__ or "",
+)
