@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-from phys.science import cpu
+from phys.machine import cpu
 from phys.core.plan import make_plan
 from phys.core.registry import load_recipe
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from phys.science import cpu  # noqa: E402
+from phys.machine import cpu  # noqa: E402
 
 
 def command(runs: Path, args: argparse.Namespace, seed: int, threads: int | None) -> list[str]:

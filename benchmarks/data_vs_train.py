@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _recipe_data import recipe_data  # noqa: E402
 
-from phys.science import cpu  # noqa: E402
+from phys.machine import cpu  # noqa: E402
 
 
 def measure(recipe: str, scale: str, steps: int, device: str) -> None:

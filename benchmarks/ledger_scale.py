@@ -34,10 +34,10 @@ def cold(root: Path, args: list[str], repeat: int) -> list[float]:
 
 
 def cached_stage_times(root: Path) -> dict[str, float]:
-    from phys.core import runner
+    from phys.core import launch, runner
 
     spent: dict[str, float] = {}
-    original = runner._Execution._run_stage
+    original = runner.RunExecution._run_stage
 
     def timed(self, plan, name):
         t0 = time.perf_counter()
@@ -46,14 +46,14 @@ def cached_stage_times(root: Path) -> dict[str, float]:
         finally:
             spent[name] = time.perf_counter() - t0
 
-    runner._Execution._run_stage = timed
+    runner.RunExecution._run_stage = timed
     try:
         args = ("reversal_curse", "smoke", [], 0, "cpu")
-        runner.execute(root, runner.create_run(root, *args))  # computes every stage
+        runner.execute(root, launch.create_run(root, *args))  # computes every stage
         spent.clear()
-        runner.execute(root, runner.create_run(root, *args))  # every stage a cache hit
+        runner.execute(root, launch.create_run(root, *args))  # every stage a cache hit
     finally:
-        runner._Execution._run_stage = original
+        runner.RunExecution._run_stage = original
     return spent
 
 

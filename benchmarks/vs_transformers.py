@@ -36,7 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _recipe_data import recipe_data  # noqa: E402
 
-from phys.science import cpu  # noqa: E402
+from phys.machine import cpu  # noqa: E402
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
 SIZES = {

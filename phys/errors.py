@@ -1,4 +1,5 @@
-"""The one error type a user can cause, turned into a one-line message and exit 1 at the CLI edge."""
+"""The one error type a user can cause, turned into a one-line message and exit 1 at the CLI edge; and the
+signal of a stage that stopped on request, which the science raises and the core catches."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ class PhysError(Exception):
 
     def __str__(self) -> str:
         return self.message if self.hint is None else f"{self.message} ({self.hint})"
+
+
+class StageInterrupted(Exception):
+    """Raised by a stage that saved its state and stopped because `should_stop()` became true."""
 
 
 def describe(exc: PhysError) -> str:

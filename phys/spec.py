@@ -1,8 +1,9 @@
 """The dataclasses a recipe is built from: `Recipe`, `Stage`, `Check`.
 
 A recipe says *what* a finding is (claim, paper numbers, stages, checks, scales); it never says how stages
-are executed or cached — that is `phys.core.plan` and `phys.core.runner`. Nothing here imports torch: a stage names
-its implementation by import path (`"phys.stages.bios:make_data"`), resolved only when the stage runs.
+are executed or cached — that is `phys.core.plan` and `phys.core.runner`. Nothing here imports torch: a
+stage names its adapter function (`bios.run` of `phys.stages.bios`), whose module imports the science only
+when the stage runs; its `module:qualname` (`"phys.stages.bios:run"`) enters the cache key.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping
 
 SCALES: tuple[str, ...] = ("smoke", "cpu", "gpu", "paper")
 PARTS: dict[str, str] = {
@@ -32,8 +33,9 @@ class Stage:
     """One cached step of a recipe: an implementation, a frozen config and named upstream stages."""
 
     name: str
-    run: str
-    """Import path `module:function` of the stage adapter; it receives a `phys.stages.context.StageContext`."""
+    run: Callable[..., Any]
+    """The stage adapter, a module-level function of `phys.stages` (or of a recipe's own module); it receives a
+    `phys.stages.context.StageContext` and returns the stage's metrics."""
     config: Any
     """A frozen dataclass instance; every field can be overridden with `--set NAME.FIELD=VALUE`."""
     deps: tuple[str, ...] = ()
@@ -59,8 +61,16 @@ class Stage:
             raise ValueError(f"stage {self.name!r}: arm {self.arm!r} must be non-empty, without '@' or spaces")
         if not dataclasses.is_dataclass(self.config):
             raise TypeError(f"stage {self.name!r}: config must be a dataclass instance")
-        if ":" not in self.run:
-            raise ValueError(f"stage {self.name!r}: run must be 'module:function', got {self.run!r}")
+        if not callable(self.run):
+            raise TypeError(f"stage {self.name!r}: run must be the stage's adapter function, got {self.run!r}")
+        if "<" in self.path:
+            raise ValueError(f"stage {self.name!r}: the adapter {self.path} must be a module-level function "
+                             "(its module:qualname enters the cache key)")
+
+    @property
+    def path(self) -> str:
+        """`module:qualname` of the adapter: what enters the cache key and the run's records."""
+        return f"{self.run.__module__}:{self.run.__qualname__}"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from phys.recipes.igsm_generalization import RECIPE as GENERALIZATION
 from phys.spec import Check, Stage
+from phys.stages import igsm, train
 from phys.stages.igsm import IgsmDataConfig, IgsmEvalConfig
 from phys.stages.train import TrainConfig
 
@@ -55,10 +56,10 @@ def base(scale: str) -> dict[str, object]:
 
 def arm_stages(arm: str) -> tuple[Stage, ...]:
     return (
-        Stage(f"data_{arm}", "phys.stages.igsm:run_data", IgsmDataConfig(), arm=arm, role="data"),
-        Stage(f"train_{arm}", "phys.stages.train:run", TrainConfig(eval_every=0), deps=(f"data_{arm}",),
+        Stage(f"data_{arm}", igsm.run_data, IgsmDataConfig(), arm=arm, role="data"),
+        Stage(f"train_{arm}", train.run, TrainConfig(eval_every=0), deps=(f"data_{arm}",),
               device_sensitive=True, arm=arm, role="train"),
-        Stage(f"evaluate_{arm}", "phys.stages.igsm:run_eval", IgsmEvalConfig(), deps=(f"data_{arm}", f"train_{arm}"),
+        Stage(f"evaluate_{arm}", igsm.run_eval, IgsmEvalConfig(), deps=(f"data_{arm}", f"train_{arm}"),
               arm=arm, role="evaluate"),
     )
 

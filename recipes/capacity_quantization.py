@@ -18,13 +18,14 @@ the paper's GPTQ ≈ 0.7 bits/param).
 
 from phys.recipes import capacity_scaling as scaling
 from phys.spec import Check, Recipe, Stage
+from phys.stages import capacity
 from phys.stages.capacity import BitsConfig
 
 
 def quantized(arm: str, quantize: str) -> Stage:
     """The bits of one cell's trained model after `quantize`."""
     s = scaling.slug(arm)
-    return Stage(f"bits_{quantize}_{s}", "phys.stages.capacity:bits", BitsConfig(quantize=quantize),
+    return Stage(f"bits_{quantize}_{s}", capacity.bits, BitsConfig(quantize=quantize),
                  deps=("data", f"train_{s}"), arm=arm, role=f"bits_{quantize}")
 
 

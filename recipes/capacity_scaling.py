@@ -32,6 +32,7 @@ and these models are 100× smaller than the paper's smallest.
 from dataclasses import replace
 
 from phys.spec import Check, Plot, Recipe, Stage
+from phys.stages import capacity
 from phys.stages.capacity import BitsConfig, CapacityTrainConfig, PopulationConfig
 
 
@@ -46,9 +47,9 @@ def cell(arm: str, n_layer: int, n_embd: int, n_head: int, **train: object) -> t
     config = CapacityTrainConfig(n_layer=n_layer, n_embd=n_embd, n_head=n_head, block_size=98, batch_size=16, lr=2e-2,
                                  weight_decay=0.02, warmup_frac=0.02, eval_every=1000, ckpt_every=1000, log_every=100)
     return (
-        Stage(f"train_{s}", "phys.stages.capacity:train", replace(config, **train), deps=("data",),
+        Stage(f"train_{s}", capacity.train, replace(config, **train), deps=("data",),
               device_sensitive=True, arm=arm, role="train"),
-        Stage(f"bits_{s}", "phys.stages.capacity:bits", BitsConfig(), deps=("data", f"train_{s}"), arm=arm,
+        Stage(f"bits_{s}", capacity.bits, BitsConfig(), deps=("data", f"train_{s}"), arm=arm,
               role="bits"),
     )
 
@@ -69,7 +70,7 @@ def every_cell(cells, **fields) -> dict:
 
 
 STAGES = (
-    Stage("data", "phys.stages.capacity:data", PopulationConfig(kind="bioD", n_people=500, K=4, C=6, D=16, L=1, T=256,
+    Stage("data", capacity.data, PopulationConfig(kind="bioD", n_people=500, K=4, C=6, D=16, L=1, T=256,
                                                                 name_pool=30)),
     *(s for arm, shape in CPU_CELLS.items() for s in cell(arm, *shape)),
     *(s for arm, shape in GPT2_CELLS.items() for s in cell(arm, *shape)),

@@ -23,6 +23,7 @@ their finetuning QA (1.000). Seed 1: 0.034 → 0.213. The direction is the paper
 
 from phys.recipes.knowledge_storage import GPU, PAPER, SMOKE, arm_stages, every_arm
 from phys.spec import Check, Recipe, Stage
+from phys.stages import bios, finetune, qa_eval, train
 from phys.stages.bios import BiosConfig
 from phys.stages.finetune import FinetuneConfig
 from phys.stages.qa_eval import EvalConfig
@@ -30,14 +31,14 @@ from phys.stages.train import TrainConfig
 
 ARM = "with_celebrities"
 CELEBRITY = (
-    Stage("data_celebrities", "phys.stages.bios:run",
+    Stage("data_celebrities", bios.run,
           BiosConfig(n_people=500, augmentation="single+permute1", mixed=False, inverse_tasks=(), celebrities=250,
                      celebrity_augmentation="multi5+permute"), version=4, arm=ARM, role="data"),
-    Stage("pretrain_celebrities", "phys.stages.train:run", TrainConfig(steps=2000, eval_every=0),
+    Stage("pretrain_celebrities", train.run, TrainConfig(steps=2000, eval_every=0),
           deps=("data_celebrities",), device_sensitive=True, arm=ARM, role="pretrain"),
-    Stage("finetune_celebrities", "phys.stages.finetune:run", FinetuneConfig(steps=200, lr=1e-3),
+    Stage("finetune_celebrities", finetune.run, FinetuneConfig(steps=200, lr=1e-3),
           deps=("data_celebrities", "pretrain_celebrities"), device_sensitive=True, arm=ARM, role="finetune"),
-    Stage("evaluate_celebrities", "phys.stages.qa_eval:run", EvalConfig(model="finetune"),
+    Stage("evaluate_celebrities", qa_eval.run, EvalConfig(model="finetune"),
           deps=("data_celebrities", "finetune_celebrities"), arm=ARM, role="evaluate"),
 )
 

@@ -17,6 +17,7 @@ problem at all in the CPU budget, so a comparison of depths would compare zeros.
 
 from phys.recipes.igsm_generalization import RECIPE as GENERALIZATION
 from phys.spec import Check, Recipe, Stage
+from phys.stages import igsm, train
 from phys.stages.igsm import IgsmEvalConfig
 from phys.stages.train import TrainConfig
 
@@ -30,9 +31,9 @@ HARDEST = {"smoke": 4, "cpu": 6, "gpu": 23, "paper": 23}
 
 def arm_stages(arm: str) -> tuple[Stage, ...]:
     return (
-        Stage(f"train_{arm}", "phys.stages.train:run", TrainConfig(eval_every=0), deps=("data",),
+        Stage(f"train_{arm}", train.run, TrainConfig(eval_every=0), deps=("data",),
               device_sensitive=True, arm=arm, role="train"),
-        Stage(f"evaluate_{arm}", "phys.stages.igsm:run_eval",
+        Stage(f"evaluate_{arm}", igsm.run_eval,
               IgsmEvalConfig(ops=(23,), reask=False, baseline_items=0),
               deps=("data", f"train_{arm}"), arm=arm, role="evaluate"),
     )

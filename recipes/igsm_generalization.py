@@ -45,6 +45,7 @@ Neither scale has been run.
 """
 
 from phys.spec import Check, Recipe, Stage
+from phys.stages import igsm, train
 from phys.stages.igsm import IgsmDataConfig, IgsmEvalConfig
 from phys.stages.train import TrainConfig
 
@@ -60,9 +61,9 @@ RECIPE = Recipe(
     claim="A GPT2 pretrained on iGSM problems with op ≤ max_op solves unseen problems almost always, "
           "generalizes out of distribution to op > max_op, and writes almost no unnecessary steps.",
     stages=(
-        Stage("data", "phys.stages.igsm:run_data", config=IgsmDataConfig()),
-        Stage("train", "phys.stages.train:run", TrainConfig(eval_every=0), deps=("data",), device_sensitive=True),
-        Stage("evaluate", "phys.stages.igsm:run_eval", IgsmEvalConfig(), deps=("data", "train")),
+        Stage("data", igsm.run_data, config=IgsmDataConfig()),
+        Stage("train", train.run, TrainConfig(eval_every=0), deps=("data",), device_sensitive=True),
+        Stage("evaluate", igsm.run_eval, IgsmEvalConfig(), deps=("data", "train")),
     ),
     checks=(
         Check("in distribution: unseen problems are solved", "acc_id", ">=", 0.8,

@@ -25,6 +25,7 @@ says so.
 
 from phys.recipes.igsm_generalization import RECIPE as GENERALIZATION
 from phys.spec import Check, Recipe, Stage
+from phys.stages import vprobe
 from phys.stages.vprobe import VProbeConfig
 
 DATA, TRAIN = GENERALIZATION.stages[0], GENERALIZATION.stages[1]
@@ -50,9 +51,9 @@ RECIPE = Recipe(
     stages=(
         DATA,
         TRAIN,
-        Stage("probe", "phys.stages.vprobe:run", VProbeConfig(), deps=("data", "train"), device_sensitive=True,
+        Stage("probe", vprobe.run, VProbeConfig(), deps=("data", "train"), device_sensitive=True,
               arm="trained", role="probe"),
-        Stage("probe_random", "phys.stages.vprobe:run", VProbeConfig(random_init=True), deps=("data", "train"),
+        Stage("probe_random", vprobe.run, VProbeConfig(random_init=True), deps=("data", "train"),
               device_sensitive=True, arm="random", role="probe"),
     ),
     checks=(

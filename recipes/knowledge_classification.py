@@ -32,6 +32,7 @@ pretrained model is the bottleneck of the comparisons, so the verdict is inconcl
 """
 
 from phys.spec import Check, Recipe, Stage
+from phys.stages import bios, finetune, qa_eval, train
 from phys.stages.bios import BiosConfig
 from phys.stages.finetune import FinetuneConfig
 from phys.stages.qa_eval import EvalConfig
@@ -43,20 +44,20 @@ ARMS = {"nocot": FinetuneConfig(steps=400, lr=1e-3),
         "nocot_quarter": FinetuneConfig(steps=400, lr=1e-3, samples=2_375)}
 
 SHARED = (
-    Stage("data", "phys.stages.bios:run", BiosConfig(n_people=1000, augmentation="multi5+permute", mixed=False,
+    Stage("data", bios.run, BiosConfig(n_people=1000, augmentation="multi5+permute", mixed=False,
                                                      qa_attributes=(), inverse_tasks=(), tasks=TASKS,
                                                      compare_pairs=4000, cot_rate=0.5, max_eval_people=300),
           version=4),
-    Stage("pretrain", "phys.stages.train:run", TrainConfig(steps=2000, eval_every=0), deps=("data",),
+    Stage("pretrain", train.run, TrainConfig(steps=2000, eval_every=0), deps=("data",),
           device_sensitive=True),
 )
 
 
 def arm_stages(arm: str, config: FinetuneConfig) -> tuple[Stage, ...]:
     return (
-        Stage(f"finetune_{arm}", "phys.stages.finetune:run", config, deps=("data", "pretrain"), device_sensitive=True,
+        Stage(f"finetune_{arm}", finetune.run, config, deps=("data", "pretrain"), device_sensitive=True,
               arm=arm, role="finetune"),
-        Stage(f"evaluate_{arm}", "phys.stages.qa_eval:run", EvalConfig(model="finetune", max_new_tokens=12),
+        Stage(f"evaluate_{arm}", qa_eval.run, EvalConfig(model="finetune", max_new_tokens=12),
               deps=("data", f"finetune_{arm}"), arm=arm, role="evaluate"),
     )
 

@@ -30,6 +30,7 @@ the last name token does not carry the attributes in a linearly readable form ev
 """
 
 from phys.spec import Check, Recipe, Stage
+from phys.stages import bios, probing, train
 from phys.stages.bios import BiosConfig
 from phys.stages.probing import ProbeConfig
 from phys.stages.train import TrainConfig
@@ -41,17 +42,17 @@ POOL = 16
 def arm_stages(arm: str) -> tuple[Stage, ...]:
     s = arm.replace("+", "_") + "_probing"
     return (
-        Stage(f"data_{s}", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation=arm, mixed=False,
+        Stage(f"data_{s}", bios.run, BiosConfig(n_people=500, augmentation=arm, mixed=False,
                                                               qa_attributes=(), inverse_tasks=(), pool_size=POOL),
               version=4, arm=arm, role="data"),
-        Stage(f"pretrain_{s}", "phys.stages.train:run", TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
+        Stage(f"pretrain_{s}", train.run, TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
               device_sensitive=True, arm=arm, role="pretrain"),
-        Stage(f"probe_{s}", "phys.stages.probing:run", ProbeConfig(), deps=(f"data_{s}", f"pretrain_{s}"),
+        Stage(f"probe_{s}", probing.run, ProbeConfig(), deps=(f"data_{s}", f"pretrain_{s}"),
               device_sensitive=True, arm=arm, role="probe"),
     )
 
 
-RANDOM = Stage("probe_random", "phys.stages.probing:run", ProbeConfig(random_init=True),
+RANDOM = Stage("probe_random", probing.run, ProbeConfig(random_init=True),
                deps=("data_multi5_permute_probing", "pretrain_multi5_permute_probing"), device_sensitive=True,
                arm="random", role="probe")
 

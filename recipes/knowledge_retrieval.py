@@ -25,6 +25,7 @@ not reproduced.
 
 from phys.recipes.knowledge_storage import GPU, PAPER, SMOKE, slug
 from phys.spec import Check, Recipe, Stage
+from phys.stages import bios, finetune, qa_eval, train
 from phys.stages.bios import BiosConfig
 from phys.stages.finetune import FinetuneConfig
 from phys.stages.qa_eval import EvalConfig
@@ -38,14 +39,14 @@ TASKS = ("birth_day", "birth_year", "employer+employer_city", "employer_city+emp
 def arm_stages(arm: str) -> tuple[Stage, ...]:
     s = f"{slug(arm)}_retrieval"
     return (
-        Stage(f"data_{s}", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation=arm, mixed=False,
+        Stage(f"data_{s}", bios.run, BiosConfig(n_people=500, augmentation=arm, mixed=False,
                                                               inverse_tasks=(), tasks=TASKS), version=4, arm=arm,
               role="data"),
-        Stage(f"pretrain_{s}", "phys.stages.train:run", TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
+        Stage(f"pretrain_{s}", train.run, TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
               device_sensitive=True, arm=arm, role="pretrain"),
-        Stage(f"finetune_{s}", "phys.stages.finetune:run", FinetuneConfig(steps=300, lr=1e-3),
+        Stage(f"finetune_{s}", finetune.run, FinetuneConfig(steps=300, lr=1e-3),
               deps=(f"data_{s}", f"pretrain_{s}"), device_sensitive=True, arm=arm, role="finetune"),
-        Stage(f"evaluate_{s}", "phys.stages.qa_eval:run", EvalConfig(model="finetune", max_new_tokens=24),
+        Stage(f"evaluate_{s}", qa_eval.run, EvalConfig(model="finetune", max_new_tokens=24),
               deps=(f"data_{s}", f"finetune_{s}"), arm=arm, role="evaluate"),
     )
 

@@ -27,9 +27,9 @@ attributes (margin ≥ 0.05, 2/3); the paper's statement is that birth date is t
 check now tests directly; the seed figures above are those runs' stored metrics judged by it.
 """
 
-from phys.science.data.pools import ATTRIBUTES
 from phys.spec import Check, Recipe, Stage
-from phys.stages.bios import BiosConfig
+from phys.stages import bios, finetune, qa_eval, train
+from phys.stages.bios import ATTRIBUTES, BiosConfig
 from phys.stages.finetune import FinetuneConfig
 from phys.stages.qa_eval import EvalConfig
 from phys.stages.train import TrainConfig
@@ -48,13 +48,13 @@ def arm_stages(augmentation: str, arm: str | None = None) -> tuple[Stage, ...]:
     folder that has run one recipe has the other's stages cached."""
     s, arm = slug(augmentation), arm or augmentation
     return (
-        Stage(f"data_{s}", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation=augmentation, mixed=False,
+        Stage(f"data_{s}", bios.run, BiosConfig(n_people=500, augmentation=augmentation, mixed=False,
                                                               inverse_tasks=()), version=4, arm=arm, role="data"),
-        Stage(f"pretrain_{s}", "phys.stages.train:run", TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
+        Stage(f"pretrain_{s}", train.run, TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
               device_sensitive=True, arm=arm, role="pretrain"),
-        Stage(f"finetune_{s}", "phys.stages.finetune:run", FinetuneConfig(steps=200, lr=1e-3),
+        Stage(f"finetune_{s}", finetune.run, FinetuneConfig(steps=200, lr=1e-3),
               deps=(f"data_{s}", f"pretrain_{s}"), device_sensitive=True, arm=arm, role="finetune"),
-        Stage(f"evaluate_{s}", "phys.stages.qa_eval:run", EvalConfig(model="finetune"),
+        Stage(f"evaluate_{s}", qa_eval.run, EvalConfig(model="finetune"),
               deps=(f"data_{s}", f"finetune_{s}"), arm=arm, role="evaluate"),
     )
 

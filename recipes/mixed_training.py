@@ -28,16 +28,17 @@ pretrain→finetune arm (knowledge_storage's stages) ≈ 5 min, as a same-size a
 
 from phys.recipes.knowledge_storage import GPU, PAPER, SMOKE, arm_stages, every_arm
 from phys.spec import Check, Recipe, Stage
+from phys.stages import bios, qa_eval, train
 from phys.stages.bios import BiosConfig
 from phys.stages.qa_eval import EvalConfig
 from phys.stages.train import TrainConfig
 
 MIXED = (
-    Stage("data_mixed", "phys.stages.bios:run", BiosConfig(n_people=500, augmentation="single", mixed=True,
+    Stage("data_mixed", bios.run, BiosConfig(n_people=500, augmentation="single", mixed=True,
                                                            inverse_tasks=()), version=4, arm="mixed", role="data"),
-    Stage("train_mixed", "phys.stages.train:run", TrainConfig(steps=1400), deps=("data_mixed",),
+    Stage("train_mixed", train.run, TrainConfig(steps=1400), deps=("data_mixed",),
           device_sensitive=True, arm="mixed", role="pretrain"),
-    Stage("evaluate_mixed", "phys.stages.qa_eval:run", EvalConfig(model="pretrain"),
+    Stage("evaluate_mixed", qa_eval.run, EvalConfig(model="pretrain"),
           deps=("data_mixed", "train_mixed"), arm="mixed", role="evaluate"),
 )
 

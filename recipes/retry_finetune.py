@@ -28,6 +28,7 @@ others 0). What shows is the paper's mechanism in small: full finetuning on retr
 
 from phys.recipes import _retry
 from phys.spec import Check, Recipe, Stage
+from phys.stages import finetune, igsm
 from phys.stages.finetune import FinetuneConfig
 from phys.stages.igsm import IgsmEvalConfig
 
@@ -46,10 +47,10 @@ FT_SCALE = {"smoke": {"steps": 10, "batch_size": 8, "ckpt_every": 5, "log_every"
 def finetune_stages(arm: str) -> tuple[Stage, ...]:
     data, lora = FT[arm]
     return (
-        Stage(f"finetune_{arm}", "phys.stages.finetune:run",
+        Stage(f"finetune_{arm}", finetune.run,
               FinetuneConfig(docs="train", model="train", eval_every=0, **lora),
               deps=(data.name, R0[1].name), device_sensitive=True, arm=arm, role="finetune"),
-        Stage(f"evaluate_{arm}", "phys.stages.igsm:run_eval", IgsmEvalConfig(model="finetune"),
+        Stage(f"evaluate_{arm}", igsm.run_eval, IgsmEvalConfig(model="finetune"),
               deps=(R0[0].name, f"finetune_{arm}"), arm=arm, role="evaluate"),
     )
 

@@ -54,6 +54,7 @@ schedule had taken 3:32 and 636 MB after the bf16 work of issue 18, inverse P_tr
 """
 
 from phys.spec import Check, Recipe, Stage
+from phys.stages import bios, qa_eval, train
 from phys.stages.bios import BiosConfig
 from phys.stages.qa_eval import EvalConfig
 from phys.stages.train import TrainConfig
@@ -65,10 +66,10 @@ RECIPE = Recipe(
     claim="A model that answers 'What is the birth city of X?' for people it only read biographies of "
           "cannot answer 'Who was born on <date> in <city>?' for them: inverse search stays at ~0%.",
     stages=(
-        Stage("data", "phys.stages.bios:run", version=4, config=BiosConfig(n_people=500, augmentation="multi5+permute",
+        Stage("data", bios.run, version=4, config=BiosConfig(n_people=500, augmentation="multi5+permute",
                                                          inverse_tasks=("birth_to_full",))),
-        Stage("train", "phys.stages.train:run", TrainConfig(), deps=("data",), device_sensitive=True),
-        Stage("evaluate", "phys.stages.qa_eval:run", EvalConfig(), deps=("data", "train")),
+        Stage("train", train.run, TrainConfig(), deps=("data",), device_sensitive=True),
+        Stage("evaluate", qa_eval.run, EvalConfig(), deps=("data", "train")),
     ),
     checks=(
         Check("forward QA works on unseen people", "forward_test_acc", ">=", 0.8,

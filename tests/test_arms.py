@@ -12,8 +12,10 @@ from phys.errors import PhysError
 from phys.core.plan import make_plan
 from phys.recipes.knowledge_storage import ARMS, RECIPE
 from phys.spec import Check, Recipe, Stage
+from phys.stages import qa_eval
 from phys.stages.qa_eval import EvalConfig
-from phys.core.verdict import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, judge, label
+from phys.core.verdict import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, judge
+from phys.views.format import label
 
 
 def test_a_scale_runs_its_arms_and_arms_share_seeds_by_role():
@@ -50,7 +52,7 @@ def test_a_check_against_the_best_of_several_metrics():
 def test_a_stage_may_not_depend_on_an_arm_left_out():
     recipe = Recipe(
         name="bad_arms", part="3.1", title="t", claim="c",
-        stages=(Stage("x_a", "m:f", EvalConfig(), arm="a"), Stage("y_b", "m:f", EvalConfig(), deps=("x_a",), arm="b")),
+        stages=(Stage("x_a", qa_eval.run, EvalConfig(), arm="a"), Stage("y_b", qa_eval.run, EvalConfig(), deps=("x_a",), arm="b")),
         checks=(), arms={"smoke": ("b",)},
     )
     with pytest.raises(PhysError, match="needs x_a, left out at scale smoke"):

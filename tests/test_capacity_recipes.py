@@ -40,7 +40,8 @@ def test_online_training_resumes_exactly_and_counts_exposures(tmp_path):
     import pytest
     import torch
 
-    from phys.stages.context import StageContext, StageInterrupted
+    from phys.errors import StageInterrupted
+    from phys.stages.context import StageContext
     from phys.stages import capacity
     from phys.science.train import load_model
 

@@ -1,4 +1,4 @@
-"""phys.science.cpu: each computing process takes its share of the cores among the live phys processes, a fixed
+"""phys.machine.cpu: each computing process takes its share of the cores among the live phys processes, a fixed
 count wins, bf16 detection can be forced, and a loaded machine is named."""
 
 import json
@@ -9,8 +9,8 @@ import sys
 import pytest
 import torch
 
-from phys.science import cpu
-from phys.core.process import start_time
+from phys.machine import cpu
+from phys.machine.process import start_time
 
 
 @pytest.fixture

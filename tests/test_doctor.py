@@ -28,7 +28,7 @@ def own_registry(tmp_path, monkeypatch):
     thread count back."""
     import torch
 
-    from phys.science import cpu
+    from phys.machine import cpu
 
     threads = torch.get_num_threads()
     monkeypatch.setattr(cpu, "registry", lambda: tmp_path / "live")

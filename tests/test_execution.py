@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SMOKE, phys, phys_json
-from phys.core import runner
+from phys.core import launch, runner
 from phys.errors import PhysError
 from phys.core.executors import Execution, Slot, parse_devices
 from phys.core.ledger import Ledger
@@ -51,7 +51,7 @@ def test_gpu_queue_runs_independent_stages_at_once_one_per_gpu(tmp_path, toys, m
     fake = [Slot("gpu 0", (0,)), Slot("gpu 1", (1,))]
     monkeypatch.setattr(runner, "local_slots", lambda execution: fake)
     root = tmp_path / "runs"
-    run_id = runner.create_run(root, "toy_queue", "smoke", [], 0, "auto", execution=Execution("local", "0,1"))
+    run_id = launch.create_run(root, "toy_queue", "smoke", [], 0, "auto", execution=Execution("local", "0,1"))
     assert runner.execute(root, run_id) == "reproduced"
     record = Ledger(root).run(run_id)
     spans = {s: where(root, run_id, f"work_{s}") for s in "abc"}

@@ -10,6 +10,7 @@ from conftest import SMOKE, phys_json
 
 RECIPE = '''
 from phys.spec import Check, Recipe, Stage
+from phys.stages import bios, finetune, qa_eval, train
 from phys.stages.bios import BiosConfig
 from phys.stages.finetune import FinetuneConfig
 from phys.stages.qa_eval import EvalConfig
@@ -18,13 +19,13 @@ from phys.stages.train import TrainConfig
 RECIPE = Recipe(
     name="pt_ft_probe", part="3.1", title="pretrain then finetune (test recipe)", claim="test",
     stages=(
-        Stage("data", "phys.stages.bios:run", BiosConfig(n_people=40, augmentation="multi5+permute", mixed=False,
+        Stage("data", bios.run, BiosConfig(n_people=40, augmentation="multi5+permute", mixed=False,
                                                          inverse_tasks=())),
-        Stage("pretrain", "phys.stages.train:run", TrainConfig(n_layer=2, n_embd=64, batch_size=16, steps=150,
+        Stage("pretrain", train.run, TrainConfig(n_layer=2, n_embd=64, batch_size=16, steps=150,
                                                                log_every=10, eval_every=0), deps=("data",)),
-        Stage("finetune", "phys.stages.finetune:run", FinetuneConfig(steps=40, batch_size=16, eval_every=20),
+        Stage("finetune", finetune.run, FinetuneConfig(steps=40, batch_size=16, eval_every=20),
               deps=("data", "pretrain")),
-        Stage("evaluate", "phys.stages.qa_eval:run", EvalConfig(model="finetune"), deps=("data", "finetune")),
+        Stage("evaluate", qa_eval.run, EvalConfig(model="finetune"), deps=("data", "finetune")),
     ),
     checks=(Check("forward QA on P_train", "forward_train_acc", ">=", 0.0, paper="-"),),
 )

@@ -99,7 +99,7 @@ def test_lost_or_truncated_ledger_is_reported_and_rebuilt(smoke_runs, tmp_path):
 def test_ledger_writer_coalesces_stage_records_and_flush_writes_everything(tmp_path):
     """Stage changes reach the ledger from a thread, several per transaction; flush() returns once the
     latest record is in the ledger, and an error there reaches the run's thread."""
-    from phys.core.runner import LedgerWriter
+    from phys.core.recording import LedgerWriter
 
     ledger = Ledger(tmp_path)
     ledger.upsert_run({"id": "r", "stages": {}}, allow_missing=True)

@@ -90,7 +90,8 @@ def test_lora_finetune_stage_resumes_exactly_and_saves_a_plain_model(tmp_path):
     weights as an uninterrupted run; evaluate-style loading gets a plain, untied GPT."""
     import json
 
-    from phys.stages.context import StageContext, StageInterrupted
+    from phys.errors import StageInterrupted
+    from phys.stages.context import StageContext
     from phys.stages.bios import BiosConfig
     from phys.stages.bios import run as data_run
     from phys.stages.finetune import FinetuneConfig

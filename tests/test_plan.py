@@ -4,6 +4,7 @@ from phys.errors import PhysError
 from phys.core.plan import make_plan, valid_keys
 from phys.core.registry import all_recipes, load_recipe
 from phys.spec import SCALES, Check, Recipe, Stage
+from phys.stages import qa_eval
 from phys.stages.qa_eval import EvalConfig
 
 
@@ -61,7 +62,7 @@ def test_unknown_scale_is_a_user_error():
 
 def test_dependency_cycles_are_named():
     cfg = EvalConfig()
-    r = Recipe("cyclic", "0", "t", "c", stages=(Stage("a", "m:f", cfg, deps=("b",)), Stage("b", "m:f", cfg, deps=("a",))),
+    r = Recipe("cyclic", "0", "t", "c", stages=(Stage("a", qa_eval.run, cfg, deps=("b",)), Stage("b", qa_eval.run, cfg, deps=("a",))),
                checks=(Check("x", "m", ">=", 0, paper="-"),))
     with pytest.raises(PhysError, match="cycle: a -> b -> a"):
         make_plan(r, "cpu")

@@ -58,7 +58,7 @@ def test_eta_is_the_mean_step_time_since_the_first_step_times_the_steps_left(clo
 
 
 def test_progress_info_reads_as_text_for_people():
-    from phys.views.report import progress_info
+    from phys.views.format import progress_info
 
     info = {"stage": "train", "done": 5, "total": 9, "loss": 1.5, "tokens_per_s": 28412, "eta_s": 178, "t": 1.0}
     assert progress_info(info) == "loss 1.5  tokens/s 28,412  eta 2m58s"

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Select
 from textual.worker import WorkerCancelled
 
 import tui_fixture as fx
-from phys.core import runner, runs
+from phys.core import launch, runs
 from phys.errors import PhysError, describe
 from phys.core.ledger import Ledger
 from phys.core.plan import make_plan
@@ -263,8 +263,8 @@ def test_launch_a_smoke_run_through_the_form_and_see_it_finish(runs):
 
 
 def test_cancel_a_running_run(runs):
-    run_id = runner.create_run(runs, "reversal_curse", "smoke", ["train.steps=100000"], 0, "cpu")
-    runner.spawn(runs, run_id)
+    run_id = launch.create_run(runs, "reversal_curse", "smoke", ["train.steps=100000"], 0, "cpu")
+    launch.spawn(runs, run_id)
 
     async def main():
         app = make_app(runs, poll_s=0.5)
@@ -288,7 +288,7 @@ def test_cancel_a_running_run(runs):
 
 
 def test_resume_a_crashed_run(runs):
-    run_id = runner.create_run(runs, "reversal_curse", "smoke", [], 0, "cpu")
+    run_id = launch.create_run(runs, "reversal_curse", "smoke", [], 0, "cpu")
     Ledger(runs).update_run(run_id, status="running", pid=4_194_303, pid_start="0")
 
     async def main():

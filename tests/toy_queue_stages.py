@@ -5,7 +5,8 @@ import os
 import time
 from pathlib import Path
 
-from phys.stages.context import StageContext, StageInterrupted
+from phys.errors import StageInterrupted
+from phys.stages.context import StageContext
 
 
 def work(ctx: StageContext) -> dict:

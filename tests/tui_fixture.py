@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from phys.core import process
+from phys.machine import process
 from phys.core.ledger import Ledger
 from phys.recipes.reversal_curse import RECIPE
 from phys.core.rundir import RunDir, write_json_atomic

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from phys.cli.recipes_cmd import JsonOpt
+from phys.cli.options import JsonOpt, runs_root
 from phys.cli.jsonout import print_json
 from phys.cli.render import out
 
@@ -20,7 +20,6 @@ def doctor(
     json: JsonOpt = False,
 ) -> None:
     """Check this machine for phys: torch build, devices, disk, ledger, executors, training tokens/s."""
-    from phys.cli.main import runs_root
     from phys.core.doctor import diagnose
 
     findings = diagnose(runs_root(), probe)

@@ -6,7 +6,7 @@ import typer
 from rich.markup import escape
 
 from phys.core import audit
-from phys.cli.recipes_cmd import JsonOpt
+from phys.cli.options import JsonOpt, runs_root
 from phys.cli.jsonout import print_json
 from phys.cli.render import err, out
 
@@ -14,7 +14,6 @@ app = typer.Typer(help="Check or rebuild the ledger.", no_args_is_help=True)
 
 
 def _root():
-    from phys.cli.main import runs_root
 
     return runs_root()
 

@@ -3,13 +3,13 @@ hint on stderr and exit 1, without a traceback; data goes to stdout (`--json`), 
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from phys.cli.options import State
 from phys.errors import PhysError
 
 app = typer.Typer(
@@ -17,10 +17,6 @@ app = typer.Typer(
     help="A lab bench for the Physics of Language Models findings: run a recipe, get a verdict.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class State:
-    runs_root: Path = Path(os.environ.get("PHYS_RUNS_DIR", "runs"))
 
 
 @app.callback()
@@ -33,10 +29,6 @@ def _root(
     if runs_dir is not None:
         State.runs_root = runs_dir
     check_root(State.runs_root)  # every command, the TUI included: one line, before anything is read
-
-
-def runs_root() -> Path:
-    return State.runs_root
 
 
 def _register() -> None:

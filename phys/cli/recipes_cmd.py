@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -11,32 +11,18 @@ from rich.table import Table
 
 from phys.core import registry
 from phys.cli.jsonout import print_json
-from phys.cli.render import VERDICT_STYLE, err, out, styled
+from phys.cli.options import ArmsOpt, DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, SetOpt, arm_list, runs_root
+from phys.cli.render import err, out
 from phys.errors import PhysError
 from phys.core.ledger import Ledger
 from phys.core.plan import explain_difference, make_plan
 from phys.core.store import Store
-from phys.core.verdict import label
+from phys.views.format import VERDICT_STYLE, label, styled
 
 app = typer.Typer(help="List, show and check recipes.", no_args_is_help=False)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
-ScaleOpt = Annotated[Optional[str], typer.Option("--scale", help="smoke | cpu | gpu | paper (default: gpu if CUDA "
-                                                 "is available, else cpu).")]
-DeviceOpt = Annotated[str, typer.Option("--device", help="cpu | cuda | cuda:N | auto")]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override STAGE.FIELD=VALUE (repeatable).")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Run seed; every stage seed derives from it.")]
-ArmsOpt = Annotated[Optional[str], typer.Option("--arms", help="Comma-separated arms to run instead of the scale's "
-                                                 "(e.g. one more sweep cell: cells already computed are cache hits).")]
-
-
-def arm_list(arms: str | None) -> list[str] | None:
-    return None if arms is None else [a.strip() for a in arms.split(",") if a.strip()]
-
-
 def _last_verdicts() -> dict[str, dict[str, str]]:
     """recipe -> {verdict, scale, run} of its newest run with a verdict (run ids sort by creation time)."""
-    from phys.cli.main import runs_root
 
     try:
         records = Ledger(runs_root()).runs()
@@ -49,7 +35,6 @@ def _last_verdicts() -> dict[str, dict[str, str]]:
 
 def _previous_stages(recipe_name: str) -> tuple[dict[str, dict], str | None]:
     """Stage records of the newest run of this recipe (to say what changed), from its run.json."""
-    from phys.cli.main import runs_root
     from phys.core.rundir import RunDir
 
     try:
@@ -125,7 +110,6 @@ def show(name: str, scale: Annotated[str, typer.Option("--scale", help="Show the
 def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt = 0, device: DeviceOpt = "auto",
           arms: ArmsOpt = None, json: JsonOpt = False) -> None:
     """Validate a recipe and show its plan: cache key of each stage, cache hit or why it would run."""
-    from phys.cli.main import runs_root
     from phys.core.environment import default_scale, resolve_device
 
     recipe = registry.load_recipe(name)

@@ -1,30 +1,23 @@
 """Rich rendering shared by the commands: tables on stdout (or JSON with --json), messages and the live
-run view on stderr."""
+run view on stderr, a run's summary (`run recipe`, `runs show`)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
 
-from phys.views.report import progress_info
+from phys.errors import PhysError
+from phys.views.format import STATUS_STYLE, VERDICT_STYLE, fmt, label, progress_info, styled
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
-
-STATUS_STYLE = {"done": "green", "running": "cyan", "queued": "cyan", "crashed": "red", "failed": "red",
-                "interrupted": "yellow", "cancelled": "dim"}
-VERDICT_STYLE = {"reproduced": "bold green", "not reproduced": "bold red", "inconclusive": "yellow"}
-
-
-def styled(text: str | None, styles: dict[str, str]) -> str:
-    if not text:
-        return "—"
-    style = styles.get(text)
-    return f"[{style}]{text}[/]" if style else text
-
 
 class RichUI:
     """The foreground run view: a line per stage event and a progress bar for the running stage."""
@@ -61,3 +54,41 @@ class RichUI:
         if not err.is_terminal and (time.time() - self._last_line > 10 or done >= total):
             self._last_line = time.time()
             err.print(f"{stage}: {done}/{total} {text}", markup=False)
+
+
+def print_summary(record: dict) -> None:
+    out.print(f"[bold]{record['id']}[/]")
+    out.print(f"{record['recipe']} @ {record['scale']}, seed {record['seed']}, device {record.get('device')}   "
+              f"status {styled(record['status'], STATUS_STYLE)}   verdict {styled(record.get('verdict'), VERDICT_STYLE)}")
+    if record.get("error"):
+        out.print(f"[red]error:[/] {escape(record['error'])}", markup=True)
+    if record.get("checks"):
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in ("check", "measured", "need", "paper", "ok"):
+            table.add_column(col, overflow="fold")
+        for c in record["checks"]:
+            ok = "[green]pass[/]" if c["passed"] else ("[yellow]fail[/]" if c["role"] == "sanity" else "[bold red]fail[/]")
+            name = f"{escape(label(c))}{' (sanity)' if c['role'] == 'sanity' else ''}\n[dim]{escape(c['name'])}[/]"
+            table.add_row(name, fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", escape(c["paper"]), ok)
+        out.print(table)
+    print_plots(record)
+    if record.get("report"):
+        out.print(f"report: {record['report']}")
+
+
+def print_plots(record: dict) -> None:
+    """The recipe's per-arm plots (e.g. bits against parameters) as text, when the run has their points."""
+    from phys.core import registry
+
+    try:
+        plots = registry.load_recipe(record["recipe"]).plots
+    except PhysError:
+        return  # a run of a recipe that is gone: its checks and report still show
+    if not plots:
+        return
+    from phys.views import termplot
+
+    for plot in plots:
+        text = termplot.scatter(plot, record.get("metrics") or {}, min(out.width, 100), 18, color=out.is_terminal)
+        if text:
+            out.print(Text.from_ansi(text))

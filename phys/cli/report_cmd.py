@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from phys.cli.recipes_cmd import JsonOpt
+from phys.cli.options import JsonOpt, runs_root
 from phys.cli.jsonout import print_json
 from phys.cli.render import err
 
@@ -15,8 +15,7 @@ def report(run: Annotated[str, typer.Argument(help="A run id, a unique prefix of
            json: JsonOpt = False) -> None:
     """Write runs/<id>/report.md and figures/*.png (claim, paper vs measured, curves, arms)."""
     from phys.core import runs
-    from phys.cli.main import runs_root
-    from phys.views.report import write_report
+    from phys.core.report import write_report
 
     root = runs_root()
     written = write_report(root, runs.resolve(root, run))

@@ -6,11 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from phys.core import runner
-from phys.cli.recipes_cmd import ArmsOpt, DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, SetOpt, arm_list
+from phys.core import launch, runner
+from phys.cli.options import ArmsOpt, DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, SetOpt, arm_list, runs_root
 from phys.cli.jsonout import print_json
-from phys.cli.render import err
-from phys.errors import PhysError
+from phys.cli.render import err, print_summary
 
 app = typer.Typer(help="Run things.", no_args_is_help=True)
 
@@ -45,40 +44,23 @@ def recipe(
     threads: ThreadsOpt = None,
 ) -> None:
     """Run a recipe end to end and print its verdict."""
-    from phys.cli.main import runs_root
-    from phys.core.executors import EXECUTORS, Execution
+    from phys.core.executors import Execution
 
-    if executor is None:
-        executor = "local" if devices is not None or ddp > 1 or per_device > 1 else "inline"
-    if executor not in EXECUTORS:
-        raise PhysError(f"unknown executor {executor!r}", hint="use local, slurm or submitit-local")
-    if executor != "local" and devices is not None:
-        raise PhysError(f"--devices is for local workers, not --executor {executor}",
-                        hint="Slurm jobs get their GPUs from --gpus")
-    if executor not in ("local", "inline") and per_device != 1:
-        raise PhysError("--per-device is for local workers", hint="a Slurm job runs one stage")
-    if ddp < 1 or per_device < 1:
-        raise PhysError("--ddp and --per-device must be at least 1", hint="e.g. --devices 0,1 --ddp 2")
-    if gpus < 0 or time < 1 or jobs < 1:
-        raise PhysError("--gpus must be >= 0, --time and --jobs >= 1", hint="e.g. --gpus 1 --time 120")
-    if threads is not None and threads < 1:
-        raise PhysError(f"--threads {threads} is not a thread count", hint="e.g. --threads 1; leave it out for "
-                                                                         "the process's share of the cores")
-    execution = Execution(executor, devices or "", per_device, ddp, partition, gpus, time, jobs, threads or 0)
+    execution = Execution.for_flags(executor, devices, per_device, ddp, partition=partition, gpus=gpus,
+                                    time_min=time, jobs=jobs, threads=threads)
     root = runs_root()
-    run_id = runner.create_run(root, name, scale, set_ or [], seed, device, arm_list(arms), execution)
+    run_id = launch.create_run(root, name, scale, set_ or [], seed, device, arm_list(arms), execution)
     foreground(run_id, detach=detach, json=json)
 
 
 def foreground(run_id: str, detach: bool, json: bool) -> None:
     """Execute (or spawn) `run_id` and report; shared by `run recipe` and `runs resume`."""
-    from phys.cli.main import runs_root
     from phys.cli.render import RichUI
     from phys.core.runs import details
 
     root = runs_root()
     if detach:
-        pid = runner.spawn(root, run_id)
+        pid = launch.spawn(root, run_id)
         if json:
             print_json({"id": run_id, "pid": pid, "detached": True})
         else:
@@ -92,8 +74,6 @@ def foreground(run_id: str, detach: bool, json: bool) -> None:
     if json:
         print_json(record)
     else:
-        from phys.cli.runs_cmd import print_summary
-
         print_summary(record)
     if result == "interrupted":
         raise typer.Exit(130)

@@ -10,17 +10,15 @@ import typer
 from rich import box
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
-from phys.core import runner, runs
-from phys.cli.recipes_cmd import JsonOpt
+from phys.core import launch, runs
+from phys.cli.options import JsonOpt, runs_root
 from phys.cli.jsonout import print_json
-from phys.cli.render import STATUS_STYLE, VERDICT_STYLE, err, out, styled
+from phys.cli.render import err, out, print_summary
 from phys.errors import PhysError
 from phys.core.ledger import Ledger
 from phys.core.rundir import RunDir
-from phys.views.report import fmt
-from phys.core.verdict import label
+from phys.views.format import STATUS_STYLE, VERDICT_STYLE, fmt, styled
 
 PROGRESS_EVERY_S = 10.0  # `runs logs -f`: a progress line at most this often
 
@@ -30,7 +28,6 @@ RunArg = Annotated[str, typer.Argument(help="A run id, a unique prefix of one, o
 
 
 def _root():
-    from phys.cli.main import runs_root
 
     return runs_root()
 
@@ -66,44 +63,6 @@ def ls(json: JsonOpt = False,
     out.print(table)
     if len(shown) < len(records):
         err.print(f"{len(records) - len(shown)} older runs not shown (--limit 0 shows all)")
-
-
-def print_summary(record: dict) -> None:
-    out.print(f"[bold]{record['id']}[/]")
-    out.print(f"{record['recipe']} @ {record['scale']}, seed {record['seed']}, device {record.get('device')}   "
-              f"status {styled(record['status'], STATUS_STYLE)}   verdict {styled(record.get('verdict'), VERDICT_STYLE)}")
-    if record.get("error"):
-        out.print(f"[red]error:[/] {escape(record['error'])}", markup=True)
-    if record.get("checks"):
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        for col in ("check", "measured", "need", "paper", "ok"):
-            table.add_column(col, overflow="fold")
-        for c in record["checks"]:
-            ok = "[green]pass[/]" if c["passed"] else ("[yellow]fail[/]" if c["role"] == "sanity" else "[bold red]fail[/]")
-            name = f"{escape(label(c))}{' (sanity)' if c['role'] == 'sanity' else ''}\n[dim]{escape(c['name'])}[/]"
-            table.add_row(name, fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", escape(c["paper"]), ok)
-        out.print(table)
-    print_plots(record)
-    if record.get("report"):
-        out.print(f"report: {record['report']}")
-
-
-def print_plots(record: dict) -> None:
-    """The recipe's per-arm plots (e.g. bits against parameters) as text, when the run has their points."""
-    from phys.core import registry
-
-    try:
-        plots = registry.load_recipe(record["recipe"]).plots
-    except PhysError:
-        return  # a run of a recipe that is gone: its checks and report still show
-    if not plots:
-        return
-    from phys.views import termplot
-
-    for plot in plots:
-        text = termplot.scatter(plot, record.get("metrics") or {}, min(out.width, 100), 18, color=out.is_terminal)
-        if text:
-            out.print(Text.from_ansi(text))
 
 
 @app.command("show")
@@ -142,7 +101,7 @@ def show(run: RunArg, json: JsonOpt = False) -> None:
 def logs(run: RunArg, follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing new lines "
                                                             "until the run ends.")] = False) -> None:
     """Print a run's log.txt; with -f, also the running stage's progress (on stderr, every 10 s)."""
-    from phys.views.report import progress_info
+    from phys.views.format import progress_info
 
     root = _root()
     run_id = runs.resolve(root, run)
@@ -177,7 +136,7 @@ def resume(run: RunArg, detach: Annotated[bool, typer.Option("--detach", help="R
 
     root = _root()
     run_id = runs.resolve(root, run)
-    runner.prepare_resume(root, run_id)
+    launch.prepare_resume(root, run_id)
     foreground(run_id, detach=detach, json=json)
 
 
@@ -186,7 +145,7 @@ def cancel(run: RunArg) -> None:
     """Stop a run (SIGTERM: it checkpoints first) and mark it cancelled."""
     root = _root()
     run_id = runs.resolve(root, run)
-    runner.cancel(root, run_id)
+    launch.cancel(root, run_id)
     err.print(f"{run_id} cancelled")
 
 

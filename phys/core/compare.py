@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from phys.core import runs
 from phys.errors import PhysError
 from phys.core.rundir import RunDir
-from phys.core.verdict import label
+from phys.views.format import label
 
 
 def flat_config(info: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from phys.science import cpu
+from phys.machine import cpu
 from phys.core.ledger import Ledger
 
 MIN_FREE_GB = 5.0

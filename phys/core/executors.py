@@ -22,29 +22,71 @@ import sys
 import uuid
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
-from phys.science import cpu
+from phys.machine import cpu
 from phys.errors import PhysError
 
-EXECUTORS = ("inline", "local", "slurm", "submitit-local")
+if TYPE_CHECKING:
+    from phys.core.plan import Plan
+
 TORCHRUN_ENV = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK", "MASTER_ADDR", "MASTER_PORT",
                 "TORCHELASTIC_RUN_ID")
 
 
+Executor = Literal["inline", "local", "slurm", "submitit-local"]
+EXECUTORS: tuple[str, ...] = get_args(Executor)
+
+
 @dataclass(frozen=True)
 class Execution:
-    """How a run's stages execute; `inline` (the default) computes them one by one in the runner."""
+    """How a run's stages execute; `inline` (the default) computes them one by one in the runner. Every
+    flag is validated here, once (`--executor`, `--devices`, …: the names in messages are the CLI's)."""
 
-    executor: str = "inline"
-    devices: str = ""  # local: "cpu", "all", or GPU indices "0,1,3"; empty: all GPUs, else the CPU
-    per_device: int = 1  # local: stages sharing one device at a time
-    ddp: int = 1  # processes (GPUs) per data-parallel training stage
-    partition: str = ""  # slurm
-    gpus: int = 1  # slurm: GPUs per job
-    time_min: int = 60  # slurm: time limit of a job
-    jobs: int = 8  # slurm: jobs in flight at once
-    threads: int = 0  # CPU threads per computing process; 0: its share of the cores (`phys.science.cpu.Share`)
+    executor: Executor = "inline"
+    """inline: in the runner's process; local: worker processes; slurm: a job per stage (submitit);
+    submitit-local: submitit's jobs on this machine (the Slurm path, tried locally)."""
+    devices: str = ""
+    """local: "cpu", "all", or GPU indices "0,1,3"; empty: all GPUs, else the CPU."""
+    per_device: int = 1
+    """local: stages sharing one device at a time."""
+    ddp: int = 1
+    """Processes (GPUs) per data-parallel training stage."""
+    partition: str = ""
+    """slurm: the partition."""
+    gpus: int = 1
+    """slurm: GPUs per job."""
+    time_min: int = 60
+    """slurm: time limit of a job."""
+    jobs: int = 8
+    """slurm: jobs in flight at once."""
+    threads: int | None = None
+    """CPU threads per computing process; None: its share of the cores (`phys.machine.cpu.Share`)."""
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise PhysError(f"unknown executor {self.executor!r}", hint="use local, slurm or submitit-local")
+        if self.devices and self.executor != "local":
+            raise PhysError(f"--devices is for local workers, not --executor {self.executor}",
+                            hint="Slurm jobs get their GPUs from --gpus")
+        if self.per_device != 1 and self.executor not in ("local", "inline"):
+            raise PhysError("--per-device is for local workers", hint="a Slurm job runs one stage")
+        if self.ddp < 1 or self.per_device < 1:
+            raise PhysError("--ddp and --per-device must be at least 1", hint="e.g. --devices 0,1 --ddp 2")
+        if self.gpus < 0 or self.time_min < 1 or self.jobs < 1:
+            raise PhysError("--gpus must be >= 0, --time and --jobs >= 1", hint="e.g. --gpus 1 --time 120")
+        if self.threads is not None and self.threads < 1:
+            raise PhysError(f"--threads {self.threads} is not a thread count",
+                            hint="e.g. --threads 1; leave it out for the process's share of the cores")
+
+    @classmethod
+    def for_flags(cls, executor: str | None, devices: str | None, per_device: int, ddp: int,
+                  **slurm: Any) -> Execution:
+        """The execution the CLI's flags ask for: no --executor means local workers when --devices,
+        --ddp or --per-device ask for them, else inline."""
+        if executor is None:
+            executor = "local" if devices is not None or ddp > 1 or per_device > 1 else "inline"
+        return cls(executor, devices or "", per_device, ddp, **slurm)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v != getattr(Execution(), k)} | {"executor": self.executor}
@@ -72,7 +114,7 @@ class Execution:
 @dataclass(frozen=True)
 class Slot:
     """One place a stage runs: `gpus` become its CUDA_VISIBLE_DEVICES. CPU slots split the cores by
-    themselves: every worker takes its share of the live phys processes' (`phys.science.cpu.Share`)."""
+    themselves: every worker takes its share of the live phys processes' (`phys.machine.cpu.Share`)."""
 
     label: str
     gpus: tuple[int, ...] = ()
@@ -84,8 +126,6 @@ class Slot:
 
 def parse_devices(devices: str, per_device: int, ddp: int, gpu_count: int) -> list[Slot]:
     """The local slots of `--devices` (`cpu`, `all`, or GPU indices `0,1`), `--per-device`, `--ddp`."""
-    if per_device < 1 or ddp < 1:
-        raise PhysError("--per-device and --ddp must be at least 1", hint="e.g. --devices 0,1 --per-device 2")
     spec = devices.strip().lower() or "cpu"
     if spec == "cpu":
         return [Slot(f"cpu #{i + 1}" if per_device > 1 else "cpu") for i in range(per_device)]
@@ -111,6 +151,63 @@ def parse_devices(devices: str, per_device: int, ddp: int, gpu_count: int) -> li
     groups = [tuple(ids[i : i + ddp]) for i in range(0, len(ids), ddp)]
     return [Slot(f"gpu {','.join(map(str, g))}" + (f" #{k + 1}" if per_device > 1 else ""), g)
             for g in groups for k in range(per_device)]
+
+
+def execution_device(execution: Execution, device: str) -> str:
+    """The device type the run's stages use (it enters device-sensitive cache keys), checked against the
+    executor; PhysError for a contradiction (e.g. GPUs requested with --device cpu)."""
+    if execution.executor == "inline":
+        from phys.core.environment import resolve_device
+
+        return resolve_device(device)
+    if execution.executor == "local":
+        slots = local_slots(execution)
+        kind = slots[0].device
+        if device not in ("auto", kind) and not (kind == "cuda" and device.startswith("cuda")):
+            raise PhysError(f"--device {device} contradicts --devices {execution.devices or 'cpu'}",
+                            hint="leave --device out: --devices decides where stages run")
+        return kind
+    kind = "cuda" if execution.executor == "slurm" and execution.gpus else "cpu"
+    if device not in ("auto", kind):
+        raise PhysError(f"--device {device} contradicts --gpus {execution.gpus}",
+                        hint="leave --device out: the jobs' GPUs decide")
+    return kind
+
+
+def check_execution(execution: Execution, plan: Plan) -> Execution:
+    """`execution` with its devices resolved, after the checks that need the plan: a data-parallel stage's
+    batch must split over --ddp, and Slurm needs submitit; PhysError otherwise (before anything is written)."""
+    import dataclasses
+    import importlib.util
+    import shutil
+
+    if execution.ddp > 1:
+        for stage in plan.stages:
+            batch = getattr(stage.config, "batch_size", None)
+            if batch is not None and stage.data_parallel and batch % execution.ddp:
+                raise PhysError(f"{stage.name}.batch_size={batch} does not split over --ddp {execution.ddp}",
+                                hint=f"use --set {stage.name}.batch_size=N with N divisible by {execution.ddp}")
+    if execution.executor in ("slurm", "submitit-local") and importlib.util.find_spec("submitit") is None:
+        raise PhysError(f"--executor {execution.executor} needs submitit", hint="pip install 'phys[cluster]'")
+    if execution.executor == "slurm" and shutil.which("sbatch") is None:
+        raise PhysError("--executor slurm: no `sbatch` on this machine",
+                        hint="run phys on a Slurm login node, or use --executor submitit-local to try the path here")
+    if execution.executor == "local" and not execution.devices.strip():
+        devices = "cpu" if local_slots(execution)[0].device == "cpu" else "all"
+        execution = dataclasses.replace(execution, devices=devices)
+    return execution
+
+
+def local_slots(execution: Execution) -> list[Slot]:
+    """The slots of a local execution; no --devices means every GPU, or the CPU on a machine without one."""
+    devices, gpus = execution.devices.strip().lower(), 0
+    if devices != "cpu":
+        import torch
+
+        gpus = torch.cuda.device_count()
+    if not devices:
+        devices = "all" if gpus else "cpu"
+    return parse_devices(devices, execution.per_device, execution.ddp, gpus)
 
 
 class Handle(Protocol):

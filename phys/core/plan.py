@@ -2,7 +2,7 @@
 
 A stage's cache key is a hash of its implementation path and version, its resolved config, its seed and the
 keys of its upstream stages, so a change anywhere upstream changes every key below it. `explain` says why a
-stage would rerun.
+stage would rerun; `plan_for` rebuilds a run's plan from its run.json.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import hashlib
 import json
 import types
 import typing
-from dataclasses import dataclass
-from typing import Any, Literal, Mapping, get_args, get_origin, get_type_hints
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Mapping, get_args, get_origin, get_type_hints
 
+from phys.core.registry import load_recipe
 from phys.errors import PhysError
 from phys.spec import SCALES, Recipe, Stage
 
@@ -23,6 +24,7 @@ from phys.spec import SCALES, Recipe, Stage
 class PlannedStage:
     name: str
     run: str
+    """The adapter's `module:qualname` (`Stage.path`), as keyed and recorded."""
     version: int
     config: Any
     deps: tuple[str, ...]
@@ -30,9 +32,16 @@ class PlannedStage:
     key: str
     arm: str | None = None
     role: str | None = None
+    function: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    """The adapter itself (`Stage.run`)."""
 
     def config_dict(self) -> dict[str, Any]:
         return config_to_dict(self.config)
+
+    @property
+    def data_parallel(self) -> bool:
+        """Whether `--ddp N` spreads this stage over N processes (`phys.stages.context.data_parallel`)."""
+        return bool(getattr(self.function, "data_parallel", False))
 
 
 @dataclass(frozen=True)
@@ -112,12 +121,26 @@ def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), 
             raise PhysError(f"stage {stage.name!r} needs {', '.join(missing)}, left out at scale {scale}",
                             hint="an arm's stages may depend on shared stages and on their own arm only")
         upstream = {d: keys[d] for d in stage.deps}
-        key = cache_key(stage.run, stage.version, configs[stage.name], seed_s, upstream,
+        key = cache_key(stage.path, stage.version, configs[stage.name], seed_s, upstream,
                         device_type if stage.device_sensitive else None)
         keys[stage.name] = key
-        planned.append(PlannedStage(stage.name, stage.run, stage.version, configs[stage.name], stage.deps, seed_s,
-                                    key, stage.arm, stage.role))
+        planned.append(PlannedStage(stage.name, stage.path, stage.version, configs[stage.name], stage.deps, seed_s,
+                                    key, stage.arm, stage.role, stage.run))
     return Plan(recipe, scale, tuple(overrides), seed, tuple(planned), arms)
+
+
+def plan_for(info: dict[str, Any]) -> Plan:
+    """The run's plan rebuilt from run.json; PhysError if the recipe changed since the run was created."""
+    recipe = load_recipe(info["recipe"])
+    plan = make_plan(recipe, info["scale"], info.get("overrides", []), info["seed"], info["device"], info.get("arms"))
+    recorded = {s["name"]: s["key"] for s in info["stages"]}
+    changed = [s.name for s in plan.stages if recorded.get(s.name) != s.key]
+    if changed:
+        raise PhysError(
+            f"recipe {recipe.name} changed since run {info['id']} was created (stages {', '.join(changed)})",
+            hint="start a new run instead of resuming this one",
+        )
+    return plan
 
 
 def chosen_arms(recipe: Recipe, arms: typing.Sequence[str]) -> tuple[str, ...]:

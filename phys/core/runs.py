@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from phys.core import process
+from phys.machine import process
 from phys.errors import PhysError
 from phys.core.ledger import Ledger
 from phys.core.rundir import RunDir

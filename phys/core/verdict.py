@@ -75,14 +75,3 @@ def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
     if all(r.passed for r in results):
         return REPRODUCED, results
     return NOT_REPRODUCED, results
-
-
-def label(check: Mapping[str, Any]) -> str:
-    """How a check's quantity is shown: `metric`, `metric - baseline`, or `metric - max(b1, b2, …)`."""
-    baseline = check.get("baseline")
-    if check.get("over_arms"):
-        return f"{check['over_arms']} over arms of {check['metric']}"
-    if not baseline:
-        return check["metric"]
-    sign = " / " if check.get("ratio") else " - "
-    return check["metric"] + sign + (baseline if isinstance(baseline, str) else f"max({', '.join(baseline)})")

@@ -14,43 +14,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
 import signal
 import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Sequence
 
-from phys.science import cpu, distributed
-from phys.stages.context import StageContext, StageInterrupted
-from phys.errors import PhysError
-from phys.core.plan import Plan
+from phys.core.plan import Plan, plan_for
+from phys.core.reporting import FileReporter, Quiet, Reporter
 from phys.core.rundir import RunDir, write_json_atomic
 from phys.core.store import Store
+from phys.errors import PhysError, StageInterrupted
+from phys.machine import cpu
+from phys.science import distributed
+from phys.stages.context import StageContext
 
 
 ATTEMPT_ENV = "PHYS_WORKER_ATTEMPT"
-
-
-class Reporter(Protocol):
-    """Where a computing stage's lines, curves and progress go."""
-
-    def say(self, line: str) -> None: ...
-    def metrics(self, values: dict[str, Any]) -> None: ...
-    def trim_metrics(self, stage: str, step: int) -> None: ...
-    def progress(self, stage: str, done: int, total: int, info: dict[str, Any]) -> None: ...
-
-
-def stage_function(run: str) -> Callable[[StageContext], dict[str, Any] | None]:
-    module_name, func_name = run.split(":")
-    return getattr(importlib.import_module(module_name), func_name)
-
-
-def is_data_parallel(run: str) -> bool:
-    """Whether the stage adapter `run` can spread over torchrun processes (`phys.stages.context.data_parallel`)."""
-    return bool(getattr(stage_function(run), "data_parallel", False))
 
 
 def compute_stage(store: Store, run_id: str, plan: Plan, name: str, device: str, where: str,
@@ -72,52 +54,14 @@ def compute_stage(store: Store, run_id: str, plan: Plan, name: str, device: str,
     t0 = time.time()
     # on CPU, this process's threads: its share of the cores among live phys processes
     with cpu.Share() if device == "cpu" else contextlib.nullcontext():
-        result = stage_function(stage.run)(ctx) or {}
+        assert stage.function is not None, "a plan's stages carry their adapters"
+        result = stage.function(ctx) or {}
     seconds = round(time.time() - t0, 2)
     meta = {"stage": name, "run": stage.run, "version": stage.version, "seed": stage.seed,
             "config": stage.config_dict(), "deps": {d: plan.stage(d).key for d in stage.deps},
             "result": result, "made_by": run_id, "device": device, "where": where, "seconds": seconds}
     store.commit(stage.key, meta)
     return result, seconds
-
-
-class FileReporter:
-    """A worker's reports: straight into the run folder (appends are whole lines; metrics take a lock)."""
-
-    def __init__(self, rd: RunDir) -> None:
-        self.rd = rd
-        self._last = 0.0
-
-    def say(self, line: str) -> None:
-        self.rd.append_log(f"[{time.strftime('%H:%M:%S')}] {line}")
-
-    def metrics(self, values: dict[str, Any]) -> None:
-        self.rd.append_metrics(values)
-
-    def trim_metrics(self, stage: str, step: int) -> None:
-        self.rd.trim_metrics(stage, step)
-
-    def progress(self, stage: str, done: int, total: int, info: dict[str, Any]) -> None:
-        t = time.time()
-        if t - self._last >= 1.0 or done >= total:
-            self._last = t
-            self.rd.write_progress({"stage": stage, "done": done, "total": total, **info, "t": t})
-
-
-class _Quiet:
-    """Ranks > 0 train; rank 0 reports."""
-
-    def say(self, line: str) -> None:
-        pass
-
-    def metrics(self, values: dict[str, Any]) -> None:
-        pass
-
-    def trim_metrics(self, stage: str, step: int) -> None:
-        pass
-
-    def progress(self, stage: str, done: int, total: int, info: dict[str, Any]) -> None:
-        pass
 
 
 def outcome_path(run_dir: Path, stage: str) -> Path:
@@ -130,12 +74,10 @@ def run_stage(runs_root: Path, run_id: str, stage: str, device: str, where: str,
     """Compute `stage` of `run_id` here (under torchrun: this rank's part); returns and records the outcome:
     `done`, `cached` (another run computed it meanwhile), `interrupted` or `failed`. `attempt` names this
     try in the outcome file, so the driver never takes an older try's outcome (an orphan's) for it."""
-    from phys.core.runner import plan_for
-
     stop = stop or threading.Event()
     rd = RunDir(runs_root, run_id)
     world = distributed.world()
-    report: Reporter = FileReporter(rd) if world.leader else _Quiet()
+    report: Reporter = FileReporter(rd) if world.leader else Quiet()  # rank 0 reports for all
     outcome: dict[str, Any] = {"stage": stage, "where": where, "attempt": attempt}
     lock = None
     try:

@@ -19,13 +19,14 @@ from typing import Any, Callable, Protocol
 
 import torch
 
-from phys.science import checkpoint, cpu, distributed
-from phys.stages.context import StageInterrupted
+from phys.science import checkpoint, distributed
+from phys.machine import cpu
+from phys.errors import StageInterrupted
 from phys.errors import PhysError
 from phys.science.data.packing import Docs, PackedStream
 from phys.science.data.tokenizer import Tokenizer
 from phys.science.model.gpt import GPT, GPTConfig
-from phys.stages.train import TrainConfig
+from phys.science.config import OptimConfig, TrainConfig
 
 
 class TrainHooks(Protocol):
@@ -90,7 +91,7 @@ class _StepClock:
         return {**info, "tokens_per_s": round(rate), "eta_s": round(step_s * (total - done))}
 
 
-def lr_at(cfg: TrainConfig, step: int) -> float:
+def lr_at(cfg: OptimConfig, step: int) -> float:
     warmup = int(cfg.steps * cfg.warmup_frac)
     if step < warmup:
         return cfg.lr * (step + 1) / warmup
@@ -99,14 +100,14 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
     return floor + (cfg.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-def autocast_dtype(cfg: TrainConfig, device: str) -> torch.dtype | None:
+def autocast_dtype(cfg: OptimConfig, device: str) -> torch.dtype | None:
     if cfg.precision == "fp32":
         return None
     if cfg.precision == "bf16":
         return torch.bfloat16
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    return torch.bfloat16 if cpu.native_bf16() else None  # emulated bf16 is slower than fp32 (phys.science.cpu)
+    return torch.bfloat16 if cpu.native_bf16() else None  # emulated bf16 is slower than fp32 (phys.machine.cpu)
 
 
 def model_config(cfg: TrainConfig, vocab_size: int) -> GPTConfig:
@@ -177,14 +178,14 @@ def train_step(model: GPT, optimizer: torch.optim.Optimizer, loss_fn: Any, strea
     return loss.detach(), x.numel()
 
 
-def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, out: Path, seed: int, device: str,
+def train(cfg: OptimConfig, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, out: Path, seed: int, device: str,
           hooks: TrainHooks, probe: Callable[[GPT], dict[str, float]] | None = None, model: GPT | None = None,
           rates: dict[int, float] | None = None, export: Callable[[GPT], GPT] | None = None,
           pure_groups: bool = False) -> dict[str, Any]:
     """Train and save model.pt; `probe(model)` (if given) is logged every `cfg.eval_every` steps as curves.
 
     `docs`: the training documents, or `docs(e)` giving those of epoch e (data generated online).
-    `cfg` carries the optimisation fields of `TrainConfig` (a `FinetuneConfig` has the same ones). A fresh
+    `cfg`: a `TrainConfig`, or any `OptimConfig` (a `FinetuneConfig`) with `model` given. A fresh
     GPT of `cfg`'s shape is trained unless `model` is given (finetuning starts from a pretrained one).
     `rates`: document group -> share of its documents in each epoch; `pure_groups`: one group per window
     (`PackedStream`).
@@ -202,7 +203,7 @@ def train(cfg: Any, docs: Docs | Callable[[int], Docs], tokenizer: Tokenizer, ou
         hooks = _Silent(hooks.should_stop)
     torch.manual_seed(seed)
     if device == "cpu":
-        cpu.tune_for_training()  # flushed denormals, an allocator that keeps its pages (phys.science.cpu)
+        cpu.tune_for_training()  # flushed denormals, an allocator that keeps its pages (phys.machine.cpu)
     model = (model if model is not None else GPT(model_config(cfg, len(tokenizer)))).to(device)
     optimizer = make_optimizer(model, cfg, device)
     block_size = model.config.block_size

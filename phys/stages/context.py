@@ -3,7 +3,7 @@
 Adapters read `config`, `seed`, `inputs` (upstream output folders) and write into `out`. They report
 through three callbacks: `log` (a line for humans and log.txt), `metrics` (one JSON line of numbers for
 metrics.jsonl) and `progress` (done / total for progress bars). `should_stop()` turns true after SIGINT or
-SIGTERM: long loops checkpoint and raise `StageInterrupted`.
+SIGTERM: long loops checkpoint and raise `phys.errors.StageInterrupted`.
 """
 
 from __future__ import annotations
@@ -12,16 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from phys.errors import PhysError
+
 
 def data_parallel(func: Callable[["StageContext"], Any]) -> Callable[["StageContext"], Any]:
     """Marks a stage adapter whose work is one `phys.science.train.train` call: `--ddp N` runs it on N processes
     under torchrun (every rank runs the adapter; after training, only rank 0 goes on)."""
     func.data_parallel = True  # type: ignore[attr-defined]
     return func
-
-
-class StageInterrupted(Exception):
-    """Raised by a stage that saved its state and stopped because `should_stop()` became true."""
 
 
 def _noop(*args: Any, **kwargs: Any) -> None:
@@ -48,8 +46,6 @@ class StageContext:
     def upstream(self, role: str, field: str) -> Path:
         """The output folder of the upstream stage with `role`, named by the config field `field` (e.g.
         `evaluate.model`); a PhysError naming the choices if there is none."""
-        from phys.errors import PhysError
-
         if role not in self.inputs:
             raise PhysError(f"{field}={role!r} is not an upstream stage of {self.name}",
                             hint=f"choose one of {', '.join(k for k in self.inputs if k != 'data')}")

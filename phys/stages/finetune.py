@@ -11,46 +11,32 @@ Torch-free at import.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from phys.stages.context import StageContext, data_parallel
 from phys.errors import PhysError
+from phys.science.config import OptimConfig
+from phys.stages.context import StageContext, data_parallel
 
 
 @dataclass(frozen=True)
-class FinetuneConfig:
-    batch_size: int = 32
-    """Windows per step ([3.1 App. C]: 48)."""
+class FinetuneConfig(OptimConfig):
+    """The optimisation fields of pretraining with the finetuning defaults of [3.1 App. C], plus LoRA and
+    the choice of documents and model."""
+
     steps: int = 200
     """Optimizer steps ([3.1 App. C]: 50,000)."""
     lr: float = 1e-3
     """Peak learning rate ([3.1]: best of 1e-3, 3e-4, 1e-4)."""
-    min_lr_ratio: float = 0.1
-    """Cosine decays to lr * min_lr_ratio ([3.1]: to 10%)."""
     warmup_frac: float = 0.0
     """Fraction of steps of linear warmup ([3.1]: none)."""
     weight_decay: float = 0.01
     """AdamW weight decay ([3.1]: 0.01 or 0.001)."""
-    beta1: float = 0.9
-    """AdamW beta1."""
-    beta2: float = 0.98
-    """AdamW beta2."""
-    eps: float = 1e-6
-    """AdamW epsilon ([3.1]: 1e-6)."""
-    grad_clip: float = 1.0
-    """Global gradient-norm clip (0 = off)."""
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
-    """auto = bf16 autocast on GPU and on CPUs with native bf16, else fp32."""
-    compile: Literal["auto", "on", "off"] = "auto"
-    """torch.compile the model: auto = on for CUDA, off on CPU."""
     ckpt_every: int = 100
     """Steps between checkpoints (also written on SIGINT/SIGTERM)."""
     log_every: int = 10
     """Steps between metric records."""
     eval_every: int = 50
     """Steps between in-training probes of the QA accuracies; 0 = off."""
-    probe_items: int = 200
-    """Eval questions per (kind, half) in each in-training probe."""
     lora_rank: int = 0
     """LoRA rank r on the query/value projections; 0 with lora_emb_rank 0 = full finetuning ([3.1]: 8 or 16)."""
     lora_emb_rank: int = 0
@@ -66,19 +52,9 @@ class FinetuneConfig:
     documents); 0 = all."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.lora_rank < 0 or self.lora_emb_rank < 0 or self.samples < 0:
             raise ValueError("lora_rank, lora_emb_rank and samples must be >= 0")
-        for name in ("batch_size", "steps", "ckpt_every", "log_every", "probe_items"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1")
-        if not 0 < self.lr < 1:
-            raise ValueError("lr must be in (0, 1)")
-        if not 0 <= self.warmup_frac < 1:
-            raise ValueError("warmup_frac must be in [0, 1)")
-        if not 0 <= self.min_lr_ratio <= 1:
-            raise ValueError("min_lr_ratio must be in [0, 1]")
-        if self.eval_every < 0:
-            raise ValueError("eval_every must be >= 0 (0 = off)")
 
 
 @data_parallel

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from phys.science import cpu
+from phys.machine import cpu
 from phys.stages.context import StageContext
 from phys.science.data.pools import ATTRIBUTES
 from phys.errors import PhysError

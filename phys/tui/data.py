@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from phys.core import process, runs
+from phys.machine import process
+from phys.core import runs
 from phys.views.curves import Series, series
 from phys.core.ledger import Ledger
-from phys.views.report import human_duration
+from phys.views.format import human_duration
 from phys.core.rundir import RunDir
 from phys.spec import PARTS, Recipe
 

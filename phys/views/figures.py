@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from phys.views.curves import Series, panels
-from phys.core.verdict import label as check_label
+from phys.views.format import label as check_label
 
 PASS, FAIL, SANITY_FAIL = "#2e7d32", "#c62828", "#f9a825"
 

@@ -3,6 +3,8 @@ that needs them all. Each stage records where it ran (pid, CUDA_VISIBLE_DEVICES,
 
 from dataclasses import dataclass
 
+import toy_queue_stages  # tests/ is on PYTHONPATH, in the workers too
+
 from phys.spec import Check, Recipe, Stage
 
 
@@ -20,8 +22,8 @@ RECIPE = Recipe(
     title="toy queue",
     claim="three independent stages run at once where there are slots",
     stages=(
-        *(Stage(f"work_{arm}", "toy_queue_stages:work", WorkConfig()) for arm in "abc"),
-        Stage("gather", "toy_queue_stages:gather", WorkConfig(seconds=0.0), deps=("work_a", "work_b", "work_c")),
+        *(Stage(f"work_{arm}", toy_queue_stages.work, WorkConfig()) for arm in "abc"),
+        Stage("gather", toy_queue_stages.gather, WorkConfig(seconds=0.0), deps=("work_a", "work_b", "work_c")),
     ),
     checks=(Check("all three worked", "gathered", ">=", 3, paper="-"),),
 )

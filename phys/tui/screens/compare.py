@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from phys.core.compare import compare
 from phys.errors import PhysError
-from phys.views.report import fmt
+from phys.views.format import fmt
 from phys.tui.widgets import styles
 
 

@@ -12,16 +12,15 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, RichLog, Static, TabbedContent, TabPane
 
-from phys.core import runner
+from phys.core import launch
 from phys.views.curves import panels
 from phys.errors import PhysError, as_phys_error
-from phys.views.report import fmt, progress_info
+from phys.views.format import fmt, label, progress_info
 from phys.tui import commands
 from phys.tui.data import RunReader, RunView, human_size
 from phys.tui.widgets import styles
 from phys.tui.screens.polling import PollingScreen
 from phys.tui.widgets.plot import Plot
-from phys.core.verdict import label
 
 
 class RunScreen(PollingScreen):
@@ -157,7 +156,7 @@ class RunScreen(PollingScreen):
         if status is None:
             return True
         if action == "resume":
-            return status in runner.RESUMABLE
+            return status in launch.RESUMABLE
         if action == "cancel_run":
             return status not in ("done", "cancelled")
         return True
@@ -191,7 +190,7 @@ class RunScreen(PollingScreen):
         if not self.writable():
             return
         status = self.view.record["status"] if self.view else None
-        if status in ("done", "cancelled"):  # the refusal `runner.cancel` would give, before asking anything
+        if status in ("done", "cancelled"):  # the refusal `launch.cancel` would give, before asking anything
             self.app.show_error(PhysError(f"run {self.run_id} is already {status}", hint="nothing to cancel"))
             return
         from phys.tui.screens.confirm import ConfirmScreen
@@ -199,7 +198,7 @@ class RunScreen(PollingScreen):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.notify(f"cancelling {self.run_id}: it checkpoints, then stops…")
-                self.act(lambda: runner.cancel(self.app.root, self.run_id),
+                self.act(lambda: launch.cancel(self.app.root, self.run_id),
                          lambda _: self.notify(f"cancelled {self.run_id}"))
 
         self.app.push_screen(ConfirmScreen(f"Cancel {self.run_id}?\nIt saves a checkpoint and stops.\n"
@@ -214,7 +213,7 @@ class RunScreen(PollingScreen):
                 return
             self.app.open_report({"id": self.run_id, "report": str(report), "figures": []})
             return
-        from phys.views.report import write_report
+        from phys.core.report import write_report
 
         self.notify("writing the report…")
         self.act(lambda: write_report(self.app.root, self.run_id), self.app.open_report)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from phys.cli.render import STATUS_STYLE, VERDICT_STYLE
+from phys.views.format import STATUS_STYLE, VERDICT_STYLE
 
 
 def status(text: str | None) -> Text:

@@ -96,7 +96,7 @@ def registry() -> Path:
 
 def live_processes(folder: Path) -> int:
     """How many processes in `folder` are alive (files of dead ones are removed)."""
-    from phys.core.process import is_alive, identity
+    from phys.machine.process import is_alive, identity
 
     host = identity()["host"]
     count = 0
@@ -143,7 +143,7 @@ class Share:
 
     def __enter__(self) -> Share:
         global _current
-        from phys.core.process import start_time
+        from phys.machine.process import start_time
 
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,168 @@
+"""Creating, spawning, resuming and cancelling runs: everything that happens to a run before or beside its
+execution (`phys.core.runner`).
+
+`create_run` validates everything (recipe, scale, overrides, arms, executor flags) and writes the run's
+folder and ledger record (status `queued`) before anything computes; `spawn` executes it detached in its
+own session (`python -m phys.core.runner`); `prepare_resume` claims a crashed or interrupted run for
+another execution; `cancel` stops one and marks it `cancelled`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from tinydb import Query
+
+from phys.core import environment
+from phys.core.executors import Execution, check_execution, execution_device
+from phys.core.ledger import Ledger
+from phys.core.plan import make_plan, plan_for
+from phys.core.registry import load_recipe
+from phys.core.rundir import RunDir, new_run_id
+from phys.errors import PhysError
+from phys.machine import process
+
+RESUMABLE = ("crashed", "interrupted", "failed")
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def create_run(
+    runs_root: Path, recipe_name: str, scale: str | None, overrides: Sequence[str], seed: int, device: str,
+    arms: Sequence[str] | None = None, execution: Execution | None = None,
+) -> str:
+    """A new run folder and ledger record for `recipe_name` (not started); `arms` replaces the scale's arms."""
+    recipe = load_recipe(recipe_name)
+    ledger = Ledger(runs_root)
+    ledger_state = ledger.state()
+    if ledger_state in ("missing", "damaged"):
+        ledger.runs()  # raises the PhysError that says so, with its hint: a new record would hide old runs
+    scale = environment.default_scale() if scale is None else scale  # "" is a mistake, not the default
+    execution = execution or Execution()
+    device = execution_device(execution, device)
+    plan = make_plan(recipe, scale, overrides, seed, device, arms)
+    execution = check_execution(execution, plan)
+    rd = _new_run_dir(runs_root, recipe.name, scale)
+    run_id = rd.id
+    info = {
+        "id": run_id,
+        "recipe": recipe.name,
+        "part": recipe.part,
+        "claim": recipe.claim,
+        "scale": scale,
+        "seed": seed,
+        "overrides": list(overrides),
+        **({"arms": list(plan.arms)} if arms is not None else {}),
+        "device": device,
+        **({"execution": execution.to_dict()} if execution != Execution() else {}),
+        "created": now(),
+        "stages": [
+            {"name": s.name, "run": s.run, "version": s.version, "key": s.key, "seed": s.seed,
+             "deps": list(s.deps), "config": s.config_dict(), **({"arm": s.arm, "role": s.role} if s.arm else {})}
+            for s in plan.stages
+        ],
+        "git": environment.git_state(),
+        "versions": environment.versions(),
+        "host": environment.host(),
+    }
+    record = base_record(info)
+    rd.write_info(info)
+    rd.write_status(record)
+    ledger.upsert_run(record, allow_missing=ledger_state == "empty")
+    return run_id
+
+
+def _new_run_dir(runs_root: Path, recipe: str, scale: str) -> RunDir:
+    """A fresh run folder; the exclusive mkdir makes two runs started in the same second distinct."""
+    Path(runs_root).mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        rd = RunDir(runs_root, new_run_id(recipe, scale))
+        try:
+            rd.path.mkdir()
+        except FileExistsError:
+            continue
+        return rd
+    raise RuntimeError("could not allocate a run id")
+
+
+def base_record(info: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": info["id"], "recipe": info["recipe"], "scale": info["scale"], "seed": info["seed"],
+        "overrides": info["overrides"], "device": info["device"], "created": info["created"],
+        "status": "queued", "verdict": None, "checks": [], "metrics": {}, "stages": {},
+        "started": None, "ended": None, "error": None, **process.identity(),
+    }
+
+
+def spawn(runs_root: Path, run_id: str) -> int:
+    """Execute the run in a new process session that survives the terminal; returns its pid."""
+    rd = RunDir(runs_root, run_id)
+    with open(rd.log, "a") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "phys.core.runner", str(runs_root), run_id],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    # The child records its own identity when it starts; until then the record names the child's pid.
+    Ledger(runs_root).update_run(run_id, pid=proc.pid, pid_start=process.start_time(proc.pid))
+    return proc.pid
+
+
+def prepare_resume(runs_root: Path, run_id: str) -> None:
+    """Check that the run can resume and claim it (status `queued`, this process) in one transaction."""
+    rd = RunDir(runs_root, run_id)
+    plan_for(rd.info())  # the recipe must still produce the recorded stage keys
+    ledger = Ledger(runs_root)
+    with ledger.transaction() as db:
+        runs = db.table("runs")
+        record = runs.get(Query().id == run_id)
+        if record is None:
+            raise PhysError(f"run {run_id} is not in the ledger", hint="see `phys ledger check`")
+        status = process.derive_status(dict(record), rd.heartbeat)
+        if status not in RESUMABLE:
+            raise PhysError(f"run {run_id} is {status}; only {', '.join(RESUMABLE)} runs can be resumed",
+                            hint="start a new run with `phys run recipe NAME`")
+        claimed = {**dict(record), "status": "queued", **process.identity()}
+        runs.upsert(claimed, Query().id == run_id)
+    rd.write_status(claimed)
+
+
+def cancel(runs_root: Path, run_id: str, wait_s: float = 60.0) -> None:
+    """SIGTERM the run (it checkpoints and stops), wait for it to exit, then mark it `cancelled`."""
+    ledger = Ledger(runs_root)
+    record = ledger.run(run_id)
+    if record is None:
+        raise PhysError(f"run {run_id} is not in the ledger", hint="see `phys runs ls`")
+    rd = RunDir(runs_root, run_id)
+    status = process.derive_status(record, rd.heartbeat)
+    if status in ("done", "cancelled"):
+        raise PhysError(f"run {run_id} is already {status}", hint="nothing to cancel")
+    if status in process.LIVE:
+        if record.get("host") != socket.gethostname():
+            raise PhysError(f"run {run_id} runs on host {record.get('host')}", hint="cancel it there")
+        try:
+            os.kill(int(record["pid"]), signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.time() + wait_s
+        while time.time() < deadline and process.is_alive(record, rd.heartbeat):
+            time.sleep(0.2)
+        if process.is_alive(record, rd.heartbeat):
+            raise PhysError(f"run {run_id} did not stop within {wait_s:.0f} s",
+                            hint="it stops at its next step; check with `phys runs show`")
+    with ledger.transaction() as db:
+        runs = db.table("runs")
+        current = dict(runs.get(Query().id == run_id) or record)
+        if current.get("status") == "done":
+            raise PhysError(f"run {run_id} finished before it could be cancelled", hint="nothing to cancel")
+        current.update(status="cancelled", ended=now())
+        runs.upsert(current, Query().id == run_id)
+    rd.write_status(current)
