@@ -115,6 +115,10 @@ class Check:
     def metrics(self) -> tuple[str, ...]:
         return (self.metric, *self.baselines())
 
+    def arms(self) -> set[str]:
+        """The arms whose metrics (`metric@arm`) this check reads."""
+        return {m.split("@", 1)[1] for m in self.metrics() if "@" in m}
+
     def passes(self, value: float) -> bool:
         return {
             ">=": value >= self.threshold,
@@ -176,6 +180,10 @@ class Recipe:
             if scale not in SCALES:
                 raise ValueError(f"recipe {self.name!r}: unknown scale {scale!r}; scales are {', '.join(SCALES)}")
         known_arms = {s.arm for s in self.stages if s.arm}
+        for check in self.checks:
+            if check.arms() - known_arms:
+                raise ValueError(f"recipe {self.name!r}: check {check.name!r} reads unknown arms "
+                                 f"{sorted(check.arms() - known_arms)}; arms: {sorted(known_arms)}")
         for scale, arms in self.arms.items():
             unknown = set(arms) - known_arms
             if scale not in SCALES or unknown:

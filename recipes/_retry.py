@@ -46,7 +46,7 @@ HARDEST = {"smoke": 4, "cpu": 5, "gpu": 23, "paper": 23}
 
 
 def base(scale: str) -> dict[str, object]:
-    """The data / train / evaluate settings of one arm at `scale` (igsm_generalization's, but cpu)."""
+    """The data / train / evaluate settings of every arm at `scale`, by role (igsm_generalization's, but cpu)."""
     if scale == "cpu":
         return dict(CPU)
     out = dict(GENERALIZATION.scales[scale])
@@ -55,8 +55,11 @@ def base(scale: str) -> dict[str, object]:
 
 
 def arm_stages(arm: str) -> tuple[Stage, ...]:
+    """data (with the arm's retry settings) → train → evaluate, with roles: the scales set them by role."""
+    rate, mask, kind = ARMS[arm]
     return (
-        Stage(f"data_{arm}", igsm.run_data, IgsmDataConfig(), arm=arm, role="data"),
+        Stage(f"data_{arm}", igsm.run_data, IgsmDataConfig(retry_rate=rate, retry_mask=mask, retry_kind=kind),
+              arm=arm, role="data"),
         Stage(f"train_{arm}", train.run, TrainConfig(eval_every=0), deps=(f"data_{arm}",),
               device_sensitive=True, arm=arm, role="train"),
         Stage(f"evaluate_{arm}", igsm.run_eval, IgsmEvalConfig(), deps=(f"data_{arm}", f"train_{arm}"),
@@ -64,17 +67,5 @@ def arm_stages(arm: str) -> tuple[Stage, ...]:
     )
 
 
-def arm_settings(arm: str, scale: str) -> dict[str, object]:
-    """`{stage}_{arm}.field` overrides of one arm at `scale`."""
-    rate, mask, kind = ARMS[arm]
-    out: dict[str, object] = {}
-    for key, value in base(scale).items():
-        stage, field = key.split(".", 1)
-        out[f"{stage}_{arm}.{field}"] = value
-    out.update({f"data_{arm}.retry_rate": rate, f"data_{arm}.retry_mask": mask, f"data_{arm}.retry_kind": kind})
-    return out
-
-
-def scales(arms: tuple[str, ...]) -> dict[str, dict[str, object]]:
-    """scale -> the overrides of every arm (also those a scale does not run by default: `--arms`)."""
-    return {scale: {k: v for arm in arms for k, v in arm_settings(arm, scale).items()} for scale in HARDEST}
+SCALES = {scale: base(scale) for scale in HARDEST}
+"""scale -> the settings of every arm's data / train / evaluate stages, by role."""

@@ -21,7 +21,7 @@ their finetuning QA (1.000). Seed 1: 0.034 → 0.213. The direction is the paper
 (0.280 / 0.179) short of the check's 0.3: verdict not reproduced.
 """
 
-from phys.recipes.knowledge_storage import GPU, PAPER, SMOKE, arm_stages, every_arm
+from phys.recipes._bios import GPU, PAPER, SMOKE, arm_stages
 from phys.spec import Check, Recipe, Stage
 from phys.stages import bios, finetune, qa_eval, train
 from phys.stages.bios import BiosConfig
@@ -44,13 +44,9 @@ CELEBRITY = (
 
 
 def scale(values: dict[str, object], celebrities: int, celebrity_steps: int) -> dict[str, object]:
-    """The minority-only stages as `knowledge_storage` sets them; the celebrity arm the same model, data
-    and finetuning, with `celebrities` extra people and `celebrity_steps` of pretraining."""
-    minority = {k: v for k, v in every_arm(values).items() if k.split(".")[0].endswith("_single_permute1")}
-    celebrity = {k.split(".")[0] + "_celebrities." + k.split(".")[1]: v for k, v in values.items()
-                 if k != "pretrain.steps"}
-    return minority | celebrity | {"data_celebrities.celebrities": celebrities,
-                                   "pretrain_celebrities.steps": celebrity_steps}
+    """Both arms as `knowledge_storage` sets its stages (by role); the celebrity arm with `celebrities` extra
+    people and `celebrity_steps` of pretraining (a stage's own key wins over its role's)."""
+    return values | {"data_celebrities.celebrities": celebrities, "pretrain_celebrities.steps": celebrity_steps}
 
 
 RECIPE = Recipe(

@@ -62,15 +62,6 @@ def arm_stages(arm: str, config: FinetuneConfig) -> tuple[Stage, ...]:
     )
 
 
-def every_arm(values: dict[str, object]) -> dict[str, object]:
-    """Shared keys pass through; {"finetune.steps": 20} -> {"finetune_nocot.steps": 20, …}."""
-    out = {}
-    for key, v in values.items():
-        role, field = key.split(".")
-        out.update({f"{role}_{a}.{field}": v for a in ARMS} if role == "finetune" else {key: v})
-    return out
-
-
 _LORA = {"finetune.lora_rank": 16, "finetune.lora_emb_rank": 128, "finetune.lr": 1e-3, "finetune.weight_decay": 0.01}
 
 RECIPE = Recipe(
@@ -95,26 +86,26 @@ RECIPE = Recipe(
               description="CoT can only work where the model extracts the attributes"),
     ),
     scales={
-        "smoke": every_arm({"data.n_people": 60, "data.compare_pairs": 200, "data.max_eval_people": 30,
-                            "pretrain.n_layer": 2, "pretrain.n_embd": 64, "pretrain.batch_size": 16,
-                            "pretrain.steps": 40, "pretrain.ckpt_every": 20, "pretrain.log_every": 10,
-                            "finetune.steps": 20, "finetune.batch_size": 16, "finetune.eval_every": 10})
+        "smoke": {"data.n_people": 60, "data.compare_pairs": 200, "data.max_eval_people": 30,
+                  "pretrain.n_layer": 2, "pretrain.n_embd": 64, "pretrain.batch_size": 16,
+                  "pretrain.steps": 40, "pretrain.ckpt_every": 20, "pretrain.log_every": 10,
+                  "finetune.steps": 20, "finetune.batch_size": 16, "finetune.eval_every": 10}
         | {"finetune_nocot_quarter.samples": 150},
         "cpu": {},
-        "gpu": every_arm({"data.n_people": 20_000, "data.compare_pairs": 50_000, "data.max_eval_people": 1000,
-                          "pretrain.n_layer": 8, "pretrain.n_head": 8, "pretrain.n_embd": 512,
-                          "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 30_000,
-                          "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000, "pretrain.log_every": 100,
-                          "finetune.steps": 10_000, "finetune.batch_size": 48, "finetune.ckpt_every": 1000,
-                          "finetune.log_every": 100, "finetune.eval_every": 1000, **_LORA})
+        "gpu": {"data.n_people": 20_000, "data.compare_pairs": 50_000, "data.max_eval_people": 1000,
+                "pretrain.n_layer": 8, "pretrain.n_head": 8, "pretrain.n_embd": 512,
+                "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 30_000,
+                "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000, "pretrain.log_every": 100,
+                "finetune.steps": 10_000, "finetune.batch_size": 48, "finetune.ckpt_every": 1000,
+                "finetune.log_every": 100, "finetune.eval_every": 1000, **_LORA}
         | {"finetune_nocot_quarter.samples": 32_500},
-        "paper": every_arm({"data.n_people": 100_000, "data.compare_pairs": 50_000, "data.max_eval_people": 1000,
-                            "pretrain.n_layer": 12, "pretrain.n_head": 12, "pretrain.n_embd": 768,
-                            "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 80_000,
-                            "pretrain.lr": 1e-3, "pretrain.warmup_frac": 0.0125, "pretrain.ckpt_every": 2000,
-                            "pretrain.log_every": 200, "finetune.steps": 50_000, "finetune.batch_size": 48,
-                            "finetune.ckpt_every": 2000, "finetune.log_every": 200, "finetune.eval_every": 5000,
-                            **_LORA})
+        "paper": {"data.n_people": 100_000, "data.compare_pairs": 50_000, "data.max_eval_people": 1000,
+                  "pretrain.n_layer": 12, "pretrain.n_head": 12, "pretrain.n_embd": 768,
+                  "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 80_000,
+                  "pretrain.lr": 1e-3, "pretrain.warmup_frac": 0.0125, "pretrain.ckpt_every": 2000,
+                  "pretrain.log_every": 200, "finetune.steps": 50_000, "finetune.batch_size": 48,
+                  "finetune.ckpt_every": 2000, "finetune.log_every": 200, "finetune.eval_every": 5000,
+                  **_LORA}
         | {"finetune_nocot_quarter.samples": 62_500},
     },
     paper_numbers={"month parity, no CoT, 10k samples": "75%", "month ranking, no CoT, 50k samples": "85%",

@@ -57,17 +57,6 @@ RANDOM = Stage("probe_random", probing.run, ProbeConfig(random_init=True),
                arm="random", role="probe")
 
 
-def every_arm(values: dict[str, object]) -> dict[str, object]:
-    """{"pretrain.steps": 60} -> {"pretrain_single_probing.steps": 60, …}; probe keys also reach probe_random."""
-    out = {}
-    for key, v in values.items():
-        role, field = key.split(".")
-        out.update({f"{role}_{a.replace('+', '_')}_probing.{field}": v for a in ARMS})
-        if role == "probe":
-            out[f"probe_random.{field}"] = v
-    return out
-
-
 RECIPE = Recipe(
     name="knowledge_probing",
     part="3.1",
@@ -89,19 +78,19 @@ RECIPE = Recipe(
               description="the probe works where the answer is certainly present"),
     ),
     scales={
-        "smoke": every_arm({"data.n_people": 60, "data.pool_size": 4, "pretrain.n_layer": 2, "pretrain.n_embd": 64,
-                            "pretrain.batch_size": 16, "pretrain.steps": 40, "pretrain.ckpt_every": 20,
-                            "pretrain.log_every": 10, "probe.steps": 20, "probe.linear_steps": 20}),
+        "smoke": {"data.n_people": 60, "data.pool_size": 4, "pretrain.n_layer": 2, "pretrain.n_embd": 64,
+                  "pretrain.batch_size": 16, "pretrain.steps": 40, "pretrain.ckpt_every": 20,
+                  "pretrain.log_every": 10, "probe.steps": 20, "probe.linear_steps": 20},
         "cpu": {},
-        "gpu": every_arm({"data.n_people": 10_000, "data.pool_size": 0, "pretrain.n_layer": 8, "pretrain.n_head": 8,
-                          "pretrain.n_embd": 512, "pretrain.block_size": 512, "pretrain.batch_size": 96,
-                          "pretrain.steps": 20_000, "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000,
-                          "pretrain.log_every": 100, "probe.steps": 3_000}),
-        "paper": every_arm({"data.n_people": 100_000, "data.pool_size": 0, "pretrain.n_layer": 12,
-                            "pretrain.n_head": 12, "pretrain.n_embd": 768, "pretrain.block_size": 512,
-                            "pretrain.batch_size": 96, "pretrain.steps": 80_000, "pretrain.lr": 1e-3,
-                            "pretrain.warmup_frac": 0.0125, "pretrain.ckpt_every": 2000, "pretrain.log_every": 200,
-                            "probe.steps": 30_000}),
+        "gpu": {"data.n_people": 10_000, "data.pool_size": 0, "pretrain.n_layer": 8, "pretrain.n_head": 8,
+                "pretrain.n_embd": 512, "pretrain.block_size": 512, "pretrain.batch_size": 96,
+                "pretrain.steps": 20_000, "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000,
+                "pretrain.log_every": 100, "probe.steps": 3_000},
+        "paper": {"data.n_people": 100_000, "data.pool_size": 0, "pretrain.n_layer": 12,
+                  "pretrain.n_head": 12, "pretrain.n_embd": 768, "pretrain.block_size": 512,
+                  "pretrain.batch_size": 96, "pretrain.steps": 80_000, "pretrain.lr": 1e-3,
+                  "pretrain.warmup_frac": 0.0125, "pretrain.ckpt_every": 2000, "pretrain.log_every": 200,
+                  "probe.steps": 30_000},
     },
     paper_numbers={"P-probe, single, company name before its position": "≈ 2%",
                    "P-probe, multi5+permute, from the first position": "≈ 100%",

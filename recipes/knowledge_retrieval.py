@@ -23,7 +23,7 @@ company→city 0.080 vs city→company 0.036 — the paper's direction, under th
 not reproduced.
 """
 
-from phys.recipes.knowledge_storage import GPU, PAPER, SMOKE, slug
+from phys.recipes._bios import GPU, PAPER, SMOKE, slug
 from phys.spec import Check, Recipe, Stage
 from phys.stages import bios, finetune, qa_eval, train
 from phys.stages.bios import BiosConfig
@@ -51,11 +51,6 @@ def arm_stages(arm: str) -> tuple[Stage, ...]:
     )
 
 
-def every_arm(values: dict[str, object]) -> dict[str, object]:
-    """{"pretrain.steps": 60} -> {"pretrain_multi5_permute_retrieval.steps": 60, …}."""
-    return {f"{key.split('.')[0]}_{slug(a)}_retrieval.{key.split('.')[1]}": v for key, v in values.items() for a in ARMS}
-
-
 _LORA = {"finetune.lora_rank": 8, "finetune.lora_emb_rank": 128, "finetune.lr": 3e-4, "finetune.weight_decay": 0.01}
 
 RECIPE = Recipe(
@@ -81,10 +76,10 @@ RECIPE = Recipe(
               paper="≈ 100%", role="sanity"),
     ),
     scales={
-        "smoke": every_arm(SMOKE),
+        "smoke": SMOKE,
         "cpu": {},
-        "gpu": every_arm({**GPU, **_LORA}),
-        "paper": every_arm({**PAPER, **_LORA}),
+        "gpu": {**GPU, **_LORA},
+        "paper": {**PAPER, **_LORA},
     },
     paper_numbers={"dual retrieval, multi5+permute": "near-perfect", "multi5+fullname, city asked first": "drops sharply",
                    "birth year alone": "can be poor with the full date perfect"},

@@ -27,68 +27,12 @@ attributes (margin ≥ 0.05, 2/3); the paper's statement is that birth date is t
 check now tests directly; the seed figures above are those runs' stored metrics judged by it.
 """
 
-from phys.spec import Check, Recipe, Stage
-from phys.stages import bios, finetune, qa_eval, train
-from phys.stages.bios import ATTRIBUTES, BiosConfig
-from phys.stages.finetune import FinetuneConfig
-from phys.stages.qa_eval import EvalConfig
-from phys.stages.train import TrainConfig
+from phys.recipes._bios import GPU, PAPER, SMOKE, arm_stages
+from phys.spec import Check, Recipe
+from phys.stages.bios import ATTRIBUTES
 
 ARMS = ("single", "single+permute1", "single+permute5", "multi5", "multi5+permute", "multi5+permute+fullname")
 CPU_ARMS = ("single", "single+permute5", "multi5+permute")
-
-
-def slug(arm: str) -> str:
-    return arm.replace("+", "_")
-
-
-def arm_stages(augmentation: str, arm: str | None = None) -> tuple[Stage, ...]:
-    """data → pretrain → finetune → evaluate for one augmentation (the arm, unless `arm` names it
-    otherwise); roles name the generic stages. Other recipes reuse these stages as they are, so a runs
-    folder that has run one recipe has the other's stages cached."""
-    s, arm = slug(augmentation), arm or augmentation
-    return (
-        Stage(f"data_{s}", bios.run, BiosConfig(n_people=500, augmentation=augmentation, mixed=False,
-                                                              inverse_tasks=()), version=4, arm=arm, role="data"),
-        Stage(f"pretrain_{s}", train.run, TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
-              device_sensitive=True, arm=arm, role="pretrain"),
-        Stage(f"finetune_{s}", finetune.run, FinetuneConfig(steps=200, lr=1e-3),
-              deps=(f"data_{s}", f"pretrain_{s}"), device_sensitive=True, arm=arm, role="finetune"),
-        Stage(f"evaluate_{s}", qa_eval.run, EvalConfig(model="finetune"),
-              deps=(f"data_{s}", f"finetune_{s}"), arm=arm, role="evaluate"),
-    )
-
-
-SMOKE: dict[str, object] = {
-    "data.n_people": 40, "pretrain.n_layer": 2, "pretrain.n_embd": 64, "pretrain.batch_size": 16,
-    "pretrain.steps": 40, "pretrain.ckpt_every": 20, "pretrain.log_every": 10, "finetune.steps": 20,
-    "finetune.batch_size": 16, "finetune.eval_every": 10,
-}
-"""The `smoke` scale of the pretrain → finetune recipes, by role: every stage runs, in seconds."""
-GPU: dict[str, object] = {
-    "data.n_people": 10_000, "pretrain.n_layer": 8, "pretrain.n_head": 8, "pretrain.n_embd": 512,
-    "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 20_000, "pretrain.lr": 1e-3,
-    "pretrain.ckpt_every": 1000, "pretrain.log_every": 100, "finetune.steps": 5_000, "finetune.batch_size": 48,
-    "finetune.ckpt_every": 1000, "finetune.log_every": 100, "finetune.eval_every": 500,
-}
-"""The `gpu` scale of the pretrain → finetune recipes, by role (a guess, not yet measured)."""
-PAPER: dict[str, object] = {
-    "data.n_people": 100_000, "pretrain.n_layer": 12, "pretrain.n_head": 12, "pretrain.n_embd": 768,
-    "pretrain.block_size": 512, "pretrain.batch_size": 96, "pretrain.steps": 80_000, "pretrain.lr": 1e-3,
-    "pretrain.warmup_frac": 0.0125, "pretrain.ckpt_every": 2000, "pretrain.log_every": 200,
-    "finetune.steps": 50_000, "finetune.batch_size": 48, "finetune.lr": 3e-4, "finetune.ckpt_every": 2000,
-    "finetune.log_every": 200, "finetune.eval_every": 5000,
-}
-"""The papers' configuration ([3.1 §2.1, App. C]: GPT2-12-12-768, 80k steps × 96 × 512, N = 100k), by role."""
-
-
-def every_arm(values: dict[str, object]) -> dict[str, object]:
-    """{"pretrain.steps": 60} -> {"pretrain_single.steps": 60, "pretrain_multi5.steps": 60, …}."""
-    out = {}
-    for key, value in values.items():
-        role, field = key.split(".")
-        out.update({f"{role}_{slug(a)}.{field}": value for a in ARMS})
-    return out
 
 
 RECIPE = Recipe(
@@ -116,10 +60,10 @@ RECIPE = Recipe(
     ),
     arms={"smoke": ("single", "multi5+permute"), "cpu": CPU_ARMS},
     scales={
-        "smoke": every_arm(SMOKE),
+        "smoke": SMOKE,
         "cpu": {},
-        "gpu": every_arm(GPU),
-        "paper": every_arm(PAPER),
+        "gpu": GPU,
+        "paper": PAPER,
     },
     paper_numbers={
         "single": "9.7%", "single+permute1": "4.4%", "single+permute5": "70%", "multi5": "41%",

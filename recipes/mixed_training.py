@@ -26,7 +26,7 @@ N = 100,000 it cannot. Verdict: not reproduced. The mixed arm takes 4.7–4.9 mi
 pretrain→finetune arm (knowledge_storage's stages) ≈ 5 min, as a same-size arm of celebrity_minority took.
 """
 
-from phys.recipes.knowledge_storage import GPU, PAPER, SMOKE, arm_stages, every_arm
+from phys.recipes._bios import GPU, PAPER, SMOKE, arm_stages
 from phys.spec import Check, Recipe, Stage
 from phys.stages import bios, qa_eval, train
 from phys.stages.bios import BiosConfig
@@ -43,12 +43,10 @@ MIXED = (
 )
 
 def scale(values: dict[str, object], mixed_steps: int) -> dict[str, object]:
-    """One scale for both arms: the pretrain→finetune stages as `knowledge_storage` sets them; the mixed
-    arm the same data and model, trained for `mixed_steps` (= pretrain + finetune steps)."""
-    ptft = {k: v for k, v in every_arm(values).items() if k.split(".")[0].endswith("_single")}
-    mixed = {k.replace("data.", "data_mixed.").replace("pretrain.", "train_mixed."): v
-             for k, v in values.items() if k.startswith(("data.", "pretrain.")) and k != "pretrain.steps"}
-    return ptft | mixed | {"train_mixed.steps": mixed_steps}
+    """One scale for both arms, by role: the pretrain→finetune stages as `knowledge_storage` sets them; the
+    mixed arm (roles `data`, `pretrain`) the same data and model, trained for `mixed_steps` (= pretrain +
+    finetune steps)."""
+    return values | {"train_mixed.steps": mixed_steps}
 
 
 RECIPE = Recipe(

@@ -57,7 +57,7 @@ RECIPE = Recipe(
                           "points worse)"),
         _retry.LEARNED,
     ),
-    scales=_retry.scales(ARMS),
+    scales=_retry.SCALES,
     arms={"smoke": ("r0", "r50m"), "cpu": ("r0", "r50", "r50m"), "gpu": ARMS, "paper": ARMS},
     paper_numbers={
         "med_pq op = 23: error-free / 0.05 / 0.1 / 0.2 / 0.4 / 0.5 / 0.5 + mask":

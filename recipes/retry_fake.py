@@ -40,7 +40,7 @@ RECIPE = Recipe(
               baseline="acc_hardest@miss20", paper="91% vs 87% (med, op = 23)"),
         _retry.LEARNED,
     ),
-    scales=_retry.scales(ARMS),
+    scales=_retry.SCALES,
     arms={"smoke": ("r0", "weak20", "miss20"), "cpu": ("r0", "weak20", "miss20")},
     paper_numbers={"med op = 23: error-free / retry_weak / retry_miss": "78 / 91 / 87%",
                    "hard op = 32: error-free / retry_weak / retry_miss": "84 / 92 / 87%"},

@@ -56,14 +56,9 @@ def finetune_stages(arm: str) -> tuple[Stage, ...]:
 
 
 def scales() -> dict[str, dict[str, object]]:
-    out = _retry.scales(("r0",))
-    for scale, settings in out.items():
-        settings.update({k: v for k, v in _retry.arm_settings("r20", scale).items() if k.startswith("data_r20.")})
-        for arm in FT:
-            settings.update({f"finetune_{arm}.{k}": v for k, v in FT_SCALE[scale].items()})
-            settings.update({f"evaluate_{arm}.{k.split('.', 1)[1]}": v for k, v in settings.items()
-                             if k.startswith("evaluate_r0.")})
-    return out
+    """The retry recipes' settings by role (both data stages, every evaluation), and the finetuning's."""
+    return {scale: {**settings, **{f"finetune.{k}": v for k, v in FT_SCALE[scale].items()}}
+            for scale, settings in _retry.SCALES.items()}
 
 
 RECIPE = Recipe(

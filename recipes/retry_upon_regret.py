@@ -45,11 +45,10 @@ REGRET_SCALE = {
 
 
 def scales() -> dict[str, dict[str, object]]:
-    out = {}
-    for scale, settings in _retry.scales(("r0",)).items():
-        out[scale] = {k: v for k, v in settings.items() if not k.startswith("evaluate_")}
-        out[scale].update({f"regret.{k}": v for k, v in REGRET_SCALE[scale].items()})
-    return out
+    """The retry recipes' data and train settings by role (no evaluate stage here), and the regret stage's."""
+    return {scale: {**{k: v for k, v in settings.items() if not k.startswith("evaluate.")},
+                    **{f"regret.{k}": v for k, v in REGRET_SCALE[scale].items()}}
+            for scale, settings in _retry.SCALES.items()}
 
 
 RECIPE = Recipe(

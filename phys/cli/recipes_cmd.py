@@ -15,7 +15,7 @@ from phys.cli.options import ArmsOpt, DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, Set
 from phys.cli.render import err, out
 from phys.errors import PhysError
 from phys.core.ledger import Ledger
-from phys.core.plan import explain_difference, make_plan
+from phys.core.plan import check_metrics, explain_difference, make_plan
 from phys.core.store import Store
 from phys.views.format import VERDICT_STYLE, label, styled
 
@@ -109,11 +109,15 @@ def show(name: str, scale: Annotated[str, typer.Option("--scale", help="Show the
 @app.command("check")
 def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt = 0, device: DeviceOpt = "auto",
           arms: ArmsOpt = None, json: JsonOpt = False) -> None:
-    """Validate a recipe and show its plan: cache key of each stage, cache hit or why it would run."""
+    """Validate a recipe (configs, overrides, every check's metrics) and show its plan: cache key of each
+    stage, cache hit or why it would run."""
     from phys.core.environment import default_scale, resolve_device
 
     recipe = registry.load_recipe(name)
-    plan = make_plan(recipe, default_scale() if scale is None else scale, set_ or [], seed, resolve_device(device), arm_list(arms))
+    scale, device = default_scale() if scale is None else scale, resolve_device(device)
+    plan = make_plan(recipe, scale, set_ or [], seed, device, arm_list(arms))
+    every = tuple(dict.fromkeys(s.arm for s in recipe.stages if s.arm))
+    check_metrics(make_plan(recipe, scale, set_ or [], seed, device, every) if every else plan)  # every arm's checks
     store = Store(runs_root())
     previous, previous_id = _previous_stages(recipe.name)
     rows = []

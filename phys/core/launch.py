@@ -18,12 +18,10 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from tinydb import Query
-
 from phys.core import environment
 from phys.core.executors import Execution, check_execution, execution_device
 from phys.core.ledger import Ledger
-from phys.core.plan import make_plan, plan_for
+from phys.core.plan import check_metrics, make_plan, plan_for
 from phys.core.registry import load_recipe
 from phys.core.rundir import RunDir, new_run_id
 from phys.errors import PhysError
@@ -50,6 +48,7 @@ def create_run(
     execution = execution or Execution()
     device = execution_device(execution, device)
     plan = make_plan(recipe, scale, overrides, seed, device, arms)
+    check_metrics(plan)
     execution = check_execution(execution, plan)
     rd = _new_run_dir(runs_root, recipe.name, scale)
     run_id = rd.id
@@ -120,19 +119,17 @@ def prepare_resume(runs_root: Path, run_id: str) -> None:
     """Check that the run can resume and claim it (status `queued`, this process) in one transaction."""
     rd = RunDir(runs_root, run_id)
     plan_for(rd.info())  # the recipe must still produce the recorded stage keys
-    ledger = Ledger(runs_root)
-    with ledger.transaction() as db:
-        runs = db.table("runs")
-        record = runs.get(Query().id == run_id)
+
+    def claim(record: dict[str, Any] | None) -> dict[str, Any]:
         if record is None:
             raise PhysError(f"run {run_id} is not in the ledger", hint="see `phys ledger check`")
-        status = process.derive_status(dict(record), rd.heartbeat)
+        status = process.derive_status(record, rd.heartbeat)
         if status not in RESUMABLE:
             raise PhysError(f"run {run_id} is {status}; only {', '.join(RESUMABLE)} runs can be resumed",
                             hint="start a new run with `phys run recipe NAME`")
-        claimed = {**dict(record), "status": "queued", **process.identity()}
-        runs.upsert(claimed, Query().id == run_id)
-    rd.write_status(claimed)
+        return {**record, "status": "queued", **process.identity()}
+
+    rd.write_status(Ledger(runs_root).change_run(run_id, claim))
 
 
 def cancel(runs_root: Path, run_id: str, wait_s: float = 60.0) -> None:
@@ -158,11 +155,11 @@ def cancel(runs_root: Path, run_id: str, wait_s: float = 60.0) -> None:
         if process.is_alive(record, rd.heartbeat):
             raise PhysError(f"run {run_id} did not stop within {wait_s:.0f} s",
                             hint="it stops at its next step; check with `phys runs show`")
-    with ledger.transaction() as db:
-        runs = db.table("runs")
-        current = dict(runs.get(Query().id == run_id) or record)
+
+    def mark(current: dict[str, Any] | None) -> dict[str, Any]:
+        current = current or record
         if current.get("status") == "done":
             raise PhysError(f"run {run_id} finished before it could be cancelled", hint="nothing to cancel")
-        current.update(status="cancelled", ended=now())
-        runs.upsert(current, Query().id == run_id)
-    rd.write_status(current)
+        return {**current, "status": "cancelled", "ended": now()}
+
+    rd.write_status(ledger.change_run(run_id, mark))

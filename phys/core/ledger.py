@@ -15,7 +15,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
@@ -106,7 +106,7 @@ class Ledger:
 
     # ---- writing (one transaction each) ------------------------------------------------------------------
     @contextlib.contextmanager
-    def transaction(self, allow_missing: bool = False) -> Iterator[TinyDB]:
+    def _transaction(self, allow_missing: bool = False) -> Iterator[TinyDB]:
         self.root.mkdir(parents=True, exist_ok=True)
         with self._lock():
             data = {} if allow_missing and not self.path.exists() else self._load()
@@ -129,24 +129,33 @@ class Ledger:
             raise
 
     def upsert_run(self, doc: dict[str, Any], allow_missing: bool = False) -> None:
-        with self.transaction(allow_missing=allow_missing) as db:
+        with self._transaction(allow_missing=allow_missing) as db:
             db.table(RUNS).upsert(doc, Query().id == doc["id"])
 
+    def change_run(self, run_id: str, change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
+        """Read, change and write one run's record in one transaction: `change(record or None)` returns the
+        new record, or raises (a PhysError saying why not) and nothing is written. Returns the new record."""
+        with self._transaction() as db:
+            doc = db.table(RUNS).get(Query().id == run_id)
+            new = change(dict(doc) if doc else None)
+            db.table(RUNS).upsert(new, Query().id == run_id)
+        return new
+
     def update_run(self, run_id: str, **fields: Any) -> None:
-        with self.transaction() as db:
+        with self._transaction() as db:
             db.table(RUNS).update(fields, Query().id == run_id)
 
     def record_stages(self, run: dict[str, Any], stages: dict[str, dict[str, Any]]) -> None:
         """One transaction: the run's record (which summarises its stages) and the stages' own documents."""
         q = Query()
-        with self.transaction() as db:
+        with self._transaction() as db:
             db.table(RUNS).upsert(run, q.id == run["id"])
             for name, stage in stages.items():
                 cond = (q.run == run["id"]) & (q.name == name)
                 db.table(STAGES).upsert({"run": run["id"], "name": name, **stage}, cond)
 
     def remove_run(self, run_id: str) -> None:
-        with self.transaction() as db:
+        with self._transaction() as db:
             db.table(RUNS).remove(Query().id == run_id)
             db.table(STAGES).remove(Query().run == run_id)
 

@@ -8,6 +8,8 @@ stage would rerun; `plan_for` rebuilds a run's plan from its run.json.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import fnmatch
 import hashlib
 import json
 import types
@@ -95,18 +97,24 @@ def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), 
     if scale not in SCALES:
         raise PhysError(f"unknown scale {scale!r}", hint=f"scales are {', '.join(SCALES)}")
     changes: dict[str, dict[str, Any]] = {s.name: {} for s in recipe.stages}
-    for key, value in recipe.scales.get(scale, {}).items():
-        stage_name, field_name = _split_key(recipe, key)
-        changes[stage_name][field_name] = value
+    parsed = []
     for item in overrides:
         if "=" not in item:
             raise PhysError(f"override {item!r} is not STAGE.FIELD=VALUE",
                             hint=f"give it a value, e.g. --set {item.strip()}=…; `phys recipes show {recipe.name}` "
                                  "lists every field with its value")
-        key, text = item.split("=", 1)
-        stage_name, field_name = _split_key(recipe, key.strip())
-        hint = get_type_hints(type(recipe.stage(stage_name).config))[field_name]
-        changes[stage_name][field_name] = parse_value(hint, text.strip(), key.strip())
+        key, text = (part.strip() for part in item.split("=", 1))
+        parsed.append((key, text))
+    # The scale, then the command line; within each, keys by role first, so that a stage's own key wins.
+    for layer, from_text in ((recipe.scales.get(scale, {}).items(), False), (parsed, True)):
+        targeted = [(key, value, _targets(recipe, key)) for key, value in layer]
+        for key, value, targets in sorted(targeted, key=lambda t: t[0].partition(".")[0] in changes):
+            for stage_name, field_name in targets:
+                if from_text:
+                    value_type = get_type_hints(type(recipe.stage(stage_name).config))[field_name]
+                    changes[stage_name][field_name] = parse_value(value_type, value, key)
+                else:
+                    changes[stage_name][field_name] = value
     configs = {s.name: _replace(s.config, s.name, changes[s.name]) for s in recipe.stages}
 
     arms = recipe.arms_at(scale) if arms is None else chosen_arms(recipe, arms)
@@ -143,6 +151,54 @@ def plan_for(info: dict[str, Any]) -> Plan:
     return plan
 
 
+def declared_metrics(plan: Plan, name: str) -> set[str] | None:
+    """The metrics stage `name`'s adapter declares for its config (`phys.stages.context.produces`), None if
+    it declares none (a user's own adapter)."""
+    stage = plan.stage(name)
+    declare = getattr(stage.function, "produces", None)
+    if declare is None:
+        return None
+    return set(declare(stage.config, {(plan.stage(d).role or d): plan.stage(d).config for d in stage.deps}))
+
+
+def undeclared(names: typing.Iterable[str], declared: set[str]) -> list[str]:
+    """`names` that neither equal a declared metric nor match a declared `*` pattern."""
+    patterns = [m for m in declared if "*" in m]
+    return [n for n in names if n not in declared and not any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+
+
+def produced_metrics(plan: Plan) -> tuple[set[str], list[str]]:
+    """(the metrics the plan's stages declare, named as the run records them: `metric@arm` for an arm's
+    stage; the stages whose adapter declares none)."""
+    produced: set[str] = set()
+    silent = []
+    for stage in plan.stages:
+        declared = declared_metrics(plan, stage.name)
+        if declared is None:
+            silent.append(stage.name)
+        else:
+            produced |= {f"{m}@{stage.arm}" if stage.arm else m for m in declared}
+    return produced, silent
+
+
+def check_metrics(plan: Plan) -> None:
+    """PhysError naming the first check metric or baseline that no stage of the plan produces (before anything
+    runs: a misspelt metric would otherwise end the run `inconclusive`). Unchecked if a stage declares none."""
+    produced, silent = produced_metrics(plan)
+    if silent:
+        return
+    for check in plan.recipe.checks:
+        if not check.arms() <= set(plan.arms):
+            continue  # an arm this plan does not run: judged by no run of it (`phys.core.verdict.judge`)
+        wanted = [f"{check.metric}@{arm}" for arm in plan.arms] if check.over_arms else [check.metric]
+        for name in undeclared([*wanted, *check.baselines()], produced):
+            close = difflib.get_close_matches(name, sorted(produced), n=1)
+            raise PhysError(
+                f"recipe {plan.recipe.name}: check {check.name!r} reads metric {name!r}, which no stage produces "
+                f"at scale {plan.scale}",
+                hint=(f"did you mean {close[0]}? " if close else "") + "the stages produce " + ", ".join(sorted(produced)))
+
+
 def chosen_arms(recipe: Recipe, arms: typing.Sequence[str]) -> tuple[str, ...]:
     """`arms` in the recipe's order; PhysError naming the arms if one is unknown or none is given."""
     every = tuple(dict.fromkeys(s.arm for s in recipe.stages if s.arm))
@@ -158,16 +214,33 @@ def valid_keys(recipe: Recipe) -> list[str]:
     return [f"{s.name}.{f.name}" for s in recipe.stages for f in dataclasses.fields(s.config)]
 
 
-def _valid_keys_hint(recipe: Recipe) -> str:
-    return "valid keys: " + ", ".join(valid_keys(recipe))
-
-
-def _split_key(recipe: Recipe, key: str) -> tuple[str, str]:
-    stage_name, _, field_name = key.partition(".")
+def role_keys(recipe: Recipe) -> list[str]:
+    """`ROLE.FIELD` keys: a field of every stage with that role (`pretrain.steps` sets every arm's pretraining)."""
     names = {s.name for s in recipe.stages}
-    if stage_name not in names or field_name not in {f.name for f in dataclasses.fields(recipe.stage(stage_name).config)}:
+    keys = []
+    for role in dict.fromkeys(s.role for s in recipe.stages if s.role and s.role not in names):
+        stages = [s for s in recipe.stages if s.role == role]
+        common = set.intersection(*({f.name for f in dataclasses.fields(s.config)} for s in stages))
+        keys += [f"{role}.{f.name}" for f in dataclasses.fields(stages[0].config) if f.name in common]
+    return keys
+
+
+def _valid_keys_hint(recipe: Recipe) -> str:
+    by_role = role_keys(recipe)
+    return ("valid keys: " + ", ".join(valid_keys(recipe))
+            + (f"; by role (every stage of the role): {', '.join(by_role)}" if by_role else ""))
+
+
+def _targets(recipe: Recipe, key: str) -> list[tuple[str, str]]:
+    """The (stage, field) pairs `key` sets: `STAGE.FIELD`, or `ROLE.FIELD` for every stage with that role (a
+    stage's name wins over a role of the same name)."""
+    head, _, field_name = key.partition(".")
+    names = {s.name for s in recipe.stages}
+    stages = [head] if head in names else [s.name for s in recipe.stages if s.role == head]
+    if not stages or not all(field_name in {f.name for f in dataclasses.fields(recipe.stage(n).config)}
+                             for n in stages):
         raise PhysError(f"unknown override key {key!r} for recipe {recipe.name}", hint=_valid_keys_hint(recipe))
-    return stage_name, field_name
+    return [(n, field_name) for n in stages]
 
 
 def _replace(config: Any, stage_name: str, fields: dict[str, Any]) -> Any:

@@ -36,11 +36,6 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
-def arms_of(check: Check) -> set[str]:
-    """The arms whose metrics (`metric@arm`) a check reads."""
-    return {m.split("@", 1)[1] for m in check.metrics() if "@" in m}
-
-
 def reduce_over_arms(check: Check, metrics: Mapping[str, Any], arms: Sequence[str] | None) -> float | None:
     """max / min of `metric@arm` over `arms` (every arm in `metrics` when None); None if any is missing."""
     if arms is None:
@@ -56,7 +51,7 @@ def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
     """Judge every check; with `arms` (the arms a run ran), checks reading other arms are left out."""
     results = []
     for c in checks:
-        if arms is not None and not arms_of(c) <= set(arms):
+        if arms is not None and not c.arms() <= set(arms):
             continue  # e.g. an arm the cpu scale does not run
         measured = _number(metrics.get(c.metric)) if c.over_arms is None else reduce_over_arms(c, metrics, arms)
         if c.baseline is not None:

@@ -22,7 +22,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from phys.core.plan import Plan, plan_for
+from phys.core.plan import Plan, declared_metrics, plan_for, undeclared
 from phys.core.reporting import FileReporter, Quiet, Reporter
 from phys.core.rundir import RunDir, write_json_atomic
 from phys.core.store import Store
@@ -57,6 +57,9 @@ def compute_stage(store: Store, run_id: str, plan: Plan, name: str, device: str,
         assert stage.function is not None, "a plan's stages carry their adapters"
         result = stage.function(ctx) or {}
     seconds = round(time.time() - t0, 2)
+    declared = declared_metrics(plan, name)
+    if declared is not None and (extra := undeclared(result, declared)):  # the adapter and its declaration drifted
+        report.say(f"{name}: warning: metrics its adapter does not declare (`produces`): {', '.join(sorted(extra))}")
     meta = {"stage": name, "run": stage.run, "version": stage.version, "seed": stage.seed,
             "config": stage.config_dict(), "deps": {d: plan.stage(d).key for d in stage.deps},
             "result": result, "made_by": run_id, "device": device, "where": where, "seconds": seconds}

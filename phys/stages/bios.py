@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Mapping
 
-from phys.stages.context import StageContext
+from phys.stages.context import StageContext, produces
 from phys.science.data import questions
 from phys.science.data.bios import ANSWER, GROUPS
 from phys.science.data.pools import ATTRIBUTES
@@ -98,6 +98,15 @@ class BiosConfig:
                 raise ValueError(f"unknown inverse task {t!r}; tasks: {', '.join(INVERSE_TASKS)}")
 
 
+BIOS_STATS = ("people", "train_people", "test_people", "train_docs", "finetune_docs", "train_doc_tokens", "vocab",
+              "eval_items", "bio_tokens_mean")
+
+
+def metrics(cfg: BiosConfig, upstream: Mapping[str, Any]) -> set[str]:
+    return {f"data_{k}" for k in BIOS_STATS}
+
+
+@produces(metrics)
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.science.data import bios
     from phys.science.data.packing import Docs

@@ -17,11 +17,11 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Mapping
 
-from phys.stages.context import StageContext, data_parallel
+from phys.stages.context import StageContext, data_parallel, produces
 from phys.errors import PhysError
-from phys.stages.train import TrainConfig
+from phys.stages.train import TRAIN_RESULT, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,14 @@ def load_population(folder: Path) -> Any:
     return population
 
 
+POPULATION_STATS = ("people", "max_bits", "used_tokens", "vocab", "doc_tokens", "max_doc_tokens")
+
+
+def data_metrics(cfg: PopulationConfig, upstream: Mapping[str, Any]) -> set[str]:
+    return {f"data_{k}" for k in POPULATION_STATS}
+
+
+@produces(data_metrics)
 def data(ctx: StageContext) -> dict[str, Any]:
     import numpy as np
 
@@ -144,6 +152,11 @@ class CapacityTrainConfig(TrainConfig):
             raise ValueError("junk_people needs junk_ratio > 0 (junk paragraphs per useful one)")
 
 
+def train_metrics(cfg: CapacityTrainConfig, upstream: Mapping[str, Any]) -> set[str]:
+    return (set(TRAIN_RESULT) - {"params"}) | {"all_params", "steps", "exposures"}
+
+
+@produces(train_metrics)
 @data_parallel
 def train(ctx: StageContext) -> dict[str, Any]:
     from phys.science.data.packing import PackedStream
@@ -248,6 +261,17 @@ class BitsConfig:
             raise ValueError("model must name an upstream stage")
 
 
+MEASURE = ("p1", "p2", "p3", "bits", "max_bits", "params", "bits_per_param", "max_bits_per_param", "stored_fraction")
+"""The keys of `phys.science.capacity.measure`."""
+
+
+def bits_metrics(cfg: BitsConfig, upstream: Mapping[str, Any]) -> set[str]:
+    if cfg.quantize == "none":
+        return set(MEASURE)
+    return {f"{k}_{cfg.quantize}" for k in MEASURE} | {f"{cfg.quantize}_ratio"}
+
+
+@produces(bits_metrics)
 def bits(ctx: StageContext) -> dict[str, Any]:
     from phys.science.capacity import measure
     from phys.science.train import load_model

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from phys.errors import PhysError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def data_parallel(func: Callable[["StageContext"], Any]) -> Callable[["StageContext"], Any]:
@@ -20,6 +22,26 @@ def data_parallel(func: Callable[["StageContext"], Any]) -> Callable[["StageCont
     under torchrun (every rank runs the adapter; after training, only rank 0 goes on)."""
     func.data_parallel = True  # type: ignore[attr-defined]
     return func
+
+
+def produces(declare: Callable[[Any, Mapping[str, Any]], Iterable[str]]) -> Callable[[F], F]:
+    """Declares the metrics a stage adapter returns: `declare(config, upstream)` names them from the stage's
+    config and its upstream stages' configs (keyed like `ctx.inputs`: by role, else by name). A superset is
+    fine (a metric the data may leave out); a name may hold `*` for a family whose members only the data
+    decides. `phys recipes check` rejects a check whose metric no stage of the plan declares."""
+
+    def mark(func: F) -> F:
+        func.produces = declare  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
+def layer_names(model_config: Any) -> list[str]:
+    """`L1` … `Ln` of a model stage's config (the per-layer metrics of probes); `L*` where the upstream
+    config does not give the depth (e.g. a finetuned model, whose depth its own upstream decides)."""
+    n_layer = getattr(model_config, "n_layer", None)
+    return [f"L{layer}" for layer in range(1, n_layer + 1)] if n_layer else ["L*"]
 
 
 def _noop(*args: Any, **kwargs: Any) -> None:

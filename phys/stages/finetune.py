@@ -11,11 +11,11 @@ Torch-free at import.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from phys.errors import PhysError
 from phys.science.config import OptimConfig
-from phys.stages.context import StageContext, data_parallel
+from phys.stages.context import StageContext, data_parallel, produces
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,13 @@ class FinetuneConfig(OptimConfig):
             raise ValueError("lora_rank, lora_emb_rank and samples must be >= 0")
 
 
+def metrics(cfg: FinetuneConfig, upstream: Mapping[str, Any]) -> set[str]:
+    from phys.stages.train import TRAIN_RESULT
+
+    return {f"finetune_{k}" for k in TRAIN_RESULT} | {"finetune_docs"}
+
+
+@produces(metrics)
 @data_parallel
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.science.data.packing import Docs

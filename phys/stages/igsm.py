@@ -12,9 +12,9 @@ import json
 import random
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, Mapping, NamedTuple
 
-from phys.stages.context import StageContext
+from phys.stages.context import StageContext, produces
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,11 @@ def draw_chunk(cfg: IgsmDataConfig, seed: int, chunk: int) -> list[Drawn]:
     return out
 
 
+def data_metrics(cfg: IgsmDataConfig, upstream: Mapping[str, Any]) -> set[str]:
+    return {"problems", "dropped", "tokens_per_problem", "vocab", "retries_per_problem"}
+
+
+@produces(data_metrics)
 def run_data(ctx: StageContext) -> dict[str, Any]:
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
@@ -291,6 +296,33 @@ def load_upstream(ctx: StageContext, model: str) -> tuple[IgsmDataConfig, Any, A
     return data_cfg, tok, load_model(ctx.upstream(model, f"{ctx.name}.model"), ctx.device)
 
 
+SCORE = ("acc", "answer_acc", "answer_majority", "backs", "solution_tokens", "unnecessary")
+"""The keys of `score` besides `err_<error>` (`unnecessary` only where a solution is right)."""
+
+
+def set_names(data: IgsmDataConfig, ops: tuple[int, ...], reask: bool) -> list[str]:
+    """The names of `eval_sets`: `id`, `op<k>` for max_op and each of `ops`, `reask`."""
+    return ["id", *(f"op{k}" for k in sorted({data.max_op, *ops})), *(["reask"] if reask else [])]
+
+
+def eval_metrics(cfg: IgsmEvalConfig, upstream: Mapping[str, Any]) -> set[str]:
+    """`<score key>_<set>` and `op_<set>` per eval set, aliases `_max_op` / `_hardest`, the random-init
+    baseline and the answer's chance level."""
+    from phys.science.igsm.checker import ERRORS
+
+    data = upstream["data"]
+    hardest = f"op{max({data.max_op, *cfg.ops})}"
+    per_set = (*SCORE, "op", *(f"err_{e}" for e in ERRORS))
+    out = {f"{k}_{name}" for name in set_names(data, cfg.ops, cfg.reask) for k in per_set}
+    out |= {f"{k}_{alias}" for k in ("acc", "answer_acc", "unnecessary") for alias in ("max_op", "hardest")}
+    out.add("answer_chance")
+    if cfg.baseline_items:
+        out |= {f"{k}_{name}_random" for k in ("acc", "answer_acc") for name in ("id", hardest)}
+        out.add("acc_hardest_random")
+    return out
+
+
+@produces(eval_metrics)
 def run_eval(ctx: StageContext) -> dict[str, Any]:
     import torch
 

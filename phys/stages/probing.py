@@ -29,10 +29,10 @@ Means leave out an attribute with a single class (a pool cut so small that every
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from phys.machine import cpu
-from phys.stages.context import StageContext
+from phys.stages.context import StageContext, layer_names, produces
 from phys.science.data.pools import ATTRIBUTES
 from phys.errors import PhysError
 
@@ -70,6 +70,18 @@ class ProbeConfig:
             raise ValueError("train_fraction must be in (0, 1)")
 
 
+def metrics(cfg: ProbeConfig, upstream: Mapping[str, Any]) -> set[str]:
+    """P-probing (`pprobe_*`: an attribute read at earlier positions of its biography) and Q-probing
+    (`qprobe_*`: read from the name alone) per attribute and averaged, per-layer linear probes, and the
+    majority chance level. A superset: `pprobe_before_<a>` needs a person with <a> after the first sentence."""
+    out = {"pprobe_before", "pprobe_at", "qprobe_acc", "chance"}
+    out |= {f"{k}_{a}" for k in ("pprobe_before", "qprobe", "chance") for a in ATTRIBUTES}
+    for layer in layer_names(upstream.get(cfg.model)):
+        out |= {f"linear_pprobe_before_{layer}", f"linear_qprobe_{layer}"}
+    return out
+
+
+@produces(metrics)
 def run(ctx: StageContext) -> dict[str, Any]:
     import bisect
     import copy

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
-from phys.stages.context import StageContext
+from phys.stages.context import StageContext, produces
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,42 @@ class EvalConfig:
             raise ValueError("batch_size and max_new_tokens must be >= 1")
 
 
+def metrics(cfg: EvalConfig, upstream: Mapping[str, Any]) -> set[str]:
+    """What `accuracy_table` and `majority_baseline` name for the eval.jsonl the data stage (a `BiosConfig`)
+    writes: `<kind>_<half>_<task>` and `<kind>_<half>_acc` per kind of question (`forward` for the six
+    attribute questions), `_hint` variants for chain-of-thought kinds, and the majority baselines. A superset
+    where a half holds no one."""
+    from phys.science.data import questions
+    from phys.stages.bios import COT_KINDS
+
+    data = upstream["data"]
+    out: set[str] = set()
+
+    def family(kind: str, tasks: list[str], hint: bool = False) -> None:
+        label = {"qa": "forward"}.get(kind, kind)
+        for half in ("train", "test"):
+            if tasks:
+                out.update({f"{label}_{half}_acc", *(f"{label}_{half}_{t}" for t in tasks)})
+            if hint:
+                out.update(f"{label}_{half}_{t}_hint" for t in tasks)
+
+    person = [t for t in data.tasks if t not in questions.COMPARE]
+    compare = [t for t in data.tasks if t in questions.COMPARE]
+    family("qa", list(data.qa_attributes))
+    family("inverse", list(data.inverse_tasks))
+    for kind in dict.fromkeys(questions.kind_of(t) for t in person):
+        tasks = [t for t in person if questions.kind_of(t) == kind]
+        family(kind, tasks)
+        if kind in COT_KINDS:
+            family(f"{kind}_cot", tasks, hint=True)
+    family("compare", compare)
+    family("compare_cot", compare, hint=True)
+    if data.qa_attributes:
+        out.update({"majority_baseline", *(f"majority_baseline_{a}" for a in data.qa_attributes)})
+    return out
+
+
+@produces(metrics)
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.science.data.tokenizer import Tokenizer
     from phys.science.evaluate import accuracy_table, answer_prompts, is_correct, majority_baseline

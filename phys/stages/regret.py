@@ -32,9 +32,9 @@ import json
 import random
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
-from phys.stages.context import StageContext
+from phys.stages.context import StageContext, produces
 
 _DEFINE = re.compile(r" Define (.+?) as ")
 
@@ -263,6 +263,25 @@ def fit_can_next_probe(ctx: StageContext, cfg: RegretConfig, data_cfg: Any, tok:
     return probe, {"probe_can_next": round(acc, 4), "majority_can_next": round(majority, 4)}
 
 
+DETECTORS = ("greedy", "probe", "random", "perfect")
+
+
+def metrics(cfg: RegretConfig, upstream: Mapping[str, Any]) -> set[str]:
+    """The can_next probe's accuracy, then per eval set and detector the accuracies and regenerations, and
+    how the probe judged as a detector (`Tally.rates`); `_hardest` aliases of the hardest set's."""
+    from phys.stages.igsm import set_names
+
+    data = upstream["data"]
+    hardest = f"op{max({data.max_op, *cfg.ops})}"
+    out = {"probe_can_next", "majority_can_next"}
+    for name in set_names(data, cfg.ops, reask=False):
+        out |= {f"{k}_{name}_{d}" for k in ("acc", "answer_acc") for d in DETECTORS}
+        out |= {f"regrets_{name}_{d}" for d in DETECTORS if d != "greedy"}
+        out |= {f"{k}_{name}" for k in ("flag_rate", "detector_recall", "detector_false_alarm")}
+    return out | {k.replace(f"_{hardest}", "_hardest") for k in out if f"_{hardest}_" in k or k.endswith(f"_{hardest}")}
+
+
+@produces(metrics)
 def run(ctx: StageContext) -> dict[str, Any]:
     import torch
 

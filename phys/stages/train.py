@@ -6,15 +6,24 @@ runs. Output: model.pt + model.json; checkpoints/ while training (removed when t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from phys.errors import PhysError
 from phys.science.config import TrainConfig
-from phys.stages.context import StageContext, data_parallel
+from phys.stages.context import StageContext, data_parallel, produces
 
-__all__ = ["TrainConfig", "qa_probe", "run"]  # TrainConfig: the stage's config, which recipes take from here
+__all__ = ["TRAIN_RESULT", "TrainConfig", "metrics", "qa_probe", "run"]  # TrainConfig: the stage's config, which recipes take from here
 
 
+TRAIN_RESULT = ("final_loss", "params", "params_non_embedding", "epochs", "train_tokens")
+"""The keys of `phys.science.train.train`'s result."""
+
+
+def metrics(cfg: TrainConfig, upstream: Mapping[str, Any]) -> set[str]:
+    return set(TRAIN_RESULT)
+
+
+@produces(metrics)
 @data_parallel
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.science.data.bios import GROUPS

@@ -26,9 +26,9 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
-from phys.stages.context import StageContext
+from phys.stages.context import StageContext, layer_names, produces
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,18 @@ class VProbeConfig:
             raise ValueError("linear_examples must be >= 0")
 
 
+def metrics(cfg: VProbeConfig, upstream: Mapping[str, Any]) -> set[str]:
+    """Per V-probing task the probe's test accuracy, the majority baseline and the examples scored; with
+    `linear_examples`, a linear probe per task and layer (where the task had enough examples)."""
+    from phys.science.igsm.probes import TASKS
+
+    out = {f"{p}_{t}" for p in ("probe", "majority", "examples") for t in TASKS}
+    if cfg.linear_examples:
+        out |= {f"linear_{t}_{layer}" for t in TASKS for layer in layer_names(upstream.get(cfg.model))}
+    return out
+
+
+@produces(metrics)
 def run(ctx: StageContext) -> dict[str, Any]:
     import torch
 

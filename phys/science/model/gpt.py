@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn as nn
@@ -19,19 +20,33 @@ import torch.nn.functional as F
 from phys.science.model.loss import linear_cross_entropy
 
 
+Attention = Literal["auto", "sdpa", "explicit"]
+Mlp = Literal["gelu", "gated", "none"]
+
+
 @dataclass(frozen=True)
 class GPTConfig:
     vocab_size: int
     n_layer: int = 4
+    """Transformer blocks."""
     n_head: int = 4
+    """Attention heads (head dim = n_embd / n_head)."""
     n_embd: int = 128
+    """Hidden width."""
     block_size: int = 128
+    """Longest sequence (rotary has no table to outgrow; this bounds the KV cache and training windows)."""
     rotary_pct: float = 0.25
+    """Fraction of each head's dims that get rotary embeddings ([3.1 App. B]: 1/4)."""
     rope_base: float = 10_000.0
-    attention: str = "auto"  # auto | sdpa | explicit
-    tied: bool = True  # output layer = input embedding (GPT-2); False after merging an embedding LoRA
-    mlp: str = "gelu"  # gelu (GPT-2) | gated (LLaMA's SiLU-gated) | none (attention only) [3.3 Results 5-7]
-    mlp_ratio: float = 4.0  # hidden width / n_embd; a gated MLP uses 2/3 of it per branch (the same parameters)
+    """Rotary base frequency."""
+    attention: Attention = "auto"
+    """sdpa: torch's fused kernel; explicit: softmax(QK^T)V written out (faster for bf16 on CPU); auto picks."""
+    tied: bool = True
+    """Output layer = input embedding (GPT-2); False after merging an embedding LoRA."""
+    mlp: Mlp = "gelu"
+    """gelu (GPT-2) | gated (LLaMA's SiLU-gated) | none (attention only) [3.3 Results 5-7]."""
+    mlp_ratio: float = 4.0
+    """Hidden width / n_embd; a gated MLP uses 2/3 of it per branch (the same parameters)."""
 
     @property
     def head_dim(self) -> int:
