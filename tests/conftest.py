@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 SMOKE = ["--scale", "smoke", "--device", "cpu"]
+UNDECLARED = "metrics its adapter does not declare"
+"""What the worker logs when a stage's result and its adapter's `produces` declaration drift apart."""
 
 
 def phys(runs: Path, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -21,6 +23,8 @@ def phys(runs: Path, *args: str, check: bool = True, timeout: float = 300) -> su
                           text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"phys {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    for log in Path(runs).glob("*/log.txt"):  # every run of the suite: the adapters return what they declare
+        assert UNDECLARED not in log.read_text(), f"{log}: a stage returned metrics it does not declare"
     return proc
 
 

@@ -72,7 +72,7 @@ def test_a_fixed_thread_count_wins_over_the_share(folder, monkeypatch):
 
 
 def test_before_torch_loads_the_share_goes_through_omp_num_threads():
-    code = ("import os, sys; from phys import cpu; cpu.set_threads(1); assert 'torch' not in sys.modules; "
+    code = ("import os, sys; from phys.machine import cpu; cpu.set_threads(1); assert 'torch' not in sys.modules; "
             "import torch; print(os.environ['OMP_NUM_THREADS'], torch.get_num_threads())")
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", cpu.THREADS_ENV)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
@@ -123,7 +123,7 @@ def test_threads_option_is_recorded_and_used_by_the_training(tmp_path):
 
 def test_torchruns_default_omp_is_not_taken_for_the_users_choice():
     """torchrun sets OMP_NUM_THREADS=1 for its ranks; phys's launcher marks it, so the ranks take their share."""
-    code = "from phys import cpu; print(cpu.fixed_threads())"
+    code = "from phys.machine import cpu; print(cpu.fixed_threads())"
     env = {k: v for k, v in os.environ.items() if k != cpu.THREADS_ENV}
     marked = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={**env, "OMP_NUM_THREADS": "1", cpu.NOT_USER_OMP_ENV: "1"}).stdout.strip()

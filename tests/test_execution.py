@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SMOKE, phys, phys_json
-from phys.core import launch, runner
+from phys.core import executors, launch, runner, scheduler
 from phys.errors import PhysError
 from phys.core.executors import Execution, Slot, parse_devices
 from phys.core.ledger import Ledger
@@ -39,17 +39,19 @@ def test_parse_devices_makes_slots_per_gpu_group_and_share():
     assert parse_devices("all", 1, 2, gpu_count=4) == [Slot("gpu 0,1", (0, 1)), Slot("gpu 2,3", (2, 3))]
     assert parse_devices("cpu", 2, 1, gpu_count=0) == [Slot("cpu #1"), Slot("cpu #2")]
     for spec, per, ddp, message in [("0,3", 1, 1, "GPU 3 does not exist"), ("0,0", 1, 1, "one twice"),
-                                    ("0,1,2", 1, 2, "does not divide"), ("gpu", 1, 1, "not cpu, all"),
-                                    ("all", 0, 1, "at least 1")]:
+                                    ("0,1,2", 1, 2, "does not divide"), ("gpu", 1, 1, "not cpu, all")]:
         with pytest.raises(PhysError, match=message):
             parse_devices(spec, per, ddp, gpu_count=3)
+    with pytest.raises(PhysError, match="at least 1"):  # the flags themselves: checked once, by Execution
+        Execution("local", "all", per_device=0)
 
 
 def test_gpu_queue_runs_independent_stages_at_once_one_per_gpu(tmp_path, toys, monkeypatch):
     """Two (pretend) GPUs: the three work stages go two at a time, each worker sees only its GPU, and the
     ledger says where each ran; `gather` starts once all three are done."""
     fake = [Slot("gpu 0", (0,)), Slot("gpu 1", (1,))]
-    monkeypatch.setattr(runner, "local_slots", lambda execution: fake)
+    for module in (executors, scheduler):  # the device check and the scheduler
+        monkeypatch.setattr(module, "local_slots", lambda execution: fake)
     root = tmp_path / "runs"
     run_id = launch.create_run(root, "toy_queue", "smoke", [], 0, "auto", execution=Execution("local", "0,1"))
     assert runner.execute(root, run_id) == "reproduced"

@@ -37,25 +37,6 @@ class TrainHooks(Protocol):
     def should_stop(self) -> bool: ...
 
 
-class _Silent:
-    """The hooks of ranks > 0: they train, rank 0 reports."""
-
-    def __init__(self, should_stop: Callable[[], bool]) -> None:
-        self.should_stop = should_stop
-
-    def log(self, line: str) -> None:
-        pass
-
-    def metrics(self, **values: Any) -> None:
-        pass
-
-    def trim_metrics(self, step: int) -> None:
-        pass
-
-    def progress(self, done: int, total: int, **info: Any) -> None:
-        pass
-
-
 PROGRESS_EVERY_S = 2.0
 
 
@@ -192,15 +173,14 @@ def train(cfg: OptimConfig, docs: Docs | Callable[[int], Docs], tokenizer: Token
     `export(model)`: the model saved as model.pt at the end (e.g. LoRA adapters merged into a plain GPT).
 
     Under torchrun every rank calls this with the same arguments (`phys.science.distributed`); rank 0 writes
-    everything, the other ranks raise `FollowerDone` once training is over.
+    everything (the caller gives the other ranks silent hooks: `phys.core.worker`), the other ranks raise
+    `FollowerDone` once training is over.
     """
     world = distributed.world()
     device = distributed.setup(device)
     if world.size > 1 and cfg.batch_size % world.size:
         raise PhysError(f"batch_size {cfg.batch_size} does not split over {world.size} processes",
                         hint=f"use a batch size divisible by {world.size}, or another --ddp")
-    if not world.leader:
-        hooks = _Silent(hooks.should_stop)
     torch.manual_seed(seed)
     if device == "cpu":
         cpu.tune_for_training()  # flushed denormals, an allocator that keeps its pages (phys.machine.cpu)
