@@ -10,7 +10,7 @@ identical settings in two recipes is the same cache entry (e.g. retry_fake's r20
 
 from __future__ import annotations
 
-from phys.recipes.igsm_generalization import RECIPE as GENERALIZATION
+from phys.recipes import _igsm
 from phys.spec import Check, Stage
 from phys.stages import igsm, train
 from phys.stages.igsm import IgsmDataConfig, IgsmEvalConfig
@@ -49,7 +49,7 @@ def base(scale: str) -> dict[str, object]:
     """The data / train / evaluate settings of every arm at `scale`, by role (igsm_generalization's, but cpu)."""
     if scale == "cpu":
         return dict(CPU)
-    out = dict(GENERALIZATION.scales[scale])
+    out = dict(_igsm.SCALES[scale])
     out.update({"evaluate.ops": (HARDEST[scale],), "evaluate.reask": False, "evaluate.baseline_items": 0})
     return out
 

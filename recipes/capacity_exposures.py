@@ -19,25 +19,8 @@ less). **Not reproduced**: 100 exposures are 1,563 steps for these tiny models, 
 to store anything, and then fewer parameters (no MLP) store more per parameter.
 """
 
-from phys.recipes import capacity_scaling as scaling
+from phys.recipes._capacity import CPU_E100, E100_CELLS, E100_SCALES, GPU_E100, STAGES, cell
 from phys.spec import Check, Plot, Recipe
-
-E100 = dict(exposures=100, eval_every=200)
-VARIANTS = {"": {}, "-gated": {"mlp": "gated"}, "-mlp1": {"mlp_ratio": 1.0}, "-nomlp": {"mlp": "none"}}
-"""Architecture variants at 100 exposures: GPT2's MLP, the gated MLP, a 1/4-size MLP, no MLP."""
-
-
-def e100_cells(base: str, shape: tuple[int, int, int], variants: bool) -> dict[str, tuple]:
-    """`<base>-e100` (and its architecture variants) -> (shape, train fields)."""
-    chosen = VARIANTS if variants else {"": {}}
-    return {f"{base}-e100{suffix}": (shape, {**E100, **fields}) for suffix, fields in chosen.items()}
-
-
-CPU_E100 = {**e100_cells("L2-d16", scaling.CPU_CELLS["L2-d16"], False),
-            **e100_cells("L2-d24", scaling.CPU_CELLS["L2-d24"], True)}
-GPU_E100 = {**e100_cells("GPT2-2-1", scaling.GPT2_CELLS["GPT2-2-1"], False),
-            **e100_cells("GPT2-2-2", scaling.GPT2_CELLS["GPT2-2-2"], True)}
-E100_CELLS = {**CPU_E100, **GPU_E100}
 
 def exposure_checks(base: str, prefix: str = "") -> tuple[Check, ...]:
     """The paper's comparisons for one cell, each a ratio to a GPT2-MLP cell (a sanity check keeps those
@@ -57,25 +40,15 @@ def exposure_checks(base: str, prefix: str = "") -> tuple[Check, ...]:
     )
 
 
-GPU_E100_TRAIN = {**scaling.GPU_TRAIN, "batch_size": 12, "weight_decay": 0.01, "eval_every": 1000}
-
 RECIPE = Recipe(
     name="capacity_exposures",
     part="3.3",
     title="Capacity at 100 exposures, and the architectures that lose it",
     claim="Seen 100 times instead of 1000, knowledge fills at most half the capacity; then a gated MLP or no MLP "
           "stores less per parameter, a 1/4-size MLP does not.",
-    stages=(*scaling.STAGES,
-            *(s for arm, (shape, fields) in E100_CELLS.items() for s in scaling.cell(arm, *shape, **fields))),
+    stages=(*STAGES, *(s for arm, (shape, fields) in E100_CELLS.items() for s in cell(arm, *shape, **fields))),
     checks=(*exposure_checks("L2-d24"), *exposure_checks("GPT2-2-2", prefix="gpu: ")),
-    scales={
-        **{k: v for k, v in scaling.RECIPE.scales.items() if k != "smoke"},
-        "smoke": {**scaling.RECIPE.scales["smoke"],
-                  **scaling.every_cell(CPU_E100, exposures=4, block_size=48, batch_size=8, ckpt_every=20,
-                                       log_every=10, eval_every=20)},
-        "gpu": {**scaling.RECIPE.scales["gpu"], **scaling.every_cell(GPU_E100, **GPU_E100_TRAIN)},
-        "paper": {**scaling.RECIPE.scales["paper"], **scaling.every_cell(GPU_E100, **GPU_E100_TRAIN)},
-    },
+    scales=E100_SCALES,
     arms={"smoke": ("L2-d24", *(a for a in CPU_E100 if a.startswith("L2-d24"))),
           "cpu": ("L2-d16", "L2-d24", *CPU_E100), "gpu": ("GPT2-2-1", "GPT2-2-2", *GPU_E100),
           "paper": ("GPT2-2-2", *(a for a in GPU_E100 if a.startswith("GPT2-2-2")))},

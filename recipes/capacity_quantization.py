@@ -16,7 +16,7 @@ models predict the data worse than a uniform guess. Reproduced (RTN, tiny models
 the paper's GPTQ ≈ 0.7 bits/param).
 """
 
-from phys.recipes import capacity_scaling as scaling
+from phys.recipes._capacity import CPU_CELLS, GPT2_CELLS, SCALES, STAGES, slug
 from phys.spec import Check, Recipe, Stage
 from phys.stages import capacity
 from phys.stages.capacity import BitsConfig
@@ -24,12 +24,12 @@ from phys.stages.capacity import BitsConfig
 
 def quantized(arm: str, quantize: str) -> Stage:
     """The bits of one cell's trained model after `quantize`."""
-    s = scaling.slug(arm)
+    s = slug(arm)
     return Stage(f"bits_{quantize}_{s}", capacity.bits, BitsConfig(quantize=quantize),
                  deps=("data", f"train_{s}"), arm=arm, role=f"bits_{quantize}")
 
 
-CELLS = (*scaling.CPU_CELLS, *scaling.GPT2_CELLS)
+CELLS = (*CPU_CELLS, *GPT2_CELLS)
 
 RECIPE = Recipe(
     name="capacity_quantization",
@@ -37,7 +37,7 @@ RECIPE = Recipe(
     title="Quantized knowledge: int8 keeps it, int4 does not",
     claim="Rounding a model's weights to int8 keeps the knowledge it stores; rounding them to int4 loses more "
           "than half of it.",
-    stages=(*scaling.STAGES, *(quantized(arm, q) for arm in CELLS for q in ("int8", "int4"))),
+    stages=(*STAGES, *(quantized(arm, q) for arm in CELLS for q in ("int8", "int4"))),
     checks=(
         Check("int8 keeps the knowledge", "int8_ratio", ">=", 0.95, over_arms="min",
               paper="unchanged capacity ratio (GPTQ int8, Result 8)",
@@ -47,7 +47,7 @@ RECIPE = Recipe(
         Check("the float models store knowledge", "bits_per_param", ">=", 0.5, over_arms="min", paper="≈ 2 bits/param",
               role="sanity", description="a ratio of nearly nothing says nothing"),
     ),
-    scales=scaling.RECIPE.scales,
+    scales=SCALES,
     arms={"smoke": ("L2-d16",), "cpu": ("L2-d16", "L2-d24"), "gpu": ("GPT2-2-1", "GPT2-2-2"),
           "paper": ("GPT2-2-2", "GPT2-2-4")},
     paper_numbers={"int8 (GPTQ)": "capacity unchanged, ≈ 2 bits/param", "int4 (GPTQ)": "≈ 0.7 bits/param (> 2× less)"},

@@ -29,55 +29,8 @@ reproduced** at this scale. The capacity-limited cells were still gaining when t
 and these models are 100× smaller than the paper's smallest.
 """
 
-from dataclasses import replace
-
-from phys.spec import Check, Plot, Recipe, Stage
-from phys.stages import capacity
-from phys.stages.capacity import BitsConfig, CapacityTrainConfig, PopulationConfig
-
-
-def slug(arm: str) -> str:
-    """The stage-name form of a cell: `L2-d16` -> `l2_d16`."""
-    return arm.lower().replace("-", "_")
-
-
-def cell(arm: str, n_layer: int, n_embd: int, n_head: int, **train: object) -> tuple[Stage, ...]:
-    """train → bits for one model shape (and `train` fields, e.g. exposures=100); the arm is the cell's name."""
-    s = slug(arm)
-    config = CapacityTrainConfig(n_layer=n_layer, n_embd=n_embd, n_head=n_head, block_size=98, batch_size=16, lr=2e-2,
-                                 weight_decay=0.02, warmup_frac=0.02, eval_every=1000, ckpt_every=1000, log_every=100)
-    return (
-        Stage(f"train_{s}", capacity.train, replace(config, **train), deps=("data",),
-              device_sensitive=True, arm=arm, role="train"),
-        Stage(f"bits_{s}", capacity.bits, BitsConfig(), deps=("data", f"train_{s}"), arm=arm,
-              role="bits"),
-    )
-
-
-CPU_CELLS = {"L2-d16": (2, 16, 2), "L2-d24": (2, 24, 3), "L2-d32": (2, 32, 4), "L2-d48": (2, 48, 6),
-             "L2-d64": (2, 64, 8)}
-"""(layers, width, heads) of the cpu cells: 8-dim heads. The cpu scale runs the first four."""
-GPT2_CELLS = {f"GPT2-{layers}-{heads}": (layers, 64 * heads, heads)
-              for layers, heads in ((2, 1), (2, 2), (4, 2), (4, 4), (8, 4), (2, 4), (4, 8), (8, 8), (12, 12))}
-"""GPT2-ℓ-h of [3.3 §2.3]: ℓ layers, h heads of 64 dims."""
-GPU_CELLS = ("GPT2-2-1", "GPT2-2-2", "GPT2-4-2", "GPT2-4-4", "GPT2-8-4")
-PAPER_CELLS = ("GPT2-2-2", "GPT2-2-4", "GPT2-4-4", "GPT2-4-8", "GPT2-8-8", "GPT2-12-12")
-
-
-def every_cell(cells, **fields) -> dict:
-    """The same override for the train stage of every cell in `cells`."""
-    return {f"train_{slug(c)}.{k}": v for c in cells for k, v in fields.items()}
-
-
-STAGES = (
-    Stage("data", capacity.data, PopulationConfig(kind="bioD", n_people=500, K=4, C=6, D=16, L=1, T=256,
-                                                                name_pool=30)),
-    *(s for arm, shape in CPU_CELLS.items() for s in cell(arm, *shape)),
-    *(s for arm, shape in GPT2_CELLS.items() for s in cell(arm, *shape)),
-)
-
-GPU_TRAIN = dict(block_size=512, batch_size=48, lr=1e-3, weight_decay=0.02, warmup_frac=0.01, eval_every=5000,
-                 ckpt_every=2000, log_every=200)
+from phys.recipes._capacity import GPU_CELLS, PAPER_CELLS, SCALES, STAGES
+from phys.spec import Check, Plot, Recipe
 
 RECIPE = Recipe(
     name="capacity_scaling",
@@ -96,16 +49,7 @@ RECIPE = Recipe(
               paper="near-perfect where the data holds ≤ 1.8 bits/param", role="sanity",
               description="otherwise the exposures did not suffice and every cell is undertrained"),
     ),
-    scales={
-        "smoke": {"data.n_people": 40, "data.C": 2,
-                  **every_cell(("L2-d16", "L2-d24"), exposures=20, block_size=48, batch_size=8, ckpt_every=20,
-                               log_every=10, eval_every=20)},
-        "cpu": {},
-        "gpu": {"data.kind": "bioS", "data.n_people": 20_000, "data.name_pool": 0,
-                **every_cell(GPU_CELLS, **GPU_TRAIN)},
-        "paper": {"data.kind": "bioS", "data.n_people": 100_000, "data.name_pool": 0,
-                  **every_cell(PAPER_CELLS, **{**GPU_TRAIN, "batch_size": 192})},
-    },
+    scales=SCALES,
     arms={"smoke": ("L2-d16", "L2-d24"), "cpu": ("L2-d16", "L2-d24", "L2-d32", "L2-d48"), "gpu": GPU_CELLS,
           "paper": PAPER_CELLS},
     plots=(Plot("capacity", x="params", y="bits", title="bits stored against parameters",

@@ -15,13 +15,12 @@ problem at all in the CPU budget, so a comparison of depths would compare zeros.
 2 × 224, 4 × 160, 6 × 128 and 12 × 88 (layers × width, ≈ 1.2M non-embedding parameters each).
 """
 
-from phys.recipes.igsm_generalization import RECIPE as GENERALIZATION
+from phys.recipes._igsm import DATA, SCALES
 from phys.spec import Check, Recipe, Stage
 from phys.stages import igsm, train
 from phys.stages.igsm import IgsmEvalConfig
 from phys.stages.train import TrainConfig
 
-DATA = GENERALIZATION.stages[0]
 CPU_SHAPES = {"l2": (2, 4, 224), "l4": (4, 4, 160), "l6": (6, 4, 128), "l12": (12, 4, 88)}  # (layers, heads, dim)
 PAPER_SHAPES = {"l4": (4, 21, 1344), "l8": (8, 15, 960), "l12": (12, 12, 768), "l16": (16, 10, 640),
                 "l20": (20, 9, 576)}
@@ -40,15 +39,12 @@ def arm_stages(arm: str) -> tuple[Stage, ...]:
 
 
 def scale(name: str, shapes: dict[str, tuple[int, int, int]]) -> dict[str, object]:
-    """igsm_generalization's data and training at scale `name`, with each arm's shape."""
-    base = GENERALIZATION.scales[name]
-    out: dict[str, object] = {k: v for k, v in base.items() if k.startswith("data.")}
+    """igsm_generalization's settings at scale `name` (by role: every arm's training and evaluation) but
+    the hardest op only and no random-init baseline, and each arm's shape."""
+    out = {k: v for k, v in SCALES[name].items() if k not in ("evaluate.ops", "evaluate.baseline_items")}
+    out["evaluate.ops"] = (HARDEST[name],)
     for arm, (layers, heads, dim) in shapes.items():
-        out.update({f"train_{arm}.{k[6:]}": v for k, v in base.items() if k.startswith("train.")})
         out.update({f"train_{arm}.n_layer": layers, f"train_{arm}.n_head": heads, f"train_{arm}.n_embd": dim})
-        out.update({f"evaluate_{arm}.{k[9:]}": v for k, v in base.items()
-                    if k.startswith("evaluate.") and k not in ("evaluate.ops", "evaluate.baseline_items")})
-        out[f"evaluate_{arm}.ops"] = (HARDEST[name],)
     return out
 
 

@@ -44,15 +44,8 @@ rejection procedure draws ≈ 140 problems/s per core at these settings (`benchm
 Neither scale has been run.
 """
 
-from phys.spec import Check, Recipe, Stage
-from phys.stages import igsm, train
-from phys.stages.igsm import IgsmDataConfig, IgsmEvalConfig
-from phys.stages.train import TrainConfig
-
-PAPER_TRAIN = {"train.n_layer": 12, "train.n_head": 12, "train.n_embd": 768, "train.block_size": 768,
-               "train.batch_size": 512, "train.steps": 100_000, "train.lr": 2e-3, "train.weight_decay": 0.05,
-               "train.beta2": 0.98, "train.warmup_frac": 0.01, "train.min_lr_ratio": 0.01,
-               "train.ckpt_every": 2000, "train.log_every": 100, "train.eval_every": 0}
+from phys.recipes._igsm import DATA, EVALUATE, SCALES, TRAIN
+from phys.spec import Check, Recipe
 
 RECIPE = Recipe(
     name="igsm_generalization",
@@ -60,11 +53,7 @@ RECIPE = Recipe(
     title="iGSM: solving unseen math problems, and longer ones",
     claim="A GPT2 pretrained on iGSM problems with op ≤ max_op solves unseen problems almost always, "
           "generalizes out of distribution to op > max_op, and writes almost no unnecessary steps.",
-    stages=(
-        Stage("data", igsm.run_data, config=IgsmDataConfig()),
-        Stage("train", train.run, TrainConfig(eval_every=0), deps=("data",), device_sensitive=True),
-        Stage("evaluate", igsm.run_eval, IgsmEvalConfig(), deps=("data", "train")),
-    ),
+    stages=(DATA, TRAIN, EVALUATE),
     checks=(
         Check("in distribution: unseen problems are solved", "acc_id", ">=", 0.8,
               paper="99.9% (iGSM-med_pq, op ≤ 15)",
@@ -80,23 +69,7 @@ RECIPE = Recipe(
               description="final-answer accuracy in distribution, minus always giving the set's commonest "
                           "answer (op = 1 test templates all ask a childless item's total: 0)"),
     ),
-    scales={
-        "smoke": {"data.max_op": 3, "data.max_edge": 6, "data.problems": 300, "data.block_size": 256,
-                  "train.n_layer": 2, "train.n_embd": 32, "train.n_head": 2, "train.block_size": 256,
-                  "train.batch_size": 8, "train.steps": 20, "train.ckpt_every": 10, "train.log_every": 5,
-                  "evaluate.items": 6, "evaluate.ops": (4,), "evaluate.baseline_items": 4,
-                  "evaluate.max_new_tokens": 48},
-        "cpu": {"data.max_op": 4, "data.max_edge": 6, "data.subcategories": 1, "data.items": 10,
-                "data.problems": 100_000, "data.block_size": 256, "data.workers": 2,
-                "train.n_layer": 6, "train.n_head": 4, "train.n_embd": 128, "train.block_size": 256,
-                "train.batch_size": 32, "train.steps": 1500, "train.lr": 3e-3, "train.weight_decay": 0.05,
-                "train.warmup_frac": 0.05, "train.min_lr_ratio": 0.01, "train.ckpt_every": 250,
-                "train.log_every": 25, "evaluate.items": 200, "evaluate.ops": (5, 6),
-                "evaluate.max_new_tokens": 300},
-        "gpu": {"data.problems": 2_000_000, "data.workers": 16, **PAPER_TRAIN, "train.batch_size": 128,
-                "train.steps": 10_000, "evaluate.items": 1024},
-        "paper": {"data.problems": 20_000_000, "data.workers": 16, **PAPER_TRAIN},
-    },
+    scales=SCALES,
     paper_numbers={
         "iGSM-med_pq, op ≤ 15 / op = 15": "99.9% / 99.1%",
         "iGSM-med_pq, op = 20 / 21 / 22 / 23": "92.0 / 88.4 / 84.5 / 77.7%",

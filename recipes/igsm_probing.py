@@ -23,23 +23,10 @@ igsm_generalization: 0% of solutions right), so there is nothing to read; the sa
 says so.
 """
 
-from phys.recipes.igsm_generalization import RECIPE as GENERALIZATION
+from phys.recipes._igsm import DATA, TRAIN, data_and_train
 from phys.spec import Check, Recipe, Stage
 from phys.stages import vprobe
 from phys.stages.vprobe import VProbeConfig
-
-DATA, TRAIN = GENERALIZATION.stages[0], GENERALIZATION.stages[1]
-
-
-def shared(scale: str) -> dict[str, object]:
-    """The data and train settings of igsm_generalization at `scale`."""
-    return {k: v for k, v in GENERALIZATION.scales[scale].items() if k.split(".")[0] in ("data", "train")}
-
-
-def both_probes(values: dict[str, object]) -> dict[str, object]:
-    """{"probe.steps": 60} -> the same for probe and probe_random."""
-    return {f"{stage}.{k.split('.', 1)[1]}": v for k, v in values.items() for stage in ("probe", "probe_random")}
-
 
 RECIPE = Recipe(
     name="igsm_probing",
@@ -51,7 +38,7 @@ RECIPE = Recipe(
     stages=(
         DATA,
         TRAIN,
-        Stage("probe", vprobe.run, VProbeConfig(), deps=("data", "train"), device_sensitive=True,
+        Stage("probe_trained", vprobe.run, VProbeConfig(), deps=("data", "train"), device_sensitive=True,
               arm="trained", role="probe"),
         Stage("probe_random", vprobe.run, VProbeConfig(random_init=True), deps=("data", "train"),
               device_sensitive=True, arm="random", role="probe"),
@@ -70,15 +57,14 @@ RECIPE = Recipe(
               role="sanity", description="whether A was already defined in the solution, visible in the text"),
     ),
     scales={
-        "smoke": {**shared("smoke"), **both_probes({"probe.problems": 20, "probe.test_problems": 10,
-                                                    "probe.steps": 10, "probe.batch_size": 8,
-                                                    "probe.linear_examples": 100})},
-        "cpu": {**shared("cpu"), **both_probes({"probe.problems": 1000, "probe.test_problems": 400,
-                                                "probe.steps": 500, "probe.batch_size": 48})},
-        "gpu": {**shared("gpu"), **both_probes({"probe.problems": 20_000, "probe.test_problems": 2_000,
-                                                "probe.steps": 20_000, "probe.batch_size": 256})},
-        "paper": {**shared("paper"), **both_probes({"probe.problems": 200_000, "probe.test_problems": 4_096,
-                                                    "probe.steps": 100_000, "probe.batch_size": 256})},
+        "smoke": {**data_and_train("smoke"), "probe.problems": 20, "probe.test_problems": 10, "probe.steps": 10,
+                  "probe.batch_size": 8, "probe.linear_examples": 100},
+        "cpu": {**data_and_train("cpu"), "probe.problems": 1000, "probe.test_problems": 400, "probe.steps": 500,
+                "probe.batch_size": 48},
+        "gpu": {**data_and_train("gpu"), "probe.problems": 20_000, "probe.test_problems": 2_000,
+                "probe.steps": 20_000, "probe.batch_size": 256},
+        "paper": {**data_and_train("paper"), "probe.problems": 200_000, "probe.test_problems": 4_096,
+                  "probe.steps": 100_000, "probe.batch_size": 256},
     },
     paper_numbers={"all-false baseline, dep": "83%", "all-false baseline, nece_next": "92%",
                    "probe accuracy, nece / dep / can_next / nece_next / value": "≈ 99%+ (Results 4–5)"},

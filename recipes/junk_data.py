@@ -21,8 +21,8 @@ passes by 0.002 bits/param: at 100 exposures these tiny models store almost noth
 without the token, so Result 12 is not really shown at this scale.
 """
 
-from phys.recipes import capacity_exposures as exposures
-from phys.recipes import capacity_scaling as scaling
+from phys.recipes._capacity import (CPU_CELLS, E100, E100_CELLS, E100_SCALES, GPT2_CELLS, GPU_E100_TRAIN, STAGES, cell,
+                                    cell_keys)
 from phys.spec import Check, Recipe
 
 JUNK = {"-junk": {"junk_ratio": 7}, "-junk-domain": {"junk_ratio": 7, "domain_token": True},
@@ -31,12 +31,12 @@ JUNK = {"-junk": {"junk_ratio": 7}, "-junk-domain": {"junk_ratio": 7, "domain_to
 
 
 def junk_cells(base: str, shape: tuple[int, int, int]) -> dict[str, tuple]:
-    return {f"{base}-e100{suffix}": (shape, {**exposures.E100, "block_size": 100, **fields})
+    return {f"{base}-e100{suffix}": (shape, {**E100, "block_size": 100, **fields})
             for suffix, fields in JUNK.items()}
 
 
-CPU_JUNK = junk_cells("L2-d24", scaling.CPU_CELLS["L2-d24"])
-GPU_JUNK = junk_cells("GPT2-2-2", scaling.GPT2_CELLS["GPT2-2-2"])
+CPU_JUNK = junk_cells("L2-d24", CPU_CELLS["L2-d24"])
+GPU_JUNK = junk_cells("GPT2-2-2", GPT2_CELLS["GPT2-2-2"])
 
 
 def junk_checks(base: str, prefix: str = "") -> tuple[Check, ...]:
@@ -62,18 +62,14 @@ RECIPE = Recipe(
     title="Junk data crowds knowledge out; a domain token lets it back in",
     claim="Mixed with 7× as much junk, a model stores far less of the useful knowledge; a special token in "
           "front of the useful data recovers most of it; junk that repeats does no harm.",
-    stages=(*exposures.RECIPE.stages,
-            *(s for arm, (shape, fields) in {**CPU_JUNK, **GPU_JUNK}.items() for s in scaling.cell(arm, *shape, **fields))),
+    stages=(*STAGES, *(s for arm, (shape, fields) in {**E100_CELLS, **CPU_JUNK, **GPU_JUNK}.items()
+                       for s in cell(arm, *shape, **fields))),
     checks=(*junk_checks("L2-d24"), *junk_checks("GPT2-2-2", prefix="gpu: ")),
     scales={
-        **exposures.RECIPE.scales,
-        "smoke": {**exposures.RECIPE.scales["smoke"],
-                  **scaling.every_cell(CPU_JUNK, exposures=4, block_size=70, batch_size=8, ckpt_every=20, log_every=10,
-                                       eval_every=20)},
-        "gpu": {**exposures.RECIPE.scales["gpu"], **scaling.every_cell(GPU_JUNK, **{**exposures.GPU_E100_TRAIN,
-                                                                                     "batch_size": 24})},
-        "paper": {**exposures.RECIPE.scales["paper"],
-                  **scaling.every_cell(GPU_JUNK, **{**exposures.GPU_E100_TRAIN, "batch_size": 24})},
+        **E100_SCALES,
+        "smoke": {**E100_SCALES["smoke"], **cell_keys(CPU_JUNK, exposures=4, block_size=70)},
+        "gpu": {**E100_SCALES["gpu"], **cell_keys(GPU_JUNK, **{**GPU_E100_TRAIN, "batch_size": 24})},
+        "paper": {**E100_SCALES["paper"], **cell_keys(GPU_JUNK, **{**GPU_E100_TRAIN, "batch_size": 24})},
     },
     arms={"smoke": ("L2-d24-e100", *CPU_JUNK), "cpu": ("L2-d24-e100", *CPU_JUNK), "gpu": ("GPT2-2-2-e100", *GPU_JUNK),
           "paper": ("GPT2-2-2-e100", *GPU_JUNK)},

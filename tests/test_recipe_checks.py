@@ -17,7 +17,7 @@ from phys.errors import PhysError
 from phys.recipes.knowledge_storage import RECIPE as STORAGE
 from phys.recipes.reversal_curse import RECIPE as REVERSAL
 from phys.spec import SCALES, Check, Recipe, Stage
-from phys.stages import bios, qa_eval
+from phys.stages import bios
 from phys.stages.bios import BiosConfig
 
 
