@@ -34,9 +34,7 @@ def recipe_data(recipe: str, scale: str, overrides: Sequence[str] = ()) -> Itera
     data_stage, train_stage = plan.stage("data"), plan.stage("train")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        module, func = data_stage.run.split(":")
         t0 = time.perf_counter()
-        getattr(__import__(module, fromlist=[func]), func)(
-            StageContext("data", data_stage.config, data_stage.seed, out, log=lambda line: None))
+        data_stage.function(StageContext("data", data_stage.config, data_stage.seed, out, log=lambda line: None))
         seconds = time.perf_counter() - t0
         yield RecipeData(train_stage.config, Tokenizer.load(out / "tokenizer.json"), Docs.load(out, "train"), seconds)

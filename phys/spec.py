@@ -158,7 +158,8 @@ class Recipe:
     stages: tuple[Stage, ...]
     checks: tuple[Check, ...]
     scales: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    """scale name -> {"stage.field": value}; scales not listed use the stage configs as written."""
+    """scale name -> {"STAGE.FIELD": value}, or {"ROLE.FIELD": value} for every stage of a role (a stage's own
+    key wins); scales not listed use the stage configs as written."""
     arms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """scale -> the arms run at that scale (scales not listed run every arm)."""
     paper_numbers: Mapping[str, str] = field(default_factory=dict)
@@ -179,7 +180,11 @@ class Recipe:
         for scale in self.scales:
             if scale not in SCALES:
                 raise ValueError(f"recipe {self.name!r}: unknown scale {scale!r}; scales are {', '.join(SCALES)}")
-        known_arms = {s.arm for s in self.stages if s.arm}
+        for s in self.stages:
+            if s.role is not None and s.role in names and self.stage(s.role).role != s.role:
+                raise ValueError(f"recipe {self.name!r}: role {s.role!r} of stage {s.name!r} is also the name of "
+                                 f"another stage; `{s.role}.FIELD` could not reach every stage of the role")
+        known_arms = set(self.all_arms)
         for check in self.checks:
             if check.arms() - known_arms:
                 raise ValueError(f"recipe {self.name!r}: check {check.name!r} reads unknown arms "
@@ -189,10 +194,14 @@ class Recipe:
             if scale not in SCALES or unknown:
                 raise ValueError(f"recipe {self.name!r}: arms of scale {scale!r}: unknown {sorted(unknown)}")
 
+    @property
+    def all_arms(self) -> tuple[str, ...]:
+        """Every arm of the recipe, in stage order."""
+        return tuple(dict.fromkeys(s.arm for s in self.stages if s.arm))
+
     def arms_at(self, scale: str) -> tuple[str, ...]:
         """The arms run at `scale`, in stage order."""
-        every = tuple(dict.fromkeys(s.arm for s in self.stages if s.arm))
-        return tuple(a for a in every if a in self.arms.get(scale, every))
+        return tuple(a for a in self.all_arms if a in self.arms.get(scale, self.all_arms))
 
     def stage(self, name: str) -> Stage:
         for s in self.stages:

@@ -10,11 +10,12 @@ identical settings in two recipes is the same cache entry (e.g. retry_fake's r20
 
 from __future__ import annotations
 
-from phys.recipes import _igsm
 from phys.spec import Check, Stage
 from phys.stages import igsm, train
 from phys.stages.igsm import IgsmDataConfig, IgsmEvalConfig
 from phys.stages.train import TrainConfig
+
+from . import _igsm
 
 # arm -> (retry_rate, retry_mask, retry_kind)
 ARMS: dict[str, tuple[float, bool, str]] = {

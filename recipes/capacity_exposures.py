@@ -19,8 +19,9 @@ less). **Not reproduced**: 100 exposures are 1,563 steps for these tiny models, 
 to store anything, and then fewer parameters (no MLP) store more per parameter.
 """
 
-from phys.recipes._capacity import CPU_E100, E100_CELLS, E100_SCALES, GPU_E100, STAGES, cell
 from phys.spec import Check, Plot, Recipe
+
+from ._capacity import CPU_E100, E100_CELLS, E100_SCALES, GPU_E100, STAGES, cell
 
 def exposure_checks(base: str, prefix: str = "") -> tuple[Check, ...]:
     """The paper's comparisons for one cell, each a ratio to a GPT2-MLP cell (a sanity check keeps those

@@ -16,10 +16,11 @@ models predict the data worse than a uniform guess. Reproduced (RTN, tiny models
 the paper's GPTQ ≈ 0.7 bits/param).
 """
 
-from phys.recipes._capacity import CPU_CELLS, GPT2_CELLS, SCALES, STAGES, slug
 from phys.spec import Check, Recipe, Stage
 from phys.stages import capacity
 from phys.stages.capacity import BitsConfig
+
+from ._capacity import CPU_CELLS, GPT2_CELLS, SCALES, STAGES, slug
 
 
 def quantized(arm: str, quantize: str) -> Stage:

@@ -29,8 +29,9 @@ reproduced** at this scale. The capacity-limited cells were still gaining when t
 and these models are 100× smaller than the paper's smallest.
 """
 
-from phys.recipes._capacity import GPU_CELLS, PAPER_CELLS, SCALES, STAGES
 from phys.spec import Check, Plot, Recipe
+
+from ._capacity import GPU_CELLS, PAPER_CELLS, SCALES, STAGES
 
 RECIPE = Recipe(
     name="capacity_scaling",

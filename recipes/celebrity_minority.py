@@ -21,13 +21,14 @@ their finetuning QA (1.000). Seed 1: 0.034 → 0.213. The direction is the paper
 (0.280 / 0.179) short of the check's 0.3: verdict not reproduced.
 """
 
-from phys.recipes._bios import GPU, PAPER, SMOKE, arm_stages
 from phys.spec import Check, Recipe, Stage
 from phys.stages import bios, finetune, qa_eval, train
 from phys.stages.bios import BiosConfig
 from phys.stages.finetune import FinetuneConfig
 from phys.stages.qa_eval import EvalConfig
 from phys.stages.train import TrainConfig
+
+from ._bios import GPU, PAPER, SMOKE, arm_stages
 
 ARM = "with_celebrities"
 CELEBRITY = (

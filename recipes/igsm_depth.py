@@ -15,11 +15,12 @@ problem at all in the CPU budget, so a comparison of depths would compare zeros.
 2 × 224, 4 × 160, 6 × 128 and 12 × 88 (layers × width, ≈ 1.2M non-embedding parameters each).
 """
 
-from phys.recipes._igsm import DATA, SCALES
 from phys.spec import Check, Recipe, Stage
 from phys.stages import igsm, train
 from phys.stages.igsm import IgsmEvalConfig
 from phys.stages.train import TrainConfig
+
+from ._igsm import DATA, SCALES
 
 CPU_SHAPES = {"l2": (2, 4, 224), "l4": (4, 4, 160), "l6": (6, 4, 128), "l12": (12, 4, 88)}  # (layers, heads, dim)
 PAPER_SHAPES = {"l4": (4, 21, 1344), "l8": (8, 15, 960), "l12": (12, 12, 768), "l16": (16, 10, 640),

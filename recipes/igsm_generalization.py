@@ -44,8 +44,9 @@ rejection procedure draws ≈ 140 problems/s per core at these settings (`benchm
 Neither scale has been run.
 """
 
-from phys.recipes._igsm import DATA, EVALUATE, SCALES, TRAIN
 from phys.spec import Check, Recipe
+
+from ._igsm import DATA, EVALUATE, SCALES, TRAIN
 
 RECIPE = Recipe(
     name="igsm_generalization",

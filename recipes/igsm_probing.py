@@ -23,10 +23,11 @@ igsm_generalization: 0% of solutions right), so there is nothing to read; the sa
 says so.
 """
 
-from phys.recipes._igsm import DATA, TRAIN, data_and_train
 from phys.spec import Check, Recipe, Stage
 from phys.stages import vprobe
 from phys.stages.vprobe import VProbeConfig
+
+from ._igsm import DATA, TRAIN, data_and_train
 
 RECIPE = Recipe(
     name="igsm_probing",

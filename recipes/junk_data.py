@@ -21,9 +21,10 @@ passes by 0.002 bits/param: at 100 exposures these tiny models store almost noth
 without the token, so Result 12 is not really shown at this scale.
 """
 
-from phys.recipes._capacity import (CPU_CELLS, E100, E100_CELLS, E100_SCALES, GPT2_CELLS, GPU_E100_TRAIN, STAGES, cell,
-                                    cell_keys)
 from phys.spec import Check, Recipe
+
+from ._capacity import (CPU_CELLS, E100, E100_CELLS, E100_SCALES, GPT2_CELLS, GPU_E100_TRAIN, STAGES, cell,
+                        cell_keys)
 
 JUNK = {"-junk": {"junk_ratio": 7}, "-junk-domain": {"junk_ratio": 7, "domain_token": True},
         "-junk-repetitive": {"junk_ratio": 7, "junk_people": 10}}

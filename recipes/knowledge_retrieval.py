@@ -23,13 +23,14 @@ company→city 0.080 vs city→company 0.036 — the paper's direction, under th
 not reproduced.
 """
 
-from phys.recipes._bios import GPU, PAPER, SMOKE, slug
 from phys.spec import Check, Recipe, Stage
 from phys.stages import bios, finetune, qa_eval, train
 from phys.stages.bios import BiosConfig
 from phys.stages.finetune import FinetuneConfig
 from phys.stages.qa_eval import EvalConfig
 from phys.stages.train import TrainConfig
+
+from ._bios import GPU, PAPER, SMOKE, slug
 
 ARMS = ("multi5+permute", "multi5+fullname")
 TASKS = ("birth_day", "birth_year", "employer+employer_city", "employer_city+employer", "birth_city+employer",

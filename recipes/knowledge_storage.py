@@ -27,9 +27,10 @@ attributes (margin ≥ 0.05, 2/3); the paper's statement is that birth date is t
 check now tests directly; the seed figures above are those runs' stored metrics judged by it.
 """
 
-from phys.recipes._bios import GPU, PAPER, SMOKE, arm_stages
 from phys.spec import Check, Recipe
 from phys.stages.bios import ATTRIBUTES
+
+from ._bios import GPU, PAPER, SMOKE, arm_stages
 
 ARMS = ("single", "single+permute1", "single+permute5", "multi5", "multi5+permute", "multi5+permute+fullname")
 CPU_ARMS = ("single", "single+permute5", "multi5+permute")

@@ -26,12 +26,13 @@ N = 100,000 it cannot. Verdict: not reproduced. The mixed arm takes 4.7–4.9 mi
 pretrain→finetune arm (knowledge_storage's stages) ≈ 5 min, as a same-size arm of celebrity_minority took.
 """
 
-from phys.recipes._bios import GPU, PAPER, SMOKE, arm_stages
 from phys.spec import Check, Recipe, Stage
 from phys.stages import bios, qa_eval, train
 from phys.stages.bios import BiosConfig
 from phys.stages.qa_eval import EvalConfig
 from phys.stages.train import TrainConfig
+
+from ._bios import GPU, PAPER, SMOKE, arm_stages
 
 MIXED = (
     Stage("data_mixed", bios.run, BiosConfig(n_people=500, augmentation="single", mixed=True,

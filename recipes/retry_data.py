@@ -34,8 +34,9 @@ error-free). Seeds 1 and 2 (arms r0, r50; 20 and 22 min): 0 / 200 at op = 5 in b
 answers at op = 5 are no better with retry data (r0 / r50: 0.130 / 0.115 and 0.120 / 0.105).
 """
 
-from phys.recipes import _retry
 from phys.spec import Check, Recipe
+
+from . import _retry
 
 ARMS = ("r0", "r05", "r10", "r20", "r50", "r20m", "r50m")
 

@@ -20,8 +20,9 @@ op ≤ 3, retry_weak has almost no place to go: a parameter of a sentence two or
 no "BACK" at inference, the miss20 model 0.06 per problem.
 """
 
-from phys.recipes import _retry
 from phys.spec import Check, Recipe
+
+from . import _retry
 
 ARMS = ("r0", "r20", "weak20", "miss20")
 

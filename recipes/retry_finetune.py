@@ -26,11 +26,12 @@ others 0). What shows is the paper's mechanism in small: full finetuning on retr
 "BACK" and fits it worse (0.295); on error-free data both reach 0.117.
 """
 
-from phys.recipes import _retry
 from phys.spec import Check, Recipe, Stage
 from phys.stages import finetune, igsm
 from phys.stages.finetune import FinetuneConfig
 from phys.stages.igsm import IgsmEvalConfig
+
+from . import _retry
 
 R0 = _retry.arm_stages("r0")
 DATA_RETRY = _retry.arm_stages("r20")[0]

@@ -26,10 +26,11 @@ at random (the random control regrets as often and does as well). Even the perfe
 (3 / 200 in distribution, 0 at op = 5): resampling a wrong sentence rarely gives a right one.
 """
 
-from phys.recipes import _retry
 from phys.spec import Check, Recipe, Stage
 from phys.stages import regret
 from phys.stages.regret import RegretConfig
+
+from . import _retry
 
 R0 = _retry.arm_stages("r0")[:2]
 REGRET_SCALE = {

@@ -78,6 +78,9 @@ def test_devices_errors_are_one_line_and_write_nothing(tmp_path):
                           (["--executor", "slurm", "--devices", "0"], "--devices is for local workers"),
                           (["--executor", "submitit-local", "--per-device", "2"], "--per-device is for local"),
                           (["--ddp", "0"], "must be at least 1"),
+                          (["--executor", "inline", "--ddp", "2"], "--ddp needs worker processes"),
+                          (["--executor", "inline", "--per-device", "2"], "--per-device is for local"),
+                          (["--threads", "0"], "--threads 0 is not a thread count"),
                           *([(["--executor", "slurm"], "no `sbatch`")] if shutil.which("sbatch") is None else [])]:
         proc = phys(root, "run", "recipe", "reversal_curse", "--scale", "smoke", *args, check=False)
         assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr

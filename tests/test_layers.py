@@ -76,6 +76,14 @@ def test_no_module_takes_part_in_an_import_circle() -> None:
     assert circles(import_graph()) == []
 
 
+def test_no_recipe_imports_another() -> None:
+    """Recipes share code through the private modules (`recipes/_bios.py`, …), never through each other."""
+    edges = import_graph()
+    public = {m for m in edges if m.startswith("recipes.") and not m.split(".")[1].startswith("_")}
+    assert len(public) >= 18 and edges["recipes.capacity_scaling"] >= {"recipes._capacity"}
+    assert {m: sorted(edges[m] & public) for m in public if edges[m] & public} == {}
+
+
 def test_phys_holds_only_its_layers_spec_and_errors() -> None:
     entries = {p.name for p in (ROOT / "phys").iterdir() if p.name != "__pycache__"}
     assert entries == LAYERS | {"__init__.py", "__main__.py", "spec.py", "errors.py"}

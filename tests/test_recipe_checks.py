@@ -22,7 +22,7 @@ from phys.stages.bios import BiosConfig
 
 
 def every_arm(recipe: Recipe) -> tuple[str, ...] | None:
-    return tuple(dict.fromkeys(s.arm for s in recipe.stages if s.arm)) or None
+    return recipe.all_arms or None
 
 
 @pytest.mark.parametrize("name", registry.recipe_names())
@@ -139,3 +139,18 @@ def test_a_variant_in_a_recipes_folder_reuses_the_shipped_stages(smoke_runs, tmp
     assert record["status"] == "done" and record["recipe"] == "reversal_gap"
     assert all(stage["cached"] for stage in record["stages"].values())
     assert [c["name"] for c in record["checks"]][0] == "forward QA beats inverse search on unseen people"
+
+
+def test_a_stage_key_wins_over_a_role_key_from_the_command_line_too() -> None:
+    exposures = registry.load_recipe("capacity_exposures")
+    plan = make_plan(exposures, "smoke", ["train.exposures=50"])
+    cells = {s.name: s.config.exposures for s in plan.stages if s.role == "train"}
+    assert cells == {"train_l2_d24": 50, "train_l2_d24_e100": 4, "train_l2_d24_e100_gated": 4,
+                     "train_l2_d24_e100_mlp1": 4, "train_l2_d24_e100_nomlp": 4}  # the scale pins its 100-exposure cells
+
+
+def test_a_role_may_not_share_its_name_with_another_stage() -> None:
+    cfg = BiosConfig()
+    with pytest.raises(ValueError, match="role 'data' of stage 'data_a' is also the name of another stage"):
+        Recipe("r", "3.1", "t", "c", stages=(Stage("data", bios.run, cfg), Stage("data_a", bios.run, cfg, role="data")),
+               checks=())

@@ -30,7 +30,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "stage_keys.json"
 def stage_keys(name: str, every_arm: bool) -> dict[str, dict[str, str]]:
     """{"<scale>/<device>": {stage: key}} of recipe `name`: the scale's arms, or every arm."""
     recipe = registry.load_recipe(name)
-    arms = tuple(dict.fromkeys(s.arm for s in recipe.stages if s.arm)) or None if every_arm else None
+    arms = recipe.all_arms or None if every_arm else None
     return {f"{scale}/{device}": {s.name: s.key for s in make_plan(recipe, scale, seed=0, device=device,
                                                                      arms=arms).stages}
             for scale in SCALES for device in ("cpu", "cuda")}

@@ -23,7 +23,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 ScaleOpt = Annotated[Optional[str], typer.Option("--scale", help="smoke | cpu | gpu | paper (default: gpu if CUDA "
                                                  "is available, else cpu).")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="cpu | cuda | cuda:N | auto")]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override STAGE.FIELD=VALUE (repeatable).")]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override STAGE.FIELD=VALUE, or ROLE.FIELD=VALUE for "
+                                                  "every stage of a role (repeatable; a stage's own key wins).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Run seed; every stage seed derives from it.")]
 ArmsOpt = Annotated[Optional[str], typer.Option("--arms", help="Comma-separated arms to run instead of the scale's "
                                                  "(e.g. one more sweep cell: cells already computed are cache hits).")]

@@ -116,7 +116,7 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
     recipe = registry.load_recipe(name)
     scale, device = default_scale() if scale is None else scale, resolve_device(device)
     plan = make_plan(recipe, scale, set_ or [], seed, device, arm_list(arms))
-    every = tuple(dict.fromkeys(s.arm for s in recipe.stages if s.arm))
+    every = recipe.all_arms
     check_metrics(make_plan(recipe, scale, set_ or [], seed, device, every) if every else plan)  # every arm's checks
     store = Store(runs_root())
     previous, previous_id = _previous_stages(recipe.name)

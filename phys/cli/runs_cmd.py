@@ -28,7 +28,6 @@ RunArg = Annotated[str, typer.Argument(help="A run id, a unique prefix of one, o
 
 
 def _root():
-
     return runs_root()
 
 

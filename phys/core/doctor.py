@@ -15,7 +15,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from phys.machine import cpu
 from phys.core.ledger import Ledger
@@ -36,7 +36,8 @@ class Finding:
     area: str
     name: str
     value: str
-    level: str = "ok"  # ok | warn | fail
+    level: Literal["ok", "warn", "fail"] = "ok"
+    """fail: phys cannot work here (exit 1); warn: it works, slower or with less."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

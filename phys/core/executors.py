@@ -69,8 +69,12 @@ class Execution:
         if self.devices and self.executor != "local":
             raise PhysError(f"--devices is for local workers, not --executor {self.executor}",
                             hint="Slurm jobs get their GPUs from --gpus")
-        if self.per_device != 1 and self.executor not in ("local", "inline"):
-            raise PhysError("--per-device is for local workers", hint="a Slurm job runs one stage")
+        if self.per_device != 1 and self.executor != "local":
+            raise PhysError("--per-device is for local workers", hint="a Slurm job runs one stage; leave "
+                            "--executor out (or use local) to share a device between stages")
+        if self.ddp > 1 and self.executor == "inline":
+            raise PhysError("--ddp needs worker processes, not --executor inline",
+                            hint="leave --executor out, or use --executor local")
         if self.ddp < 1 or self.per_device < 1:
             raise PhysError("--ddp and --per-device must be at least 1", hint="e.g. --devices 0,1 --ddp 2")
         if self.gpus < 0 or self.time_min < 1 or self.jobs < 1:

@@ -59,6 +59,10 @@ class Plan:
     def stage(self, name: str) -> PlannedStage:
         return next(s for s in self.stages if s.name == name)
 
+    def upstream(self, name: str) -> dict[str, PlannedStage]:
+        """Stage `name`'s upstream stages as its adapter sees them (`ctx.inputs`): by role, else by name."""
+        return {(self.stage(d).role or d): self.stage(d) for d in self.stage(name).deps}
+
 
 def stage_seed(run_seed: int, stage_name: str) -> int:
     """Every stage draws its randomness from (run seed, stage name) and nothing else."""
@@ -86,7 +90,8 @@ def cache_key(run: str, version: int, config: Any, seed: int, upstream: Mapping[
 
 def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), seed: int = 0,
               device: str = "cpu", arms: typing.Sequence[str] | None = None) -> Plan:
-    """Resolve a recipe at a scale with `stage.field=value` overrides; raises PhysError on bad input.
+    """Resolve a recipe at a scale with `STAGE.FIELD=value` overrides (or `ROLE.FIELD=value`: every stage of
+    the role; a stage's own key wins); raises PhysError on bad input.
 
     `arms`: run these arms of the recipe instead of the scale's (e.g. one more cell of a sweep: the cells
     already computed are cache hits, since a stage's key never depends on which other arms run).
@@ -100,21 +105,24 @@ def make_plan(recipe: Recipe, scale: str, overrides: typing.Sequence[str] = (), 
     parsed = []
     for item in overrides:
         if "=" not in item:
-            raise PhysError(f"override {item!r} is not STAGE.FIELD=VALUE",
+            raise PhysError(f"override {item!r} is not STAGE.FIELD=VALUE (or ROLE.FIELD=VALUE)",
                             hint=f"give it a value, e.g. --set {item.strip()}=…; `phys recipes show {recipe.name}` "
                                  "lists every field with its value")
         key, text = (part.strip() for part in item.split("=", 1))
         parsed.append((key, text))
-    # The scale, then the command line; within each, keys by role first, so that a stage's own key wins.
-    for layer, from_text in ((recipe.scales.get(scale, {}).items(), False), (parsed, True)):
-        targeted = [(key, value, _targets(recipe, key)) for key, value in layer]
-        for key, value, targets in sorted(targeted, key=lambda t: t[0].partition(".")[0] in changes):
-            for stage_name, field_name in targets:
-                if from_text:
-                    value_type = get_type_hints(type(recipe.stage(stage_name).config))[field_name]
-                    changes[stage_name][field_name] = parse_value(value_type, value, key)
-                else:
-                    changes[stage_name][field_name] = value
+    # Keys by role first, then by stage name, so that a stage's own key wins wherever either is written
+    # (a scale pins its 100-exposure cells; `--set train.exposures=50` sets every other cell); within each,
+    # the command line after the scale.
+    given = [(key, value, False) for key, value in recipe.scales.get(scale, {}).items()]
+    given += [(key, text, True) for key, text in parsed]
+    targeted = [(key, value, from_text, _targets(recipe, key)) for key, value, from_text in given]
+    for key, value, from_text, targets in sorted(targeted, key=lambda t: t[0].partition(".")[0] in changes):
+        for stage_name, field_name in targets:
+            if from_text:
+                value_type = get_type_hints(type(recipe.stage(stage_name).config))[field_name]
+                changes[stage_name][field_name] = parse_value(value_type, value, key)
+            else:
+                changes[stage_name][field_name] = value
     configs = {s.name: _replace(s.config, s.name, changes[s.name]) for s in recipe.stages}
 
     arms = recipe.arms_at(scale) if arms is None else chosen_arms(recipe, arms)
@@ -141,8 +149,8 @@ def plan_for(info: dict[str, Any]) -> Plan:
     """The run's plan rebuilt from run.json; PhysError if the recipe changed since the run was created."""
     recipe = load_recipe(info["recipe"])
     plan = make_plan(recipe, info["scale"], info.get("overrides", []), info["seed"], info["device"], info.get("arms"))
-    recorded = {s["name"]: s["key"] for s in info["stages"]}
-    changed = [s.name for s in plan.stages if recorded.get(s.name) != s.key]
+    recorded = {s["key"] for s in info["stages"]}  # by key: a stage renamed with the same key is the same
+    changed = [s.name for s in plan.stages if s.key not in recorded]
     if changed:
         raise PhysError(
             f"recipe {recipe.name} changed since run {info['id']} was created (stages {', '.join(changed)})",
@@ -158,7 +166,7 @@ def declared_metrics(plan: Plan, name: str) -> set[str] | None:
     declare = getattr(stage.function, "produces", None)
     if declare is None:
         return None
-    return set(declare(stage.config, {(plan.stage(d).role or d): plan.stage(d).config for d in stage.deps}))
+    return set(declare(stage.config, {k: s.config for k, s in plan.upstream(name).items()}))
 
 
 def undeclared(names: typing.Iterable[str], declared: set[str]) -> list[str]:
@@ -201,7 +209,7 @@ def check_metrics(plan: Plan) -> None:
 
 def chosen_arms(recipe: Recipe, arms: typing.Sequence[str]) -> tuple[str, ...]:
     """`arms` in the recipe's order; PhysError naming the arms if one is unknown or none is given."""
-    every = tuple(dict.fromkeys(s.arm for s in recipe.stages if s.arm))
+    every = recipe.all_arms
     unknown = [a for a in arms if a not in every]
     if unknown or not arms:
         what = f"unknown arm {', '.join(map(repr, unknown))}" if unknown else "no arm chosen"

@@ -200,12 +200,13 @@ class RunExecution:
         self.say(f"{name}: done in {seconds:.1f}s")
         return result
 
-    def cache_hit(self, name: str, key: str) -> dict[str, Any]:
-        """Stage `name` is in the store: link it into the run folder, record it, and return its result."""
+    def cache_hit(self, name: str, key: str, reason: str = "cache hit", **fields: Any) -> dict[str, Any]:
+        """Stage `name` is in the store: link it into the run folder, record it (with `fields`), and return its
+        result."""
         self.rd.link_stage(name, self.store.path(key))
-        self.set_stage(name, key=key, status="cached", cached=True)
+        self.set_stage(name, key=key, status="cached", cached=True, **fields)
         self.ui.stage(name, "cached", key)
-        self.say(f"{name}: cache hit ({key})")
+        self.say(f"{name}: {reason} ({key})")
         return dict((self.store.manifest(key) or {}).get("result", {}))
 
     # ---- phys.core.reporting.Reporter: where an inline stage reports --------------------------------------

@@ -122,18 +122,16 @@ class Scheduler:
     def _ended(self, name: str, handle: Handle, outcome: str) -> tuple[str, str] | None:
         """Record how stage `name` ended; (outcome, message) if the run cannot go on."""
         ex, stage = self.ex, self.plan.stage(name)
-        if outcome in ("done", "cached") and ex.store.has(stage.key):
+        if outcome == "cached" and ex.store.has(stage.key):
+            self.results[name] = ex.cache_hit(name, stage.key, "computed meanwhile by another run", ended=now())
+            return None
+        if outcome == "done" and ex.store.has(stage.key):
             manifest = ex.store.manifest(stage.key) or {}
             ex.rd.link_stage(name, ex.store.path(stage.key))
-            if outcome == "done":
-                seconds = manifest.get("seconds")
-                ex.set_stage(name, status="done", seconds=seconds, ended=now())
-                ex.ui.stage(name, "done", f"{seconds:.1f}s on {handle.where}" if seconds is not None else "")
-                ex.say(f"{name}: done on {handle.where}" + (f" in {seconds:.1f}s" if seconds is not None else ""))
-            else:
-                ex.set_stage(name, status="cached", cached=True, ended=now())
-                ex.ui.stage(name, "cached", stage.key)
-                ex.say(f"{name}: computed meanwhile by another run ({stage.key})")
+            seconds = manifest.get("seconds")
+            ex.set_stage(name, status="done", seconds=seconds, ended=now())
+            ex.ui.stage(name, "done", f"{seconds:.1f}s on {handle.where}" if seconds is not None else "")
+            ex.say(f"{name}: done on {handle.where}" + (f" in {seconds:.1f}s" if seconds is not None else ""))
             self.results[name] = dict(manifest.get("result", {}))
             return None
         if outcome == "interrupted":

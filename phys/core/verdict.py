@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
-from phys.spec import Check
+from phys.spec import Check, Op, Role
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -17,15 +17,16 @@ INCONCLUSIVE = "inconclusive"
 class CheckResult:
     name: str
     metric: str
-    op: str
+    op: Op
     threshold: float
     measured: float | None
+    """The check's quantity (`metric`, less or over the baseline, or reduced over arms); None: unmeasured."""
     paper: str
-    role: str
+    role: Role
     passed: bool
     description: str = ""
     baseline: str | list[str] | None = None
-    over_arms: str | None = None
+    over_arms: Literal["max", "min"] | None = None
     ratio: bool = False
 
     def to_dict(self) -> dict[str, Any]:

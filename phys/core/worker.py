@@ -44,7 +44,7 @@ def compute_stage(store: Store, run_id: str, plan: Plan, name: str, device: str,
     distributed.barrier()  # the other ranks write into `out` only once rank 0 made it
     ctx = StageContext(
         name=name, config=stage.config, seed=stage.seed, out=out,
-        inputs={(plan.stage(d).role or d): store.path(plan.stage(d).key) for d in stage.deps},
+        inputs={k: store.path(s.key) for k, s in plan.upstream(name).items()},
         device=device, log=lambda line: report.say(f"{name}: {line}"),
         metrics=lambda **values: report.metrics({"stage": name, **values, "t": time.time()}),
         trim_metrics=lambda step: report.trim_metrics(name, step),

@@ -13,6 +13,9 @@ from typing import Any, ClassVar, Literal
 
 Precision = Literal["auto", "fp32", "bf16"]
 Compile = Literal["auto", "on", "off"]
+Attention = Literal["auto", "sdpa", "explicit"]
+Mlp = Literal["gelu", "gated", "none"]
+"""gelu (GPT-2) | gated (LLaMA's SiLU-gated) | none (attention only) [3.3 Results 5-7]."""
 
 
 @dataclass(frozen=True)

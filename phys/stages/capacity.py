@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal, Mapping
 
 from phys.stages.context import StageContext, data_parallel, produces
 from phys.errors import PhysError
+from phys.science.config import Mlp
 from phys.stages.train import TRAIN_RESULT, TrainConfig
 
 
@@ -123,7 +124,7 @@ class CapacityTrainConfig(TrainConfig):
     """Optimizer steps; 0 = as many as `exposures` take (exposures x windows per exposure / batch)."""
     exposures: int = 1000
     """Times each person's paragraph is seen, each time rendered afresh (bioD, bioS) [3.3 §2.2]."""
-    mlp: Literal["gelu", "gated", "none"] = "gelu"
+    mlp: Mlp = "gelu"
     """GPT-2's MLP, LLaMA's gated MLP, or none (attention only)."""
     mlp_ratio: float = 4.0
     """MLP hidden width / n_embd (1 = the paper's 1/4-size MLP)."""

@@ -1,7 +1,7 @@
 """The `train` stage: pretrain a GPT on the packed documents of an upstream data stage.
 
-Torch-free at import: the config (`phys.science.config.TrainConfig`) and the implementation (`phys.science.train`) is imported when the stage
-runs. Output: model.pt + model.json; checkpoints/ while training (removed when the stage completes).
+Torch-free at import: the config is `phys.science.config.TrainConfig`; the implementation (`phys.science.train`)
+is imported when the stage runs. Output: model.pt + model.json; checkpoints/ while training (removed when the stage completes).
 """
 
 from __future__ import annotations

@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from phys.science.config import Attention, Mlp
 from phys.science.model.loss import linear_cross_entropy
-
-
-Attention = Literal["auto", "sdpa", "explicit"]
-Mlp = Literal["gelu", "gated", "none"]
 
 
 @dataclass(frozen=True)

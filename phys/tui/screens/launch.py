@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from phys.errors import PhysError, as_phys_error, describe
-from phys.core.plan import make_plan
+from phys.core.plan import check_metrics, make_plan
 from phys.spec import SCALES, Recipe
 from phys.tui import commands
 from phys.tui.data import guess_scale
@@ -68,7 +68,7 @@ class LaunchScreen(ModalScreen[str | None]):
         try:
             overrides = shlex.split(self.query_one("#overrides", Input).value)
         except ValueError as exc:
-            raise PhysError(f"overrides: {exc}", hint="separate STAGE.FIELD=VALUE items with spaces") from None
+            raise PhysError(f"overrides: {exc}", hint="separate STAGE.FIELD=VALUE (or ROLE.FIELD=VALUE) items with spaces") from None
         return scale, overrides, seed, device
 
     @on(Input.Changed)
@@ -81,6 +81,7 @@ class LaunchScreen(ModalScreen[str | None]):
             scale, overrides, seed, device = self.values()
             # The device only enters cache keys; validating with cpu keeps torch out of the TUI.
             plan = make_plan(self.recipe, scale, overrides, seed, "cpu" if device == "auto" else device)
+            check_metrics(plan)
         except PhysError as exc:
             self.valid = False
             check.update(Text(describe(exc), style="red"))
