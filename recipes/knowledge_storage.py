@@ -18,7 +18,7 @@ multi5+permute 0.839, every arm 1.000 on P_train after finetuning. The direction
 under single the first sentence's attribute (birth date, 0.136) is extracted best, as in the paper.
 single+permute5 gains far less than the paper's 70%: with one template per attribute and person, five
 permutations show the same six sentences again, and at ≈ 30 passes per entry this small model does not
-yet turn that into extractable knowledge. Over seeds 0, 1, 2 (`scripts/seeds.py`): multi5+permute minus
+yet turn that into extractable knowledge. Over seeds 0, 1, 2 (`--seeds 3`): multi5+permute minus
 single = 0.775 / 0.681 / 0.559 (3/3), single ≤ 0.3 (3/3), single+permute5 minus single = 0.117 / 0.137 /
 0.074 (2/3 above 0.1), birth date minus the best other attribute under single = 0.036 / 0.024 / 0.084
 (3/3: birth date is the best-extracted attribute in every seed). Verdicts: reproduced, reproduced, not

@@ -43,8 +43,12 @@ of its CPU time), `/usr/bin/time -v`:
 | 800 steps, qa_repeats 3 (the cpu scale)  | 1    | 3:25 | 736 MB  | 0.855      | 0.000      | 1.000       | 0.920       | reproduced   |
 | 800 steps, qa_repeats 3 (the cpu scale)  | 2    | 4:03 | 711 MB  | 0.888      | 0.000      | 1.000       | 0.936       | reproduced   |
 | the same, bf16 forced (emulated: slow)   | 0    | 8:02 | 693 MB  | 0.907      | 0.000      | 1.000       | 0.952       | reproduced   |
+| the cpu scale, AMD EPYC, bf16 (native)   | 0    | 2:19 | 737 MB† | 0.817      | 0.000      | 0.999       | 0.924       | reproduced   |
+| the cpu scale, AMD EPYC, bf16 (native)   | 1    | 2:14 | 737 MB† | 0.885      | 0.000      | 1.000       | 0.976       | reproduced   |
+| the cpu scale, AMD EPYC, bf16 (native)   | 2    | 2:12 | 737 MB† | 0.869      | 0.000      | 1.000       | 0.976       | reproduced   |
 
-(* the in-training probe at step 800, 200 questions per kind.) With one copy per epoch, 800 steps give 17
+(* the in-training probe at step 800, 200 questions per kind. † the peak of the whole group, `--seeds 3`:
+reproduced 3/3 in 409 s, issue 20.) With one copy per epoch, 800 steps give 17
 exposures of each inverse question and inverse search on P_train stays at 0.09; two copies give 30 in 15
 epochs, as 1400 steps did with one, but when inverse search starts to be learned varies by seed (seed 1:
 0.01 at step 500 against 0.115 for seed 0) and seed 1 ended at 0.304; three copies give 39 in 13 epochs,

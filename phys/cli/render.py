@@ -92,3 +92,40 @@ def print_plots(record: dict) -> None:
         text = termplot.scatter(plot, record.get("metrics") or {}, min(out.width, 100), 18, color=out.is_terminal)
         if text:
             out.print(Text.from_ansi(text))
+
+
+def print_group(group: dict) -> None:
+    """A run group: its seeds' runs, the verdict over seeds, and per check each seed's value and their mean
+    (`--json` and the report add min, max and what each check reads)."""
+    out.print(f"[bold]{group['id']}[/]")
+    out.print(f"{group['recipe']} @ {group['scale']}, seeds {', '.join(map(str, group['seeds']))}, device "
+              f"{group.get('device')}   status {styled(group['status'], STATUS_STYLE)}   verdict "
+              f"{group_verdict(group.get('verdict'))}")
+    if group["checks"]:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        seeds = [str(s) for s in group["seeds"]]
+        for col in ("check", *(f"seed {s}" for s in seeds), "mean", "need", "held"):
+            table.add_column(col, overflow="fold")
+        for c in group["checks"]:
+            cells = []
+            for s in seeds:
+                value, passed = c["values"].get(s), c["passed"].get(s)
+                mark = "" if value is None else (" [green]✓[/]" if passed else (" [yellow]✗[/]" if c["role"] == "sanity"
+                                                                                 else " [red]✗[/]"))
+                cells.append(fmt(value) + mark)
+            name = escape(c["name"]) + (" [dim](sanity)[/]" if c["role"] == "sanity" else "")
+            table.add_row(name, *cells, fmt(c["mean"]), f"{c['op']} {fmt(c['threshold'])}", f"{c['passes']}/{c['seeds']}")
+        out.print(table)
+    for r in group["runs"]:
+        out.print(f"  seed {r['seed']}: {r['id']}  {styled(r['status'], STATUS_STYLE)}  "
+                  f"{styled(r.get('verdict'), VERDICT_STYLE)}")
+    if group.get("report"):
+        out.print(f"report: {group['report']}")
+
+
+def group_verdict(verdict: str | None) -> str:
+    """A group's verdict (`reproduced 3/3`, `mixed 2/3`, …) in the colour of its words."""
+    if not verdict:
+        return "—"
+    words = verdict.rsplit(" ", 1)[0]
+    return f"[{VERDICT_STYLE.get(words, 'yellow')}]{verdict}[/]"

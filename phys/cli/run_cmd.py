@@ -10,6 +10,7 @@ from phys.core import launch, runner
 from phys.cli.options import ArmsOpt, DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, SetOpt, arm_list, runs_root
 from phys.cli.jsonout import print_json
 from phys.cli.render import err, print_summary
+from phys.errors import PhysError
 
 app = typer.Typer(help="Run things.", no_args_is_help=True)
 
@@ -31,6 +32,9 @@ JobsOpt = Annotated[int, typer.Option("--jobs", help="Slurm: jobs in flight at o
 ThreadsOpt = Annotated[Optional[int], typer.Option(
     "--threads", help="CPU threads of each process computing a stage (default: its share of the cores among the "
                       "phys processes running on this machine).", rich_help_panel="Execution")]
+SeedsOpt = Annotated[Optional[str], typer.Option(
+    "--seeds", help="Run once per seed as a run group: a count (3: seeds 0, 1, 2) or seeds (0,4,7); the "
+                    "group's verdict counts the seeds that reproduce.")]
 DetachOpt = Annotated[bool, typer.Option("--detach", help="Run in the background (survives the terminal); "
                                           "prints the run id.")]
 
@@ -41,14 +45,22 @@ def recipe(
     arms: ArmsOpt = None, detach: DetachOpt = False, json: JsonOpt = False,
     devices: DevicesOpt = None, per_device: PerDeviceOpt = 1, ddp: DdpOpt = 1, executor: ExecutorOpt = None,
     partition: PartitionOpt = "", gpus: GpusOpt = 1, time: TimeOpt = 60, jobs: JobsOpt = 8,
-    threads: ThreadsOpt = None,
+    threads: ThreadsOpt = None, seeds: SeedsOpt = None,
 ) -> None:
-    """Run a recipe end to end and print its verdict."""
+    """Run a recipe end to end and print its verdict (with --seeds: the group's verdict over seeds)."""
     from phys.core.executors import Execution
+    from phys.core.groups import parse_seeds
 
     execution = Execution.for_flags(executor, devices, per_device, ddp, partition=partition, gpus=gpus,
                                     time_min=time, jobs=jobs, threads=threads)
     root = runs_root()
+    if seeds is not None:
+        if seed != 0:
+            raise PhysError("--seed and --seeds do not combine", hint="list the seeds: --seeds 0,4,7")
+        group, run_ids = launch.create_group(root, name, scale, set_ or [], parse_seeds(seeds), device,
+                                             arm_list(arms), execution)
+        foreground_group(group, run_ids, detach=detach, json=json)
+        return
     run_id = launch.create_run(root, name, scale, set_ or [], seed, device, arm_list(arms), execution)
     foreground(run_id, detach=detach, json=json)
 
@@ -75,5 +87,32 @@ def foreground(run_id: str, detach: bool, json: bool) -> None:
         print_json(record)
     else:
         print_summary(record)
+    if result == "interrupted":
+        raise typer.Exit(130)
+
+
+def foreground_group(group: str, run_ids: list[str], detach: bool, json: bool) -> None:
+    """Execute (or spawn) a group's runs in turn and report the group; shared by `run recipe --seeds` and
+    `runs resume GROUP`."""
+    from phys.cli.render import RichUI, print_group
+    from phys.core.groups import summary
+
+    root = runs_root()
+    if detach:
+        pid = launch.spawn(root, *run_ids)
+        if json:
+            print_json({"id": group, "runs": run_ids, "pid": pid, "detached": True})
+        else:
+            err.print(f"started group {group} ({len(run_ids)} runs, one after another) in the background (pid "
+                      f"{pid}); see it with `phys runs show {group}`")
+            typer.echo(group)
+        return
+    with RichUI() as ui:
+        result = runner.execute_all(root, run_ids, ui)
+    record = summary(root, group)
+    if json:
+        print_json(record)
+    else:
+        print_group(record)
     if result == "interrupted":
         raise typer.Exit(130)

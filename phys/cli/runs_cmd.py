@@ -11,10 +11,10 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from phys.core import launch, runs
+from phys.core import groups, launch, runs
 from phys.cli.options import JsonOpt, runs_root
 from phys.cli.jsonout import print_json
-from phys.cli.render import err, out, print_summary
+from phys.cli.render import err, group_verdict, out, print_group, print_summary
 from phys.errors import PhysError
 from phys.core.ledger import Ledger
 from phys.core.rundir import RunDir
@@ -25,6 +25,8 @@ PROGRESS_EVERY_S = 10.0  # `runs logs -f`: a progress line at most this often
 app = typer.Typer(help="Inspect and control runs (RUN = a run id, a unique prefix, or `last`).")
 
 RunArg = Annotated[str, typer.Argument(help="A run id, a unique prefix of one, or `last`.", metavar="RUN")]
+TargetArg = Annotated[str, typer.Argument(help="A run or run group id, a unique prefix of one, or `last` (a run).",
+                                          metavar="RUN|GROUP")]
 
 
 def _root():
@@ -42,7 +44,8 @@ def _default(ctx: typer.Context, json: JsonOpt = False) -> None:
 def ls(json: JsonOpt = False,
        limit: Annotated[Optional[int], typer.Option("--limit", help="Newest runs to show (default: 50 in the "
                                                    "table, all with --json; 0: all).", min=0)] = None) -> None:
-    """Every run, newest first, with its derived status and verdict."""
+    """Every run, newest first, with its derived status and verdict; a run group is one line (its runs:
+    `phys runs show GROUP`). With --json, every run, each with its `group` if it has one."""
     records = runs.list_runs(_root())
     if limit is None:
         limit = 0 if json else 50
@@ -57,17 +60,33 @@ def ls(json: JsonOpt = False,
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("run (created-recipe-scale-tag)", "status", "verdict"):
         table.add_column(col, no_wrap=True)
+    listed: set[str] = set()
     for r in shown:
-        table.add_row(r["id"], styled(r["status"], STATUS_STYLE), styled(r.get("verdict"), VERDICT_STYLE))
+        group = r.get("group")
+        if group is None:
+            table.add_row(r["id"], styled(r["status"], STATUS_STYLE), styled(r.get("verdict"), VERDICT_STYLE))
+        elif group not in listed:
+            listed.add(group)
+            summary = groups.summary(_root(), group)
+            table.add_row(group, styled(summary["status"], STATUS_STYLE), group_verdict(summary["verdict"]))
     out.print(table)
     if len(shown) < len(records):
         err.print(f"{len(records) - len(shown)} older runs not shown (--limit 0 shows all)")
 
 
 @app.command("show")
-def show(run: RunArg, json: JsonOpt = False) -> None:
-    """Status, verdict, checks (measured vs threshold vs paper), metrics and stages of a run."""
+def show(run: TargetArg, json: JsonOpt = False) -> None:
+    """Status, verdict, checks (measured vs threshold vs paper), metrics and stages of a run; of a run group,
+    each seed's value of every check, their mean and spread, and the verdict over seeds."""
     root = _root()
+    group = groups.resolve(root, run)
+    if group is not None:
+        summary = groups.summary(root, group)
+        if json:
+            print_json(summary)
+        else:
+            print_group(summary)
+        return
     record = runs.details(root, runs.resolve(root, run))
     if json:
         print_json(record)
@@ -128,12 +147,18 @@ def logs(run: RunArg, follow: Annotated[bool, typer.Option("-f", "--follow", hel
 
 
 @app.command("resume")
-def resume(run: RunArg, detach: Annotated[bool, typer.Option("--detach", help="Resume in the background.")] = False,
+def resume(run: TargetArg, detach: Annotated[bool, typer.Option("--detach", help="Resume in the background.")] = False,
            json: JsonOpt = False) -> None:
-    """Continue a crashed or interrupted run: finished stages are reused, training resumes from its checkpoint."""
-    from phys.cli.run_cmd import foreground
+    """Continue a crashed or interrupted run: finished stages are reused, training resumes from its checkpoint.
+    Of a run group: every seed that has not finished, in turn."""
+    from phys.cli.run_cmd import foreground, foreground_group
 
     root = _root()
+    group = groups.resolve(root, run)
+    if group is not None:
+        foreground_group(group, launch.resumable(root, [r["id"] for r in groups.members(root, group)]),
+                         detach=detach, json=json)
+        return
     run_id = runs.resolve(root, run)
     launch.prepare_resume(root, run_id)
     foreground(run_id, detach=detach, json=json)

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 from phys.core import environment
 from phys.core.executors import Execution, check_execution, execution_device
+from phys.core.groups import new_group_id
 from phys.core.ledger import Ledger
 from phys.core.plan import check_metrics, make_plan, plan_for
 from phys.core.registry import load_recipe
@@ -36,9 +37,10 @@ def now() -> str:
 
 def create_run(
     runs_root: Path, recipe_name: str, scale: str | None, overrides: Sequence[str], seed: int, device: str,
-    arms: Sequence[str] | None = None, execution: Execution | None = None,
+    arms: Sequence[str] | None = None, execution: Execution | None = None, group: str | None = None,
 ) -> str:
-    """A new run folder and ledger record for `recipe_name` (not started); `arms` replaces the scale's arms."""
+    """A new run folder and ledger record for `recipe_name` (not started); `arms` replaces the scale's arms;
+    `group`: the run group it belongs to (`create_group`)."""
     recipe = load_recipe(recipe_name)
     ledger = Ledger(runs_root)
     ledger_state = ledger.state()
@@ -59,6 +61,7 @@ def create_run(
         "claim": recipe.claim,
         "scale": scale,
         "seed": seed,
+        **({"group": group} if group else {}),
         "overrides": list(overrides),
         **({"arms": list(plan.arms)} if arms is not None else {}),
         "device": device,
@@ -80,6 +83,37 @@ def create_run(
     return run_id
 
 
+def create_group(
+    runs_root: Path, recipe_name: str, scale: str | None, overrides: Sequence[str], seeds: Sequence[int],
+    device: str, arms: Sequence[str] | None = None, execution: Execution | None = None,
+) -> tuple[str, list[str]]:
+    """A run group: one run of `recipe_name` per seed, all validated before the first is written; returns the
+    group's id and its runs' ids, in seed order."""
+    scale = environment.default_scale() if scale is None else scale
+    recipe = load_recipe(recipe_name)
+    execution = execution or Execution()
+    check_metrics(make_plan(recipe, scale, overrides, seeds[0], execution_device(execution, device), arms))
+    group = new_group_id(recipe.name, scale)
+    return group, [create_run(runs_root, recipe_name, scale, overrides, seed, device, arms, execution, group)
+                   for seed in seeds]
+
+
+def resumable(runs_root: Path, run_ids: Sequence[str]) -> list[str]:
+    """Claim every run of `run_ids` that can resume (`prepare_resume`), skipping those done or cancelled;
+    PhysError if none can."""
+    claimed, ended = [], []
+    for run_id in run_ids:
+        status = process.derive_status(Ledger(runs_root).run(run_id) or {}, RunDir(runs_root, run_id).heartbeat)
+        if status in ("done", "cancelled"):
+            ended.append(f"{run_id} {status}")
+            continue
+        prepare_resume(runs_root, run_id)
+        claimed.append(run_id)
+    if not claimed:
+        raise PhysError(f"every run of the group has ended ({', '.join(ended)})", hint="nothing to resume")
+    return claimed
+
+
 def _new_run_dir(runs_root: Path, recipe: str, scale: str) -> RunDir:
     """A fresh run folder; the exclusive mkdir makes two runs started in the same second distinct."""
     Path(runs_root).mkdir(parents=True, exist_ok=True)
@@ -96,22 +130,24 @@ def _new_run_dir(runs_root: Path, recipe: str, scale: str) -> RunDir:
 def base_record(info: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": info["id"], "recipe": info["recipe"], "scale": info["scale"], "seed": info["seed"],
-        "overrides": info["overrides"], "device": info["device"], "created": info["created"],
+        **({"group": info["group"]} if info.get("group") else {}), "overrides": info["overrides"], "device": info["device"], "created": info["created"],
         "status": "queued", "verdict": None, "checks": [], "metrics": {}, "stages": {},
         "started": None, "ended": None, "error": None, **process.identity(),
     }
 
 
-def spawn(runs_root: Path, run_id: str) -> int:
-    """Execute the run in a new process session that survives the terminal; returns its pid."""
-    rd = RunDir(runs_root, run_id)
+def spawn(runs_root: Path, *run_ids: str) -> int:
+    """Execute the runs, one after another, in a new process session that survives the terminal; returns its
+    pid. (The seeds of a group run in turn: two trainings at once would share the cores, not gain.)"""
+    rd = RunDir(runs_root, run_ids[0])
     with open(rd.log, "a") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "phys.core.runner", str(runs_root), run_id],
+            [sys.executable, "-m", "phys.core.runner", str(runs_root), *run_ids],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
-    # The child records its own identity when it starts; until then the record names the child's pid.
-    Ledger(runs_root).update_run(run_id, pid=proc.pid, pid_start=process.start_time(proc.pid))
+    # Each run records its own identity when it starts; until then its record names this process's pid.
+    for run_id in run_ids:
+        Ledger(runs_root).update_run(run_id, pid=proc.pid, pid_start=process.start_time(proc.pid))
     return proc.pid
 
 

@@ -1,5 +1,6 @@
 """A run's report on disk: `runs/<id>/report.md` (rendered by `phys.views.report`) and its PNG figures in
-`runs/<id>/figures/` (curves, checks, arms, the recipe's plots; `phys.views.figures`).
+`runs/<id>/figures/` (curves, checks, arms, the recipe's plots; `phys.views.figures`); a run group's in
+`runs/groups/<group>/` (every seed's value of each check, `seeds.png`).
 
 Written at the end of every run and on demand by `phys report RUN` (also for unfinished runs: whatever is
 recorded so far). The markdown is rendered without matplotlib; figures import it lazily.
@@ -52,3 +53,27 @@ def write_report(runs_root: Path, run_id: str, figures: bool = True) -> dict[str
     tmp.write_text(text)
     tmp.replace(rd.report)
     return {"id": run_id, "report": str(rd.report), "figures": [str(p) for p in pngs]}
+
+
+def write_group_report(runs_root: Path, group_id: str, figures: bool = True) -> dict[str, Any]:
+    """Write `runs/groups/<group>/report.md` (and, with `figures`, `seeds.png`) from its runs' records."""
+    from phys.core.groups import summary
+    from phys.core.registry import load_recipe
+    from phys.views.report import render_group_report
+
+    group = summary(runs_root, group_id)
+    recipe = load_recipe(group["recipe"])
+    folder = Path(runs_root) / "groups" / group_id
+    folder.mkdir(parents=True, exist_ok=True)
+    pngs = []
+    if figures:
+        from phys.views import figures as fig
+
+        made = fig.seeds_png(group["checks"], folder / "seeds.png", f"{recipe.title}: every seed")
+        pngs = [made] if made is not None else []
+    text = render_group_report(recipe, group, figures=[p.name for p in pngs])
+    report = folder / "report.md"
+    tmp = report.with_name(f".report.md.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(report)
+    return {"id": group_id, "report": str(report), "figures": [str(p) for p in pngs]}

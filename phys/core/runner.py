@@ -27,7 +27,7 @@ from phys.core.launch import base_record, now
 from phys.core.ledger import Ledger
 from phys.core.plan import Plan, plan_for
 from phys.core.recording import LedgerWriter
-from phys.core.report import write_report
+from phys.core.report import write_group_report, write_report
 from phys.core.reporting import UI, FileReporter, Quiet
 from phys.core.rundir import RunDir
 from phys.core.scheduler import Scheduler, StageCrashed
@@ -228,7 +228,22 @@ class RunExecution:
         self.save()
         self.say(f"verdict: {verdict}")
         self._write_report()
+        if self.info.get("group"):
+            self._write_group_report(self.info["group"])
         return verdict
+
+    def _write_group_report(self, group: str) -> None:
+        """The group's report once its last seed has a verdict (whichever run finishes last writes it)."""
+        from phys.core.groups import summary
+
+        try:
+            verdict = summary(self.root, group)["verdict"]
+            if verdict is not None:
+                written = write_group_report(self.root, group)
+                self.say(f"group {group}: {verdict}; report: {written['report']}")
+        except Exception:  # noqa: BLE001 - the run's own outcome is recorded; the group report can be redone
+            self.rd.append_log(traceback.format_exc())
+            self.say(f"group report failed (traceback above); `phys report {group}` writes it again")
 
     def _write_report(self) -> None:
         """report.md and figures; a figure that fails must not turn a finished run into a failed one."""
@@ -247,16 +262,31 @@ def execute(runs_root: Path, run_id: str, ui: UI | None = None) -> str:
     return RunExecution(runs_root, run_id, ui or Quiet()).run()
 
 
+def execute_all(runs_root: Path, run_ids: Sequence[str], ui: UI | None = None) -> str | None:
+    """Execute runs one after another (a group's seeds); stops at the first interrupted one, which returns
+    `interrupted` (the rest stay queued and, once this process is gone, resumable). A run that fails does
+    not stop the others: its error is printed and its record says it."""
+    for run_id in run_ids:
+        try:
+            if execute(runs_root, run_id, ui) == "interrupted":
+                return "interrupted"
+        except PhysError as exc:
+            print(f"error: run {run_id}: {exc}", file=sys.stderr)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of detached runs: `python -m phys.core.runner RUNS_ROOT RUN_ID`."""
+    """Entry point of detached runs: `python -m phys.core.runner RUNS_ROOT RUN_ID [RUN_ID …]` (in turn)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    runs_root, run_id = Path(args[0]), args[1]
-    try:
-        execute(runs_root, run_id)
-    except PhysError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    runs_root, run_ids = Path(args[0]), args[1:]
+    if len(run_ids) == 1:
+        try:
+            execute(runs_root, run_ids[0])
+        except PhysError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    return 3 if execute_all(runs_root, run_ids) == "interrupted" else 0
 
 
 if __name__ == "__main__":

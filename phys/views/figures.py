@@ -83,6 +83,37 @@ def checks_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> P
     return _save(plt, fig, path)
 
 
+def seeds_png(checks: Sequence[Mapping[str, Any]], path: Path, title: str) -> Path | None:
+    """A run group's checks: one dot per seed (coloured pass / fail), the mean as a bar, the threshold as a
+    tick, and the paper's number beside it."""
+    checks = [c for c in checks if any(v is not None for v in c["values"].values())]
+    if not checks:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 0.7 * len(checks) + 1.2), layout="constrained")
+    values: list[float] = []
+    for y, c in enumerate(checks):
+        fail = SANITY_FAIL if c["role"] == "sanity" else FAIL
+        seeds = [(s, v) for s, v in c["values"].items() if v is not None]
+        ax.barh([y], [c["mean"]], color="#e0e0e0", height=0.55)
+        for i, (s, v) in enumerate(seeds):
+            jitter = (i - (len(seeds) - 1) / 2) * 0.12
+            ax.plot([v], [y + jitter], "o", color=PASS if c["passed"][s] else fail, ms=6)
+        ax.plot([c["threshold"]] * 2, [y - 0.4, y + 0.4], color="black", lw=2)
+        paper = c["paper"] if len(c["paper"]) <= 30 else c["paper"][:29] + "…"
+        ax.annotate(f"{c['passes']}/{c['seeds']} pass (need {c['op']} {c['threshold']:g})\npaper: {paper}",
+                    (max(v for _, v in seeds), y), xytext=(6, 0), textcoords="offset points", va="center",
+                    fontsize=7)
+        values += [v for _, v in seeds] + [c["threshold"]]
+    ax.set_yticks(list(range(len(checks))),
+                  [f"{check_label(c)}{' (sanity)' if c['role'] == 'sanity' else ''}" for c in checks])
+    ax.invert_yaxis()
+    ax.set_xlim(min(0.0, min(values)) * 1.2, max(1.0, max(values)) * 2.3)
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(plt, fig, path)
+
+
 def plot_png(plot: Any, metrics: Mapping[str, Any], path: Path, title: str) -> Path | None:
     """A `phys.spec.Plot`: one labelled point per arm, and its reference lines y = slope * x."""
     from phys.views.curves import plot_points

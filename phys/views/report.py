@@ -52,3 +52,34 @@ def render_report(
     lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {fmt(v)} |" for k, v in sorted(metrics.items()) if not isinstance(v, (dict, list))]
     return "\n".join(lines) + "\n"
+
+
+def render_group_report(recipe: Recipe, group: Mapping[str, Any], figures: Sequence[str] = ()) -> str:
+    """A run group's report: the verdict over seeds, per check every seed's value, mean and spread."""
+    seeds = [str(s) for s in group["seeds"]]
+    lines = [
+        f"# {md(recipe.title)} — {group['id']}",
+        "",
+        f"**Paper part {recipe.part}.** {md(recipe.claim)}",
+        "",
+        f"Scale `{group['scale']}`, seeds {', '.join(seeds)}, device {group.get('device', '?')}, "
+        f"overrides: {', '.join(group.get('overrides') or []) or 'none'}.",
+        "",
+        f"## Verdict over seeds: **{group.get('verdict') or 'none yet'}**"
+        + ("" if group["status"] == "done" else f" (group {group['status']})"),
+        "",
+        "| check | role | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | min–max | threshold | paper | held |",
+        "|---|---|" + "---|" * len(seeds) + "---|---|---|---|---|",
+    ]
+    for c in group["checks"]:
+        cells = [fmt(c["values"].get(s)) + ("" if c["values"].get(s) is None else (" ✓" if c["passed"][s] else " ✗"))
+                 for s in seeds]
+        spread = "—" if c["min"] is None else f"{fmt(c['min'])}–{fmt(c['max'])}"
+        lines.append(f"| {md(c['name'])} (`{label(c)}`) | {c['role']} | " + " | ".join(cells)
+                     + f" | {fmt(c['mean'])} | {spread} | {c['op']} {fmt(c['threshold'])} | {md(c['paper'])} "
+                       f"| {c['passes']}/{c['seeds']} |")
+    if figures:
+        lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures]
+    lines += ["", "## Runs", "", "| seed | run | status | verdict |", "|---|---|---|---|"]
+    lines += [f"| {r['seed']} | `{r['id']}` | {r['status']} | {r.get('verdict') or '—'} |" for r in group["runs"]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,109 @@
+"""Run groups: `phys run recipe NAME --seeds N` runs the recipe once per seed, `runs show GROUP` gives every
+seed's value of each check and the verdict over seeds, and `runs resume GROUP` finishes only the seeds that
+did not finish."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from conftest import SMOKE, phys, phys_json
+
+from phys.core.groups import judge_seeds, parse_seeds
+from phys.errors import PhysError
+
+
+def test_seeds_are_a_count_or_a_list() -> None:
+    assert parse_seeds("3") == [0, 1, 2]
+    assert parse_seeds("0,4,7") == [0, 4, 7]
+    for bad, message in [("x", "not a count"), ("1", "fewer than two"), ("4,4", "twice"), ("-1,2", "not a count"),
+                         ("", "not a count")]:
+        with pytest.raises(PhysError, match=message):
+            parse_seeds(bad)
+
+
+def seed_run(seed: int, verdict: str, claim: tuple[float | None, bool], sanity: bool = True) -> dict:
+    return {"seed": seed, "verdict": verdict, "checks": [
+        {"name": "claim", "metric": "m", "role": "claim", "op": ">=", "threshold": 0.5, "paper": "-",
+         "measured": claim[0], "passed": claim[1]},
+        {"name": "fit", "metric": "f", "role": "sanity", "op": ">=", "threshold": 0.5, "paper": "-",
+         "measured": 1.0 if sanity else 0.1, "passed": sanity}]}
+
+
+@pytest.mark.parametrize("runs, verdict", [
+    ([("reproduced", (0.9, True), True)] * 3, "reproduced 3/3"),
+    ([("reproduced", (0.9, True), True), ("not reproduced", (0.1, False), True),
+      ("not reproduced", (0.2, False), True)], "not reproduced 1/3"),
+    ([("reproduced", (0.9, True), True), ("reproduced", (0.8, True), True),
+      ("not reproduced", (0.2, False), True)], "mixed 2/3"),
+    # claims that fail where the sanity checks failed too do not count: those seeds could not judge
+    ([("reproduced", (0.9, True), True), ("inconclusive", (0.1, False), False),
+      ("inconclusive", (0.1, False), False)], "inconclusive 1/3"),
+    ([("reproduced", (0.9, True), True), ("inconclusive", (None, False), True),
+      ("not reproduced", (0.1, False), True)], "mixed 1/3"),
+])
+def test_the_verdict_over_seeds(runs: list, verdict: str) -> None:
+    records = [seed_run(seed, v, claim, sanity) for seed, (v, claim, sanity) in enumerate(runs)]
+    got, checks = judge_seeds(records)
+    assert got == verdict
+    claim = checks[0]
+    assert claim["seeds"] == 3 and set(claim["values"]) == {"0", "1", "2"}
+    measured = [r[1][0] for r in runs if r[1][0] is not None]
+    assert claim["min"] == min(measured) and claim["max"] == max(measured)
+
+
+def test_no_verdict_until_every_seed_has_one() -> None:
+    records = [seed_run(0, "reproduced", (0.9, True)), {"seed": 1, "verdict": None, "checks": []}]
+    assert judge_seeds(records)[0] is None
+
+
+def test_a_group_runs_every_seed_and_is_one_line(runs) -> None:
+    group = phys_json(runs, "run", "recipe", "reversal_curse", *SMOKE, "--seeds", "2")
+    assert group["group"] and group["seeds"] == [0, 1] and group["status"] == "done"
+    assert group["verdict"].endswith("/2") and len(group["runs"]) == 2
+    for check in group["checks"]:
+        assert set(check["values"]) == {"0", "1"} and check["seeds"] == 2
+    assert phys_json(runs, "runs", "show", group["id"]) == group
+    listed = phys_json(runs, "runs", "ls")
+    assert sorted(r["group"] for r in listed) == [group["id"]] * 2
+    table = phys(runs, "runs", "ls").stdout
+    assert group["id"] in table and not any(r["id"] in table for r in group["runs"])
+    shown = phys(runs, "runs", "show", group["id"]).stdout
+    assert "seed 0" in shown and "seed 1" in shown and group["verdict"] in shown
+    report = runs / "groups" / group["id"] / "report.md"  # written when the last seed ended
+    assert group["report"] == str(report) and f"**{group['verdict']}**" in report.read_text()
+    assert (report.parent / "seeds.png").stat().st_size > 0
+    assert phys_json(runs, "report", group["id"])["report"] == str(report)
+
+
+def test_a_killed_group_resumes_the_seeds_that_did_not_finish(runs) -> None:
+    group = phys(runs, "run", "recipe", "reversal_curse", *SMOKE, "--seeds", "3", "--detach").stdout.strip()
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        records = {r["seed"]: r for r in phys_json(runs, "runs", "ls")}
+        if records and records[0]["status"] == "done":
+            break
+        time.sleep(0.3)
+    assert records[0]["status"] == "done", "the first seed did not finish"
+    os.kill(next(r["pid"] for r in records.values() if r["status"] in ("running", "queued")), signal.SIGKILL)
+    time.sleep(0.5)
+    statuses = {r["seed"]: r["status"] for r in phys_json(runs, "runs", "ls")}
+    assert statuses[0] == "done" and "crashed" in statuses.values()
+    resumed = phys_json(runs, "runs", "resume", group)
+    assert resumed["status"] == "done" and [r["status"] for r in resumed["runs"]] == ["done"] * 3
+    after = {r["seed"]: r for r in phys_json(runs, "runs", "ls")}
+    assert after[0]["ended"] == records[0]["ended"], "the finished seed ran again"
+    first = next(r["id"] for r in resumed["runs"] if r["seed"] == 0)
+    assert (runs / first / "log.txt").read_text().count("verdict:") == 1
+
+
+def test_group_flags_are_one_line_errors_and_write_nothing(runs) -> None:
+    for args, message in [(["--seeds", "1"], "fewer than two seeds"), (["--seeds", "3", "--seed", "2"], "do not combine"),
+                          (["--seeds", "a,b"], "not a count")]:
+        proc = phys(runs, "run", "recipe", "reversal_curse", *SMOKE, *args, check=False)
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert not list(runs.glob("*/run.json"))
+    proc = phys(runs, "runs", "resume", "nothing", check=False)
+    assert proc.returncode == 1 and proc.stderr.startswith("error: ")
