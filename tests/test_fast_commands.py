@@ -50,7 +50,7 @@ def test_every_command_has_help_and_is_in_the_readme():
 
 def test_the_tui_never_imports_torch():
     code = ("import sys; import phys.tui.app, phys.tui.screens.run, phys.tui.screens.launch, "
-            "phys.tui.screens.compare, phys.tui.screens.report, phys.tui.screens.confirm; "
+            "phys.tui.screens.compare, phys.tui.screens.report, phys.tui.screens.confirm, phys.tui.screens.group; "
             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "NO-TORCH", out.stderr

@@ -470,3 +470,52 @@ def _kill(root: Path, run_id: str) -> None:
             os.kill(int(record["pid"]), 9)
         except ProcessLookupError:
             pass
+
+
+GROUP = "20261129-080000-reversal_curse-cpu-seeds-eeee"
+
+
+def add_group(root: Path) -> list[str]:
+    """Three finished seeds of one run group: two reproduce, the third's forward QA fails."""
+    from phys.core.verdict import judge
+
+    ids = []
+    for seed, forward in ((0, 0.95), (1, 0.9), (2, 0.5)):
+        metrics = {"forward_test_acc": forward, "inverse_test_acc": 0.0, "forward_train_acc": 0.99,
+                   "inverse_train_acc": 0.9}
+        verdict, checks = judge(RECIPE.checks, metrics)
+        run_id = f"20261129-080000-reversal_curse-cpu-e00{seed}"
+        fx._write(root, run_id, "cpu", seed, -14400 + seed, {
+            "status": "done", "verdict": verdict, "checks": [c.to_dict() for c in checks], "metrics": metrics,
+            "group": GROUP, "started": fx._at(-14399 + 200 * seed), "ended": fx._at(-14200 + 200 * seed)})
+        ids.append(run_id)
+    return ids
+
+
+def test_a_run_group_is_one_row_that_opens_its_seeds(fixture_root):
+    seeds = add_group(fixture_root)
+
+    async def main():
+        from phys.tui.screens.group import GroupScreen
+
+        app = make_app(fixture_root, clock=fx.frozen_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            rows = table_rows(app, "#runs")
+            assert [r[0] for r in rows] == ["bbbb", "aaaa", "cccc", "eeee", "dddd"]  # its seeds' rows are not shown
+            group = rows[3]
+            assert group[4] == "3/3 seeds" and group[5] == "mixed 2/3" and group[7] == "9m59s"  # first start to last end
+            await pilot.press("down", "down", "down", "space")
+            assert "cannot be compared" in notifications(app)[-1]
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, GroupScreen)
+            assert [r[0] for r in table_rows(app, "#group-seeds")] == ["0", "1", "2"]
+            checks = table_rows(app, "#group-checks")
+            assert checks[0][0] == "forward QA works on unsee…" and checks[0][-1] == "2/3"
+            assert "mixed 2/3" in plain(app.screen.query_one("#group-title"))
+            await pilot.press("down", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, RunScreen) and app.screen.run_id == seeds[1]
+
+    run(main())

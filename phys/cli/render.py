@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from phys.errors import PhysError
-from phys.views.format import STATUS_STYLE, VERDICT_STYLE, fmt, label, progress_info, styled
+from phys.views.format import STATUS_STYLE, VERDICT_STYLE, fmt, label, progress_info, styled, verdict_style
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -125,7 +125,4 @@ def print_group(group: dict) -> None:
 
 def group_verdict(verdict: str | None) -> str:
     """A group's verdict (`reproduced 3/3`, `mixed 2/3`, …) in the colour of its words."""
-    if not verdict:
-        return "—"
-    words = verdict.rsplit(" ", 1)[0]
-    return f"[{VERDICT_STYLE.get(words, 'yellow')}]{verdict}[/]"
+    return f"[{verdict_style(verdict)}]{verdict}[/]" if verdict else "—"

@@ -46,6 +46,11 @@ class PhysApp(App):
 
         self.push_screen(RunScreen(run_id))
 
+    def open_group(self, group_id: str) -> None:
+        from phys.tui.screens.group import GroupScreen
+
+        self.push_screen(GroupScreen(group_id))
+
     def open_compare(self, run_ids: list[str]) -> None:
         from phys.tui.screens.compare import CompareScreen
 

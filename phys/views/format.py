@@ -59,3 +59,11 @@ def label(check: Mapping[str, Any]) -> str:
         return check["metric"]
     sign = " / " if check.get("ratio") else " - "
     return check["metric"] + sign + (baseline if isinstance(baseline, str) else f"max({', '.join(baseline)})")
+
+
+def verdict_style(verdict: str | None) -> str:
+    """The style of a run's verdict, or of a run group's (`reproduced 3/3`, `mixed 2/3`: by its words)."""
+    if not verdict:
+        return "dim"
+    words = verdict.rsplit(" ", 1)[0] if "/" in verdict.rsplit(" ", 1)[-1] else verdict
+    return VERDICT_STYLE.get(words, "yellow" if words == "mixed" else "dim")

@@ -142,12 +142,20 @@ class RunsScreen(PollingScreen):
 
     @on(DataTable.RowSelected, "#runs")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
-        self.app.open_run(event.row_key.value)
+        self.open(event.row_key.value)
 
     def action_open(self) -> None:
         run_id = self.current_id()
         if run_id:
-            self.app.open_run(run_id)
+            self.open(run_id)
+
+    def open(self, row_id: str) -> None:
+        """A run's screen, or a run group's (its seeds, each of which opens)."""
+        row = self._shown.get(row_id)
+        if row is not None and row.group:
+            self.app.open_group(row_id)
+        else:
+            self.app.open_run(row_id)
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
@@ -159,6 +167,10 @@ class RunsScreen(PollingScreen):
     def action_mark(self) -> None:
         run_id = self.current_id()
         if run_id is None:
+            return
+        if self._shown[run_id].group:
+            self.app.show_error(PhysError("a run group cannot be compared as one run",
+                                          hint="open it with Enter: it shows every seed side by side"))
             return
         if run_id in self.marked:
             self.marked.remove(run_id)

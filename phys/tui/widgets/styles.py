@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from phys.views.format import STATUS_STYLE, VERDICT_STYLE
+from phys.views.format import STATUS_STYLE, verdict_style
 
 
 def status(text: str | None) -> Text:
@@ -12,7 +12,7 @@ def status(text: str | None) -> Text:
 
 
 def verdict(text: str | None) -> Text:
-    return Text(text or "—", style=VERDICT_STYLE.get(text or "", "dim"))
+    return Text(text or "—", style=verdict_style(text))
 
 
 def passed(check: dict) -> Text:
