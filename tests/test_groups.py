@@ -107,3 +107,15 @@ def test_group_flags_are_one_line_errors_and_write_nothing(runs) -> None:
     assert not list(runs.glob("*/run.json"))
     proc = phys(runs, "runs", "resume", "nothing", check=False)
     assert proc.returncode == 1 and proc.stderr.startswith("error: ")
+
+
+def test_cancelling_a_group_cancels_every_seed_that_has_not_finished(runs) -> None:
+    group = phys(runs, "run", "recipe", "reversal_curse", *SMOKE, "--seeds", "3", "--set", "train.steps=100000",
+                 "--detach").stdout.strip()
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(r["status"] == "running" for r in phys_json(runs, "runs", "ls")):
+        time.sleep(0.2)
+    proc = phys(runs, "runs", "cancel", group)
+    assert "3 runs cancelled" in proc.stderr
+    assert [r["status"] for r in phys_json(runs, "runs", "show", group)["runs"]] == ["cancelled"] * 3
+    assert phys(runs, "runs", "cancel", group, check=False).returncode == 1

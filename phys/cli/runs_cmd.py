@@ -165,9 +165,19 @@ def resume(run: TargetArg, detach: Annotated[bool, typer.Option("--detach", help
 
 
 @app.command("cancel")
-def cancel(run: RunArg) -> None:
-    """Stop a run (SIGTERM: it checkpoints first) and mark it cancelled."""
+def cancel(run: TargetArg) -> None:
+    """Stop a run (SIGTERM: it checkpoints first) and mark it cancelled; of a run group, every seed that has
+    not finished."""
     root = _root()
+    group = groups.resolve(root, run)
+    if group is not None:
+        stopped = [r["id"] for r in groups.members(root, group) if r["status"] not in ("done", "cancelled")]
+        if not stopped:
+            raise PhysError(f"every run of group {group} has ended", hint="nothing to cancel")
+        for run_id in stopped:  # the first stops the group's process; the others are then marked
+            launch.cancel(root, run_id)
+        err.print(f"{group}: {len(stopped)} run{'' if len(stopped) == 1 else 's'} cancelled")
+        return
     run_id = runs.resolve(root, run)
     launch.cancel(root, run_id)
     err.print(f"{run_id} cancelled")
