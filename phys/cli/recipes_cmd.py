@@ -108,9 +108,13 @@ def show(name: str, scale: Annotated[str, typer.Option("--scale", help="Show the
 
 @app.command("check")
 def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt = 0, device: DeviceOpt = "auto",
-          arms: ArmsOpt = None, json: JsonOpt = False) -> None:
+          arms: ArmsOpt = None, json: JsonOpt = False,
+          probe: Annotated[bool, typer.Option("--probe/--no-probe", help="Measure the throughput of a model shape "
+                                              "not yet measured on this machine (a few seconds each) for the time "
+                                              "estimate.")] = True) -> None:
     """Validate a recipe (configs, overrides, every check's metrics) and show its plan: cache key of each
-    stage, cache hit or why it would run."""
+    stage, cache hit or why it would run; and its budget: per training stage parameters, tokens, passes over
+    the data, exposures per person and the time it should take here."""
     from phys.core.environment import default_scale, resolve_device
 
     recipe = registry.load_recipe(name)
@@ -134,8 +138,10 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
                 reason += f"; vs {previous_id}: {changed}"
         rows.append({"stage": s.name, "key": s.key, "state": state, "reason": reason, "seed": s.seed,
                      "deps": list(s.deps)})
+    budget = _budget(plan, device, probe)
     if json:
-        print_json({"recipe": recipe.name, "scale": plan.scale, "seed": seed, "stages": rows})
+        print_json({"recipe": recipe.name, "scale": plan.scale, "seed": seed, "stages": rows,
+                    "budget": [b.to_dict() for b in budget]})
         return
     table = Table(title=f"{recipe.name} at scale {plan.scale}, seed {seed}", title_justify="left")
     for col in ("stage", "key", "state", "why"):
@@ -144,3 +150,44 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
         style = {"cached": "green", "resume": "yellow", "run": "cyan"}[r["state"]]
         table.add_row(r["stage"], r["key"], f"[{style}]{r['state']}[/]", r["reason"])
     out.print(table)
+    if budget:
+        _print_budget(budget)
+
+
+def _budget(plan, device: str, probe: bool) -> list:
+    from phys.core.budget import budget
+
+    def measure(cfg, vocab: int, device: str) -> float:
+        from phys.science.throughput import measure as run_probe
+
+        err.print(f"measuring the throughput of a {cfg.n_layer}×{cfg.n_embd} model, batch {cfg.batch_size} × "
+                  f"{cfg.block_size} on {device} (5 s; once per shape on this machine)")
+        return run_probe(cfg, vocab, device, 5.0).tokens_per_s
+
+    return budget(plan, runs_root(), device, measure if probe else None)
+
+
+def _print_budget(rows: list) -> None:
+    from phys.views.format import fmt, human_duration
+
+    table = Table(title="budget (training only; — where the data stage has not run yet)", title_justify="left")
+    for col in ("stage", "params", "non-emb.", "tokens", "passes", "exposures", "tokens/s", "time"):
+        table.add_column(col, justify="left" if col == "stage" else "right", overflow="fold")
+    for b in rows:
+        table.add_row(b.stage, _count(b.params), _count(b.params_non_embedding), _count(b.tokens), fmt(b.passes),
+                      fmt(b.exposures), _count(b.tokens_per_s), human_duration(b.seconds) if b.seconds else "—")
+    out.print(table)
+    total = sum(b.seconds for b in rows if b.seconds)
+    if total:
+        out.print(f"training: about {human_duration(total)} on this machine"
+                  + ("" if all(b.seconds for b in rows) else " (stages without an estimate not counted)"))
+
+
+def _count(n: float | None) -> str:
+    """1234567 -> 1.23M."""
+    if n is None:
+        return "—"
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return f"{n:.0f}"

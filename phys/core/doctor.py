@@ -8,11 +8,9 @@ on random tokens with phys's own training step for about `seconds` seconds.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
 import shutil
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -128,39 +126,20 @@ def ledger_findings(runs_root: Path) -> list[Finding]:
     return [Finding("ledger", "state", f"ok: {len(runs)} runs ({summary}); full audit: `phys ledger check`")]
 
 
-def throughput_probe(seconds: float, device: str) -> Finding:
-    """Tokens/s of phys's training step at the cpu scale's model shape, over about `seconds`."""
-    import torch
-
-    from phys.science.data.packing import RandomStream
-    from phys.science.model.gpt import GPT, GPTConfig
+def throughput_probe(seconds: float, device: str, runs_root: Path | None = None) -> Finding:
+    """Tokens/s of phys's training step at the cpu scale's model shape, over about `seconds`; remembered in
+    an existing runs folder for `phys recipes check`'s time estimates (`phys.core.budget`)."""
+    from phys.core.budget import DEFAULT_VOCAB, remember
+    from phys.science.throughput import measure
     from phys.stages.train import TrainConfig
-    from phys.science.train import autocast_dtype, make_optimizer, train_step
 
     cfg = TrainConfig(steps=10**6)
-
-    torch.manual_seed(0)
-    if device == "cpu":
-        cpu.tune_for_training()
-    model = GPT(GPTConfig(vocab_size=2000, **cfg.model_fields())).to(device)
-    optimizer = make_optimizer(model, cfg, device)
-    amp = autocast_dtype(cfg, device)
-    stream = RandomStream(cfg.batch_size, cfg.block_size, 2000)
-    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
-    with cpu.Share() if device == "cpu" else contextlib.nullcontext():  # the probe takes its share, as a training
-        for step in range(2):  # warm-up: first-call allocations
-            train_step(model, optimizer, model.loss, stream, cfg, step, device, amp)
-        sync()
-        t0, steps, times0 = time.perf_counter(), 0, cpu.cpu_times()
-        while time.perf_counter() - t0 < seconds:
-            train_step(model, optimizer, model.loss, stream, cfg, steps, device, amp)
-            steps += 1
-        sync()
-    steal = cpu.steal_share(times0, cpu.cpu_times())
-    rate = steps * cfg.batch_size * cfg.block_size / (time.perf_counter() - t0)
-    precision = "bf16" if amp else "fp32"
-    value = (f"{rate:,.0f} tokens/s ({model.num_params() / 1e6:.1f}M-param model, {precision}, {steps} steps"
-             f"{', ' + cpu.plural(torch.get_num_threads(), 'thread') if device == 'cpu' else ''})")
+    m = measure(cfg, DEFAULT_VOCAB, device, seconds)
+    if runs_root is not None and Path(runs_root).is_dir():
+        remember(runs_root, cfg, DEFAULT_VOCAB, device, m.tokens_per_s)
+    rate, steal, precision = m.tokens_per_s, m.steal, m.precision
+    value = (f"{rate:,.0f} tokens/s ({m.params / 1e6:.1f}M-param model, {precision}, {m.steps} steps"
+             f"{', ' + cpu.plural(m.threads, 'thread') if device == 'cpu' else ''})")
     if device != "cpu":
         return Finding("throughput", f"training on {device}", value)
     if steal is not None and steal >= STEAL_WARN:
@@ -169,7 +148,7 @@ def throughput_probe(seconds: float, device: str) -> Finding:
     if precision == "bf16" and not cpu.hardware_bf16():
         return Finding("throughput", "training on cpu", f"{value}; bf16 forced by {cpu.BF16_ENV} on a CPU "
                        "without it (emulated): not judged")
-    expected = PROBE_TOKENS_PER_CORE[precision] * min(torch.get_num_threads(), cpu.available_cores())
+    expected = PROBE_TOKENS_PER_CORE[precision] * min(m.threads, cpu.available_cores())
     if rate < SLOW * expected:
         why = cpu.load_warning() or "the machine is not loaded: a slower or throttled CPU"
         return Finding("throughput", "training on cpu", f"{value}: slow, {rate / expected:.2f}x the {expected:,} "
@@ -184,7 +163,7 @@ def diagnose(runs_root: Path, probe_seconds: float) -> list[Finding]:
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
         try:
-            findings.append(throughput_probe(probe_seconds, device))
+            findings.append(throughput_probe(probe_seconds, device, runs_root))
         except RuntimeError as exc:  # e.g. out of GPU memory on a shared machine
             findings.append(Finding("throughput", f"training on {device}", f"failed: {exc}".splitlines()[0], "fail"))
     return findings

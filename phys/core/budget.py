@@ -1,0 +1,170 @@
+"""A recipe's budget before it runs (`phys recipes check`): per training stage the model's parameters, the
+tokens it trains on, passes over its data, exposures per person, and a wall-time estimate on this machine.
+
+Parameters come from the model itself (built on torch's meta device: no memory, no compute); the data's
+size and vocabulary from the data stage's result where the store has it (else those columns wait for the
+data stage); the time from a measured throughput of the same shape, batch and window (`throughput.json` in
+the runs folder, one entry per machine and shape, measured once here and again by `phys doctor`).
+Training time only: data generation, evaluation and in-training probes come on top.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from phys.core.plan import Plan, PlannedStage
+from phys.core.store import Store
+from phys.machine import cpu
+from phys.science.config import OptimConfig, TrainConfig
+
+DEFAULT_VOCAB = 2000
+"""The vocabulary a shape is measured with while its data stage has not run (the bios tokenizers hold 1-2k)."""
+
+
+@dataclass(frozen=True)
+class StageBudget:
+    stage: str
+    params: int | None
+    """All parameters (None until the data stage gives the vocabulary)."""
+    params_non_embedding: int
+    tokens: int | None
+    """Tokens trained on: steps × batch × window (None where steps follow from the data, as exposures)."""
+    passes: float | None
+    """tokens / the training documents' tokens."""
+    exposures: float | None
+    """Times each person's facts are seen: passes × biographies per person (or the config's exposures)."""
+    tokens_per_s: float | None
+    seconds: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def throughput_key(cfg: TrainConfig, vocab: int, device: str) -> str:
+    """Machine, precision and shape: what a measured throughput holds for."""
+    precision = "bf16" if device.startswith("cuda") or cpu.native_bf16() else "fp32"
+    shape = "-".join(f"{k}{v}" for k, v in sorted(cfg.model_fields().items()))
+    return (f"{platform.node()}|{cpu_name()}|{cpu.available_cores()} cores|{device}|{precision}|{shape}"
+            f"|B{cfg.batch_size}xT{cfg.block_size}|V{vocab}")
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "cpu"
+
+
+class Throughputs:
+    """`<runs>/throughput.json`: tokens/s by `throughput_key`, with when each was measured."""
+
+    def __init__(self, runs_root: Path) -> None:
+        self.path = Path(runs_root) / "throughput.json"
+
+    def read(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def get(self, key: str) -> float | None:
+        entry = self.read().get(key)
+        return float(entry["tokens_per_s"]) if entry else None
+
+    def put(self, key: str, tokens_per_s: float) -> None:
+        data = {**self.read(), key: {"tokens_per_s": round(tokens_per_s), "measured": time.strftime("%Y-%m-%dT%H:%M:%S")}}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".throughput.json.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        tmp.replace(self.path)
+
+
+def model_config(plan: Plan, stage: PlannedStage) -> TrainConfig | None:
+    """The shape of the model a training stage trains: its own config, or (finetuning) its upstream model's."""
+    if isinstance(stage.config, TrainConfig):
+        return stage.config
+    upstream = plan.upstream(stage.name).get(getattr(stage.config, "model", ""))
+    return model_config(plan, upstream) if upstream is not None else None
+
+
+def data_result(plan: Plan, stage: PlannedStage, store: Store) -> tuple[dict[str, Any], int | None]:
+    """(the stored result of the stage's `data` upstream, its vocabulary size), empty where not yet run."""
+    data = plan.upstream(stage.name).get("data")
+    if data is None or not store.has(data.key):
+        return {}, None
+    result = dict((store.manifest(data.key) or {}).get("result", {}))
+    vocab = result.get("data_vocab") or result.get("vocab")
+    return result, int(vocab) if vocab else None
+
+
+def params(cfg: TrainConfig, vocab: int) -> tuple[int, int]:
+    """(all, non-embedding) parameters of `cfg`'s GPT, built on the meta device."""
+    import torch
+
+    from phys.science.model.gpt import GPT, GPTConfig
+
+    with torch.device("meta"):
+        model = GPT(GPTConfig(vocab_size=vocab, **cfg.model_fields()))
+    return model.num_params(), model.num_params(non_embedding=True)
+
+
+def budget(plan: Plan, runs_root: Path, device: str,
+           measure: Callable[[TrainConfig, int, str], float] | None = None) -> list[StageBudget]:
+    """Every training stage's budget; `measure(cfg, vocab, device) -> tokens/s` fills a throughput not yet
+    measured here (None: leave its time unknown)."""
+    store, throughputs = Store(runs_root), Throughputs(runs_root)
+    rows = []
+    for stage in plan.stages:
+        cfg = stage.config
+        shape = model_config(plan, stage) if isinstance(cfg, OptimConfig) else None
+        if shape is None:
+            continue
+        result, vocab = data_result(plan, stage, store)
+        total, non_embedding = params(shape, vocab or DEFAULT_VOCAB)
+        exposures = getattr(cfg, "exposures", None)
+        tokens = None if exposures is not None else cfg.steps * cfg.batch_size * shape.block_size
+        if tokens is None and result.get("data_doc_tokens"):  # data online: each exposure renders the people
+            tokens = int(exposures * result["data_doc_tokens"])
+        passes = None
+        if tokens is not None and result.get("data_train_doc_tokens") and stage.role != "finetune" \
+                and getattr(cfg, "docs", "train") == "train":
+            passes = tokens / result["data_train_doc_tokens"]
+            exposures = passes * biographies_per_person(plan, stage)
+        key = throughput_key(_measured_as(shape, cfg), vocab or DEFAULT_VOCAB, device)
+        rate = throughputs.get(key)
+        if rate is None and measure is not None and tokens is not None:
+            rate = measure(_measured_as(shape, cfg), vocab or DEFAULT_VOCAB, device)
+            throughputs.put(key, rate)
+        rows.append(StageBudget(stage.name, total if vocab else None, non_embedding, tokens, passes, exposures, rate,
+                                tokens / rate if tokens is not None and rate else None))
+    return rows
+
+
+def _measured_as(shape: TrainConfig, cfg: OptimConfig) -> TrainConfig:
+    """The model's shape with the stage's own batch (a finetune stage's batch on its pretrained shape)."""
+    import dataclasses
+
+    return dataclasses.replace(shape, batch_size=cfg.batch_size, steps=10**6)
+
+
+def biographies_per_person(plan: Plan, stage: PlannedStage) -> int:
+    """Entries per person of the stage's bioS data (multiK: K), 1 where the data is not bioS."""
+    from phys.science.data.bios import parse_augmentation
+
+    data = plan.upstream(stage.name).get("data")
+    augmentation = getattr(data.config, "augmentation", None) if data is not None else None
+    return parse_augmentation(augmentation).entries if augmentation else 1
+
+
+def remember(runs_root: Path, cfg: TrainConfig, vocab: int, device: str, tokens_per_s: float) -> None:
+    """A throughput measured elsewhere (`phys doctor`) for `budget` to use."""
+    Throughputs(runs_root).put(throughput_key(cfg, vocab, device), tokens_per_s)

@@ -1,0 +1,54 @@
+"""Training throughput of one model shape on this machine: phys's own training step on uniform random tokens
+for about `seconds` (warm-up excluded). What `phys doctor` reports, and what `phys recipes check` turns into
+a time estimate (`phys.core.budget`)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+
+from phys.machine import cpu
+from phys.science.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class Throughput:
+    tokens_per_s: float
+    steps: int
+    params: int
+    precision: str
+    """bf16 or fp32: what `precision=auto` chose here."""
+    threads: int
+    steal: float | None
+    """The share of CPU time the host took meanwhile (a VM's steal), where /proc/stat tells."""
+
+
+def measure(cfg: TrainConfig, vocab_size: int, device: str, seconds: float) -> Throughput:
+    """Tokens/s of `cfg`'s model shape, batch and window on `device`, over about `seconds`."""
+    import torch
+
+    from phys.science.data.packing import RandomStream
+    from phys.science.model.gpt import GPT, GPTConfig
+    from phys.science.train import autocast_dtype, make_optimizer, train_step
+
+    torch.manual_seed(0)
+    if device == "cpu":
+        cpu.tune_for_training()
+    model = GPT(GPTConfig(vocab_size=vocab_size, **cfg.model_fields())).to(device)
+    optimizer = make_optimizer(model, cfg, device)
+    amp = autocast_dtype(cfg, device)
+    stream = RandomStream(cfg.batch_size, cfg.block_size, vocab_size)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    with cpu.Share() if device == "cpu" else contextlib.nullcontext():  # the probe takes its share, as a training
+        for step in range(2):  # warm-up: first-call allocations
+            train_step(model, optimizer, model.loss, stream, cfg, step, device, amp)
+        sync()
+        t0, steps, times0 = time.perf_counter(), 0, cpu.cpu_times()
+        while time.perf_counter() - t0 < seconds or steps < 2:
+            train_step(model, optimizer, model.loss, stream, cfg, steps, device, amp)
+            steps += 1
+        sync()
+        elapsed = time.perf_counter() - t0
+    return Throughput(steps * cfg.batch_size * cfg.block_size / elapsed, steps, model.num_params(),
+                      "bf16" if amp else "fp32", torch.get_num_threads(), cpu.steal_share(times0, cpu.cpu_times()))

@@ -1,0 +1,52 @@
+"""`phys recipes check`'s budget: parameters from the model itself, tokens from the config, passes and
+exposures once the data stage is in the store, and a time from a throughput measured once per shape."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import phys
+
+from phys.core.budget import Throughputs, budget
+from phys.core.plan import make_plan
+from phys.core.store import Store
+from phys.recipes.reversal_curse import RECIPE
+
+
+def test_before_the_data_stage_runs_the_budget_has_what_the_config_tells(tmp_path) -> None:
+    plan = make_plan(RECIPE, "smoke")
+    calls = []
+
+    def measure(cfg, vocab, device):
+        calls.append((cfg.n_layer, cfg.n_embd, cfg.batch_size, cfg.block_size, vocab))
+        return 1000.0
+
+    (row,) = budget(plan, tmp_path, "cpu", measure)
+    train = plan.stage("train").config
+    assert row.stage == "train" and row.tokens == train.steps * train.batch_size * train.block_size
+    assert row.params is None and row.params_non_embedding > 0 and row.passes is None
+    assert row.tokens_per_s == 1000.0 and row.seconds == row.tokens / 1000.0
+    assert calls == [(train.n_layer, train.n_embd, train.batch_size, train.block_size, 2000)]
+    (again,) = budget(plan, tmp_path, "cpu", None)  # measured once per shape: from throughput.json now
+    assert again.seconds == row.seconds and len(Throughputs(tmp_path).read()) == 1
+
+
+def test_with_the_data_stage_stored_passes_and_exposures_follow(tmp_path) -> None:
+    plan = make_plan(RECIPE, "smoke")
+    data = plan.stage("data")
+    store = Store(tmp_path)
+    store.begin(data.key)
+    store.commit(data.key, {"stage": "data", "result": {"data_train_doc_tokens": 10_000, "data_vocab": 700}})
+    (row,) = budget(plan, tmp_path, "cpu", lambda cfg, vocab, device: 500.0)
+    assert row.params is not None and row.params > row.params_non_embedding
+    assert row.passes == row.tokens / 10_000
+    assert row.exposures == row.passes * 5  # multi5+permute: five biographies per person
+
+
+def test_recipes_check_prints_the_budget(runs) -> None:
+    record = json.loads(phys(runs, "recipes", "check", "reversal_curse", "--scale", "smoke", "--json",
+                             "--no-probe").stdout)
+    (row,) = record["budget"]
+    assert row["stage"] == "train" and row["tokens"] > 0 and row["seconds"] is None  # not measured, not probed
+    text = phys(runs, "recipes", "check", "reversal_curse", "--scale", "smoke", "--no-probe").stdout
+    assert "budget" in text and "non-emb." in text
