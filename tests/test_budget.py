@@ -41,6 +41,11 @@ def test_with_the_data_stage_stored_passes_and_exposures_follow(tmp_path) -> Non
     assert row.params is not None and row.params > row.params_non_embedding
     assert row.passes == row.tokens / 10_000
     assert row.exposures == row.passes * 5  # multi5+permute: five biographies per person
+    train = plan.stage("train")
+    store.begin(train.key)
+    store.commit(train.key, {"stage": "train", "result": {}})
+    (cached,) = budget(plan, tmp_path, "cpu", None)
+    assert cached.cached and cached.seconds == 0.0  # in the store: no training to wait for
 
 
 def test_recipes_check_prints_the_budget(runs) -> None:

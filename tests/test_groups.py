@@ -119,3 +119,19 @@ def test_cancelling_a_group_cancels_every_seed_that_has_not_finished(runs) -> No
     assert "3 runs cancelled" in proc.stderr
     assert [r["status"] for r in phys_json(runs, "runs", "show", group)["runs"]] == ["cancelled"] * 3
     assert phys(runs, "runs", "cancel", group, check=False).returncode == 1
+
+
+def test_cancelling_a_waiting_seed_leaves_the_running_one_alone(runs) -> None:
+    group = phys(runs, "run", "recipe", "reversal_curse", *SMOKE, "--seeds", "2", "--set", "train.steps=100000",
+                 "--detach").stdout.strip()
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(r["status"] == "running" for r in phys_json(runs, "runs", "ls")):
+        time.sleep(0.2)
+    by_seed = {r["seed"]: r for r in phys_json(runs, "runs", "ls")}
+    assert by_seed[0]["status"] == "running" and by_seed[1]["status"] == "queued"
+    phys(runs, "runs", "cancel", by_seed[1]["id"])
+    time.sleep(1.0)
+    statuses = {r["seed"]: r["status"] for r in phys_json(runs, "runs", "ls")}
+    assert statuses == {0: "running", 1: "cancelled"}
+    phys(runs, "runs", "cancel", group)
+    assert [r["status"] for r in phys_json(runs, "runs", "show", group)["runs"]] == ["cancelled"] * 2

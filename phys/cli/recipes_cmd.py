@@ -157,12 +157,16 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
 def _budget(plan, device: str, probe: bool) -> list:
     from phys.core.budget import budget
 
-    def measure(cfg, vocab: int, device: str) -> float:
+    def measure(cfg, vocab: int, device: str) -> float | None:
         from phys.science.throughput import measure as run_probe
 
         err.print(f"measuring the throughput of a {cfg.n_layer}×{cfg.n_embd} model, batch {cfg.batch_size} × "
                   f"{cfg.block_size} on {device} (5 s; once per shape on this machine)")
-        return run_probe(cfg, vocab, device, 5.0).tokens_per_s
+        try:
+            return run_probe(cfg, vocab, device, 5.0).tokens_per_s
+        except RuntimeError as exc:  # e.g. out of memory: the estimate is left out, the check goes on
+            err.print(f"[yellow]warning:[/] the throughput probe failed: {escape(str(exc))}")
+            return None
 
     return budget(plan, runs_root(), device, measure if probe else None)
 
@@ -175,12 +179,13 @@ def _print_budget(rows: list) -> None:
         table.add_column(col, justify="left" if col == "stage" else "right", overflow="fold")
     for b in rows:
         table.add_row(b.stage, _count(b.params), _count(b.params_non_embedding), _count(b.tokens), fmt(b.passes),
-                      fmt(b.exposures), _count(b.tokens_per_s), human_duration(b.seconds) if b.seconds else "—")
+                      fmt(b.exposures), _count(b.tokens_per_s),
+                      "cached" if b.cached else (human_duration(b.seconds) if b.seconds else "—"))
     out.print(table)
     total = sum(b.seconds for b in rows if b.seconds)
     if total:
         out.print(f"training: about {human_duration(total)} on this machine"
-                  + ("" if all(b.seconds for b in rows) else " (stages without an estimate not counted)"))
+                  + ("" if all(b.seconds is not None for b in rows) else " (stages without an estimate not counted)"))
 
 
 def _count(n: float | None) -> str:

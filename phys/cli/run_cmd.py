@@ -114,5 +114,5 @@ def foreground_group(group: str, run_ids: list[str], detach: bool, json: bool) -
         print_json(record)
     else:
         print_group(record)
-    if result == "interrupted":
-        raise typer.Exit(130)
+    if result is not None:
+        raise typer.Exit(130 if result == "interrupted" else 1)

@@ -60,15 +60,19 @@ def ls(json: JsonOpt = False,
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("run (created-recipe-scale-tag)", "status", "verdict"):
         table.add_column(col, no_wrap=True)
+    members: dict[str, list[dict]] = {}
+    for r in records:
+        if r.get("group"):
+            members.setdefault(r["group"], []).append(r)
     listed: set[str] = set()
     for r in shown:
         group = r.get("group")
         if group is None:
             table.add_row(r["id"], styled(r["status"], STATUS_STYLE), styled(r.get("verdict"), VERDICT_STYLE))
-        elif group not in listed:
+        elif group not in listed:  # a group's line, where its newest run would be
             listed.add(group)
-            summary = groups.summary(_root(), group)
-            table.add_row(group, styled(summary["status"], STATUS_STYLE), group_verdict(summary["verdict"]))
+            table.add_row(group, styled(groups.status_of(members[group]), STATUS_STYLE),
+                          group_verdict(groups.judge_seeds(members[group])[0]))
     out.print(table)
     if len(shown) < len(records):
         err.print(f"{len(records) - len(shown)} older runs not shown (--limit 0 shows all)")

@@ -41,17 +41,21 @@ class StageBudget:
     """Times each person's facts are seen: passes × biographies per person (or the config's exposures)."""
     tokens_per_s: float | None
     seconds: float | None
+    """Training time here: tokens / tokens_per_s; 0 for a stage already in the store."""
+    cached: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def throughput_key(cfg: TrainConfig, vocab: int, device: str) -> str:
-    """Machine, precision and shape: what a measured throughput holds for."""
-    precision = "bf16" if device.startswith("cuda") or cpu.native_bf16() else "fp32"
+    """What a measured throughput holds for: the machine and its cores, the precision `precision=auto` (or the
+    config) picks, compilation, the model's shape, batch, window and vocabulary."""
+    precision = cfg.precision if cfg.precision != "auto" else (
+        "bf16" if device.startswith("cuda") or cpu.native_bf16() else "fp32")
     shape = "-".join(f"{k}{v}" for k, v in sorted(cfg.model_fields().items()))
-    return (f"{platform.node()}|{cpu_name()}|{cpu.available_cores()} cores|{device}|{precision}|{shape}"
-            f"|B{cfg.batch_size}xT{cfg.block_size}|V{vocab}")
+    return (f"{platform.node()}|{cpu_name()}|{cpu.available_cores()} cores|{device}|{precision}|compile "
+            f"{cfg.compile}|{shape}|B{cfg.batch_size}xT{cfg.block_size}|V{vocab}")
 
 
 def cpu_name() -> str:
@@ -117,10 +121,15 @@ def params(cfg: TrainConfig, vocab: int) -> tuple[int, int]:
     return model.num_params(), model.num_params(non_embedding=True)
 
 
+PROBE_MAX_PARAMS = 20_000_000
+"""A shape with more non-embedding parameters is not probed on a CPU (its few steps would take minutes)."""
+
+
 def budget(plan: Plan, runs_root: Path, device: str,
-           measure: Callable[[TrainConfig, int, str], float] | None = None) -> list[StageBudget]:
-    """Every training stage's budget; `measure(cfg, vocab, device) -> tokens/s` fills a throughput not yet
-    measured here (None: leave its time unknown)."""
+           measure: Callable[[TrainConfig, int, str], float | None] | None = None) -> list[StageBudget]:
+    """Every training stage's budget (a stage already in the store takes no time); `measure(cfg, vocab,
+    device) -> tokens/s` fills a throughput not yet measured here (None: leave its time unknown). A
+    measurement taken while the machine is loaded is used, not kept."""
     store, throughputs = Store(runs_root), Throughputs(runs_root)
     rows = []
     for stage in plan.stages:
@@ -130,30 +139,37 @@ def budget(plan: Plan, runs_root: Path, device: str,
             continue
         result, vocab = data_result(plan, stage, store)
         total, non_embedding = params(shape, vocab or DEFAULT_VOCAB)
+        # A stage counted in exposures (data rendered online, Part 3.3) finds its steps from the population at
+        # run time: its exposures are the config's, its tokens unknown here.
         exposures = getattr(cfg, "exposures", None)
         tokens = None if exposures is not None else cfg.steps * cfg.batch_size * shape.block_size
-        if tokens is None and result.get("data_doc_tokens"):  # data online: each exposure renders the people
-            tokens = int(exposures * result["data_doc_tokens"])
         passes = None
-        if tokens is not None and result.get("data_train_doc_tokens") and stage.role != "finetune" \
-                and getattr(cfg, "docs", "train") == "train":
+        if tokens is not None and result.get("data_train_doc_tokens") and isinstance(cfg, TrainConfig):
             passes = tokens / result["data_train_doc_tokens"]
             exposures = passes * biographies_per_person(plan, stage)
-        key = throughput_key(_measured_as(shape, cfg), vocab or DEFAULT_VOCAB, device)
+        measured_as = _measured_as(shape, cfg)
+        key = throughput_key(measured_as, vocab or DEFAULT_VOCAB, device)
         rate = throughputs.get(key)
-        if rate is None and measure is not None and tokens is not None:
-            rate = measure(_measured_as(shape, cfg), vocab or DEFAULT_VOCAB, device)
-            throughputs.put(key, rate)
+        cached = store.has(stage.key)
+        probe = measure is not None and tokens is not None and not cached and (
+            device.startswith("cuda") or non_embedding <= PROBE_MAX_PARAMS)
+        if rate is None and probe:
+            rate = measure(measured_as, vocab or DEFAULT_VOCAB, device)
+            if rate is not None and not cpu.load_warning():
+                throughputs.put(key, rate)
+        seconds = 0.0 if cached else (tokens / rate if tokens is not None and rate else None)
         rows.append(StageBudget(stage.name, total if vocab else None, non_embedding, tokens, passes, exposures, rate,
-                                tokens / rate if tokens is not None and rate else None))
+                                seconds, cached))
     return rows
 
 
 def _measured_as(shape: TrainConfig, cfg: OptimConfig) -> TrainConfig:
-    """The model's shape with the stage's own batch (a finetune stage's batch on its pretrained shape)."""
+    """The model's shape with the stage's own batch, precision and compilation (a finetune stage's on its
+    pretrained shape)."""
     import dataclasses
 
-    return dataclasses.replace(shape, batch_size=cfg.batch_size, steps=10**6)
+    return dataclasses.replace(shape, batch_size=cfg.batch_size, precision=cfg.precision, compile=cfg.compile,
+                               steps=10**6)
 
 
 def biographies_per_person(plan: Plan, stage: PlannedStage) -> int:

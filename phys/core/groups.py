@@ -3,9 +3,9 @@
 A group is derived, never stored on its own: each member run records its group's id (run.json, status.json
 and the ledger), so `phys ledger rebuild` restores groups with the runs. The group's verdict follows one
 rule (README, "Verdicts over seeds"): `reproduced n/n` when every seed's run is reproduced; `not reproduced
-k/n` when a claim fails in a majority of the seeds (counting the seeds whose sanity checks held: the others
-could not judge); `inconclusive k/n` when most seeds could not judge; otherwise `mixed k/n`. k counts the
-seeds reproduced. It is given once every seed has a verdict.
+k/n` when a claim fails in more than half of all n seeds (a failure counts only in a seed that could judge:
+one whose verdict is not inconclusive); `inconclusive k/n` when more than half of the seeds could not judge;
+otherwise `mixed k/n`. k counts the seeds reproduced. It is given once every seed has a verdict.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from phys.core.verdict import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from phys.errors import PhysError
 
 GROUP_ID_RE = re.compile(r"^\d{8}-\d{6}-[a-z][a-z0-9_]*-[a-z]+-seeds-[0-9a-f]{4}$")
-ENDED_BADLY = ("crashed", "interrupted", "failed", "cancelled")
+ENDED_BADLY = ("interrupted", "crashed", "failed", "cancelled")
 """A group holding a member that ended so shows the first of these its members have, in this order."""
 
 
@@ -103,7 +103,7 @@ def judge_seeds(records: Sequence[dict[str, Any]]) -> tuple[str | None, list[dic
         measured = [v for v in row["values"].values() if v is not None]
         # a failure counts where the seed could judge: measured, and the seed's sanity checks held
         fails = sum(s in judged and v is not None and not row["passed"][s] for s, v in row["values"].items())
-        row.update(seeds=len(records), passes=sum(row["passed"].values()), fails=fails,
+        row.update(seeds=len(row["values"]), passes=sum(row["passed"].values()), fails=fails,
                    mean=statistics.fmean(measured) if measured else None,
                    min=min(measured) if measured else None, max=max(measured) if measured else None)
         checks.append(row)

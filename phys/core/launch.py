@@ -178,7 +178,9 @@ def cancel(runs_root: Path, run_id: str, wait_s: float = 60.0) -> None:
     status = process.derive_status(record, rd.heartbeat)
     if status in ("done", "cancelled"):
         raise PhysError(f"run {run_id} is already {status}", hint="nothing to cancel")
-    if status in process.LIVE:
+    # A group's seed waiting its turn shares its process with the seed that runs: it is marked, not signalled
+    # (the group's process skips it), so cancelling one seed never stops another.
+    if status in process.LIVE and not (status == "queued" and record.get("group")):
         if record.get("host") != socket.gethostname():
             raise PhysError(f"run {run_id} runs on host {record.get('host')}", hint="cancel it there")
         try:

@@ -263,16 +263,24 @@ def execute(runs_root: Path, run_id: str, ui: UI | None = None) -> str:
 
 
 def execute_all(runs_root: Path, run_ids: Sequence[str], ui: UI | None = None) -> str | None:
-    """Execute runs one after another (a group's seeds); stops at the first interrupted one, which returns
-    `interrupted` (the rest stay queued and, once this process is gone, resumable). A run that fails does
-    not stop the others: its error is printed and its record says it."""
+    """Execute runs one after another (a group's seeds): `interrupted` at the first one stopped (also by a
+    signal that came while it wrote its report; the rest stay queued and, once this process is gone,
+    resumable), else `failed` if any failed (its record says how; the others still ran), else None. A seed
+    cancelled while it waited for its turn is skipped."""
+    failed = False
     for run_id in run_ids:
+        if (Ledger(runs_root).run(run_id) or {}).get("status") == "cancelled":
+            continue
+        execution = RunExecution(runs_root, run_id, ui or Quiet())
         try:
-            if execute(runs_root, run_id, ui) == "interrupted":
-                return "interrupted"
-        except PhysError as exc:
+            outcome = execution.run()
+        except Exception as exc:  # noqa: BLE001 - recorded as the run's error; the other seeds go on
             print(f"error: run {run_id}: {exc}", file=sys.stderr)
-    return None
+            failed = True
+            continue
+        if outcome == "interrupted" or execution.stop.is_set():
+            return "interrupted"
+    return "failed" if failed else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -286,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         return 0
-    return 3 if execute_all(runs_root, run_ids) == "interrupted" else 0
+    return {"interrupted": 3, "failed": 1}.get(execute_all(runs_root, run_ids) or "", 0)
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ def group_row(group_id: str, members: list[dict[str, Any]], now: float) -> RunRo
     ended = [t for t in (parse_time(r.get("ended")) for r in members) if t is not None]
     status = groups.status_of(members)
     live = status in process.LIVE
-    duration = None if not started else (now if live or len(ended) < len(members) else max(ended)) - min(started)
+    duration = None if not started else (now if live or not ended else max(ended)) - min(started)
     done = sum(r["status"] == "done" for r in members)
     return RunRow(id=group_id, recipe=first.get("recipe", "?"), scale=first.get("scale", "?"), status=status,
                   progress=f"{done}/{len(members)} seeds", verdict=groups.judge_seeds(members)[0],

@@ -183,7 +183,7 @@ class RunsScreen(PollingScreen):
     def action_compare(self) -> None:
         ids = list(self.marked)
         current = self.current_id()
-        if len(ids) == 1 and current and current not in ids:
+        if len(ids) == 1 and current and current not in ids and not self._shown[current].group:
             ids.append(current)
         if len(ids) < 2:
             self.app.show_error(PhysError("compare needs at least two runs",
