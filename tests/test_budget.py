@@ -14,7 +14,9 @@ from phys.recipes.reversal_curse import RECIPE
 
 
 def test_before_the_data_stage_runs_the_budget_has_what_the_config_tells(tmp_path) -> None:
-    plan = make_plan(RECIPE, "smoke")
+    from phys.core.registry import load_recipe
+
+    plan = make_plan(load_recipe("igsm_generalization"), "smoke")  # iGSM data: too slow to preview
     calls = []
 
     def measure(cfg, vocab, device):
@@ -29,6 +31,14 @@ def test_before_the_data_stage_runs_the_budget_has_what_the_config_tells(tmp_pat
     assert calls == [(train.n_layer, train.n_embd, train.batch_size, train.block_size, 2000)]
     (again,) = budget(plan, tmp_path, "cpu", None)  # measured once per shape: from throughput.json now
     assert again.seconds == row.seconds and len(Throughputs(tmp_path).read()) == 1
+
+
+def test_bios_data_is_previewed_in_a_scratch_folder(tmp_path) -> None:
+    plan = make_plan(RECIPE, "smoke")
+    (row,) = budget(plan, tmp_path, "cpu", None)
+    assert row.params is not None and row.params > row.params_non_embedding  # the previewed tokenizer's vocabulary
+    assert row.passes is not None and row.passes > 0 and row.exposures == row.passes * 5
+    assert not Store(tmp_path).has(plan.stage("data").key) and not (tmp_path / "store").exists()  # nothing kept
 
 
 def test_with_the_data_stage_stored_passes_and_exposures_follow(tmp_path) -> None:

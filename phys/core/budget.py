@@ -2,8 +2,8 @@
 tokens it trains on, passes over its data, exposures per person, and a wall-time estimate on this machine.
 
 Parameters come from the model itself (built on torch's meta device: no memory, no compute); the data's
-size and vocabulary from the data stage's result where the store has it (else those columns wait for the
-data stage); the time from a measured throughput of the same shape, batch and window (`throughput.json` in
+size and vocabulary from the data stage's result where the store has it, or from the data computed in a
+scratch folder where that is cheap (bioS biographies), else those columns wait for the data stage; the time from a measured throughput of the same shape, batch and window (`throughput.json` in
 the runs folder, one entry per machine and shape, measured once here and again by `phys doctor`).
 Training time only: data generation, evaluation and in-training probes come on top.
 """
@@ -100,14 +100,41 @@ def model_config(plan: Plan, stage: PlannedStage) -> TrainConfig | None:
     return model_config(plan, upstream) if upstream is not None else None
 
 
-def data_result(plan: Plan, stage: PlannedStage, store: Store) -> tuple[dict[str, Any], int | None]:
-    """(the stored result of the stage's `data` upstream, its vocabulary size), empty where not yet run."""
+PREVIEW_MAX_PEOPLE = 20_000
+"""A previewable data stage of more people than this is not computed by `recipes check` (it would take long)."""
+
+
+def data_result(plan: Plan, stage: PlannedStage, store: Store, previews: dict[str, dict[str, Any]]
+                ) -> tuple[dict[str, Any], int | None]:
+    """(the result of the stage's `data` upstream, its vocabulary size): the stored one, or, for a cheap data
+    stage (`phys.stages.context.previewable`), one computed in a scratch folder (once per key, in
+    `previews`); empty where neither."""
     data = plan.upstream(stage.name).get("data")
-    if data is None or not store.has(data.key):
+    if data is None:
         return {}, None
-    result = dict((store.manifest(data.key) or {}).get("result", {}))
+    if store.has(data.key):
+        result = dict((store.manifest(data.key) or {}).get("result", {}))
+    elif data.key in previews:
+        result = previews[data.key]
+    elif getattr(data.function, "previewable", False) and not data.deps \
+            and getattr(data.config, "n_people", 0) <= PREVIEW_MAX_PEOPLE:
+        result = previews[data.key] = preview(data)
+    else:
+        return {}, None
     vocab = result.get("data_vocab") or result.get("vocab")
     return result, int(vocab) if vocab else None
+
+
+def preview(data: PlannedStage) -> dict[str, Any]:
+    """The data stage's result, computed in a scratch folder that is removed afterwards."""
+    import tempfile
+
+    from phys.stages.context import StageContext
+
+    assert data.function is not None
+    with tempfile.TemporaryDirectory(prefix="phys-preview-") as tmp:
+        return dict(data.function(StageContext(name=data.name, config=data.config, seed=data.seed, out=Path(tmp),
+                                               log=lambda line: None)) or {})
 
 
 def params(cfg: TrainConfig, vocab: int) -> tuple[int, int]:
@@ -131,13 +158,14 @@ def budget(plan: Plan, runs_root: Path, device: str,
     device) -> tokens/s` fills a throughput not yet measured here (None: leave its time unknown). A
     measurement taken while the machine is loaded is used, not kept."""
     store, throughputs = Store(runs_root), Throughputs(runs_root)
+    previews: dict[str, dict[str, Any]] = {}
     rows = []
     for stage in plan.stages:
         cfg = stage.config
         shape = model_config(plan, stage) if isinstance(cfg, OptimConfig) else None
         if shape is None:
             continue
-        result, vocab = data_result(plan, stage, store)
+        result, vocab = data_result(plan, stage, store, previews)
         total, non_embedding = params(shape, vocab or DEFAULT_VOCAB)
         # A stage counted in exposures (data rendered online, Part 3.3) finds its steps from the population at
         # run time: its exposures are the config's, its tokens unknown here.

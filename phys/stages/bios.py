@@ -25,7 +25,7 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
-from phys.stages.context import StageContext, produces
+from phys.stages.context import StageContext, previewable, produces
 from phys.science.data import questions
 from phys.science.data.bios import ANSWER, GROUPS
 from phys.science.data.pools import ATTRIBUTES
@@ -107,6 +107,7 @@ def metrics(cfg: BiosConfig, upstream: Mapping[str, Any]) -> set[str]:
 
 
 @produces(metrics)
+@previewable
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.science.data import bios
     from phys.science.data.packing import Docs

@@ -24,6 +24,14 @@ def data_parallel(func: Callable[["StageContext"], Any]) -> Callable[["StageCont
     return func
 
 
+def previewable(func: F) -> F:
+    """Marks a data stage cheap enough (pure Python, a second or so at a few thousand people) that
+    `phys recipes check` may compute it in a scratch folder, before any run, to count the tokens and people
+    its budget needs (`phys.core.budget`); nothing of it is stored."""
+    func.previewable = True  # type: ignore[attr-defined]
+    return func
+
+
 def produces(declare: Callable[[Any, Mapping[str, Any]], Iterable[str]]) -> Callable[[F], F]:
     """Declares the metrics a stage adapter returns: `declare(config, upstream)` names them from the stage's
     config and its upstream stages' configs (keyed like `ctx.inputs`: by role, else by name). A superset is
