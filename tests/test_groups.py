@@ -135,3 +135,18 @@ def test_cancelling_a_waiting_seed_leaves_the_running_one_alone(runs) -> None:
     assert statuses == {0: "running", 1: "cancelled"}
     phys(runs, "runs", "cancel", group)
     assert [r["status"] for r in phys_json(runs, "runs", "show", group)["runs"]] == ["cancelled"] * 2
+
+
+def test_a_prefix_of_two_groups_is_ambiguous(tmp_path) -> None:
+    from phys.core import groups
+    from phys.core.ledger import Ledger
+
+    root = tmp_path / "runs"
+    for run_id, group in (("20261204-100000-reversal_curse-smoke-aaaa", "20261204-100000-reversal_curse-smoke-seeds-1111"),
+                          ("20261204-100000-reversal_curse-smoke-bbbb", "20261204-100000-reversal_curse-smoke-seeds-2222")):
+        Ledger(root).upsert_run({"id": run_id, "group": group, "status": "done", "seed": 0}, allow_missing=True)
+    assert groups.resolve(root, "20261204-100000-reversal_curse-smoke-seeds-1") == \
+        "20261204-100000-reversal_curse-smoke-seeds-1111"
+    assert groups.resolve(root, "20261204-100000") is None  # a run's prefix too: the run resolver decides
+    with pytest.raises(PhysError, match="matches 2 run groups"):
+        groups.resolve(root, "20261204-100000-reversal_curse-smoke-seeds")

@@ -155,15 +155,13 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
 
 
 def _budget(plan, device: str, probe: bool) -> list:
-    from phys.core.budget import budget
+    from phys.core.budget import budget, probe as run_probe
 
     def measure(cfg, vocab: int, device: str) -> float | None:
-        from phys.science.throughput import measure as run_probe
-
         err.print(f"measuring the throughput of a {cfg.n_layer}×{cfg.n_embd} model, batch {cfg.batch_size} × "
                   f"{cfg.block_size} on {device} (5 s; once per shape on this machine)")
         try:
-            return run_probe(cfg, vocab, device, 5.0).tokens_per_s
+            return run_probe(cfg, vocab, device)
         except RuntimeError as exc:  # e.g. out of memory: the estimate is left out, the check goes on
             err.print(f"[yellow]warning:[/] the throughput probe failed: {escape(str(exc))}")
             return None
@@ -172,27 +170,17 @@ def _budget(plan, device: str, probe: bool) -> list:
 
 
 def _print_budget(rows: list) -> None:
-    from phys.views.format import fmt, human_duration
+    from phys.views.format import count, fmt, human_duration
 
     table = Table(title="budget (training only; — where the data stage has not run yet)", title_justify="left")
     for col in ("stage", "params", "non-emb.", "tokens", "passes", "exposures", "tokens/s", "time"):
         table.add_column(col, justify="left" if col == "stage" else "right", overflow="fold")
     for b in rows:
-        table.add_row(b.stage, _count(b.params), _count(b.params_non_embedding), _count(b.tokens), fmt(b.passes),
-                      fmt(b.exposures), _count(b.tokens_per_s),
+        table.add_row(b.stage, count(b.params), count(b.params_non_embedding), count(b.tokens), fmt(b.passes),
+                      fmt(b.exposures), count(b.tokens_per_s),
                       "cached" if b.cached else (human_duration(b.seconds) if b.seconds else "—"))
     out.print(table)
     total = sum(b.seconds for b in rows if b.seconds)
     if total:
         out.print(f"training: about {human_duration(total)} on this machine"
                   + ("" if all(b.seconds is not None for b in rows) else " (stages without an estimate not counted)"))
-
-
-def _count(n: float | None) -> str:
-    """1234567 -> 1.23M."""
-    if n is None:
-        return "—"
-    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.3g}{unit}"
-    return f"{n:.0f}"

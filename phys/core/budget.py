@@ -54,18 +54,8 @@ def throughput_key(cfg: TrainConfig, vocab: int, device: str) -> str:
     precision = cfg.precision if cfg.precision != "auto" else (
         "bf16" if device.startswith("cuda") or cpu.native_bf16() else "fp32")
     shape = "-".join(f"{k}{v}" for k, v in sorted(cfg.model_fields().items()))
-    return (f"{platform.node()}|{cpu_name()}|{cpu.available_cores()} cores|{device}|{precision}|compile "
+    return (f"{platform.node()}|{cpu.model_name()}|{cpu.available_cores()} cores|{device}|{precision}|compile "
             f"{cfg.compile}|{shape}|B{cfg.batch_size}xT{cfg.block_size}|V{vocab}")
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "cpu"
 
 
 class Throughputs:
@@ -207,6 +197,13 @@ def biographies_per_person(plan: Plan, stage: PlannedStage) -> int:
     data = plan.upstream(stage.name).get("data")
     augmentation = getattr(data.config, "augmentation", None) if data is not None else None
     return parse_augmentation(augmentation).entries if augmentation else 1
+
+
+def probe(cfg: TrainConfig, vocab: int, device: str, seconds: float = 5.0) -> float:
+    """Tokens/s of `cfg`'s shape here, measured for about `seconds` (`phys.science.throughput`)."""
+    from phys.science.throughput import measure
+
+    return measure(cfg, vocab, device, seconds).tokens_per_s
 
 
 def remember(runs_root: Path, cfg: TrainConfig, vocab: int, device: str, tokens_per_s: float) -> None:

@@ -58,9 +58,12 @@ def resolve(runs_root: Path, text: str) -> str | None:
     if text in ids:
         return text
     matches = [g for g in ids if g.startswith(text)]
-    if len(matches) == 1 and not any(r["id"].startswith(text) for r in records):
-        return matches[0]
-    return None
+    if not matches or any(r["id"].startswith(text) for r in records):
+        return None  # a run's id, its prefix, `last`, or nothing: `runs.resolve` says which
+    if len(matches) > 1:
+        raise PhysError(f"{text!r} matches {len(matches)} run groups", hint="give more of the id: "
+                        + ", ".join(matches[:4]))
+    return matches[0]
 
 
 def members(runs_root: Path, group_id: str) -> list[dict[str, Any]]:

@@ -55,13 +55,15 @@ def write_report(runs_root: Path, run_id: str, figures: bool = True) -> dict[str
     return {"id": run_id, "report": str(rd.report), "figures": [str(p) for p in pngs]}
 
 
-def write_group_report(runs_root: Path, group_id: str, figures: bool = True) -> dict[str, Any]:
-    """Write `runs/groups/<group>/report.md` (and, with `figures`, `seeds.png`) from its runs' records."""
+def write_group_report(runs_root: Path, group_id: str, figures: bool = True,
+                       group: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write `runs/groups/<group>/report.md` (and, with `figures`, `seeds.png`) from its runs' records
+    (`group`: their `phys.core.groups.summary`, where the caller has it already)."""
     from phys.core.groups import summary
     from phys.core.registry import load_recipe
     from phys.views.report import render_group_report
 
-    group = summary(runs_root, group_id)
+    group = group or summary(runs_root, group_id)
     recipe = load_recipe(group["recipe"])
     folder = Path(runs_root) / "groups" / group_id
     folder.mkdir(parents=True, exist_ok=True)

@@ -237,10 +237,10 @@ class RunExecution:
         from phys.core.groups import summary
 
         try:
-            verdict = summary(self.root, group)["verdict"]
-            if verdict is not None:
-                written = write_group_report(self.root, group)
-                self.say(f"group {group}: {verdict}; report: {written['report']}")
+            record = summary(self.root, group)
+            if record["verdict"] is not None:
+                written = write_group_report(self.root, group, group=record)
+                self.say(f"group {group}: {record['verdict']}; report: {written['report']}")
         except Exception:  # noqa: BLE001 - the run's own outcome is recorded; the group report can be redone
             self.rd.append_log(traceback.format_exc())
             self.say(f"group report failed (traceback above); `phys report {group}` writes it again")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import platform
 import sys
 import tempfile
 import time
@@ -55,6 +56,17 @@ def hardware_bf16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def model_name() -> str:
+    """The CPU's model name (`/proc/cpuinfo`), or what the platform says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "cpu"
 
 
 def available_cores() -> int:

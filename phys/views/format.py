@@ -23,6 +23,16 @@ def fmt(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+def count(n: float | None) -> str:
+    """1234567 -> 1.23M (parameters, tokens, tokens/s)."""
+    if n is None:
+        return "—"
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return f"{n:.0f}"
+
+
 def human_duration(seconds: float | None) -> str:
     """7s, 4m58s, 1h05m (the CLI's progress, the TUI's durations)."""
     if seconds is None:
