@@ -145,6 +145,45 @@ class Plot:
     """Both axes logarithmic."""
 
 
+LINT_CODES: tuple[str, ...] = ("window_names", "exposures", "eval_questions", "eval_templates", "eval_majority",
+                               "top_op_share")
+"""The lints of `phys.core.lint`, by the code a recipe's `Lints.explained` names them with."""
+
+
+@dataclass(frozen=True)
+class Lints:
+    """The bounds of a recipe's lints (`phys.core.lint`: what `phys recipes check` and every run warn about)
+    and the lints the recipe explains. Defaults hold for every recipe; a recipe changes one where its claim
+    needs it, and says why in its docstring."""
+
+    min_exposures: Mapping[str, float] = field(default_factory=dict)
+    """stage name or role -> the exposures per person (or per item) the recipe's claim needs of that training
+    stage; a stage not named is not linted for exposures."""
+    min_eval_questions: int = 50
+    """Fewer distinct questions in an eval set leave a rate whose standard error is above 0.07."""
+    min_eval_templates: float = 10.0
+    """An eval set of templated questions (iGSM) whose templates, counted as 1 / Σ share², number fewer than
+    this mostly asks a few kinds of question (a long tail of rare templates does not hide two that dominate)."""
+    max_eval_majority: float = 0.4
+    """An eval set whose commonest answer is above this share (and above its chance 1 / answers by 0.1)
+    rewards always giving that answer."""
+    min_top_op_share: float = 0.1
+    """Training problems at the largest op below this share teach the hardest problems from a sliver of
+    the data (the paper's min-of-two-uniforms gives op = max_op a share of 1 / max_op²)."""
+    explained: Mapping[str, str] = field(default_factory=dict)
+    """`code` or `code@scale` -> why the recipe judges its claim although this lint fires (shown beside it)."""
+
+    def __post_init__(self) -> None:
+        for key in self.explained:
+            code, _, scale = key.partition("@")
+            if code not in LINT_CODES or (scale and scale not in SCALES):
+                raise ValueError(f"explained lint {key!r}: codes are {', '.join(LINT_CODES)}, "
+                                 f"optionally @scale ({', '.join(SCALES)})")
+
+    def explanation(self, code: str, scale: str) -> str | None:
+        return self.explained.get(f"{code}@{scale}", self.explained.get(code))
+
+
 @dataclass(frozen=True)
 class Recipe:
     """A finding of the papers, as a runnable and checkable experiment."""
@@ -170,6 +209,8 @@ class Recipe:
     """Longer description: setup, deviations from the paper (scale, tokenizer), references."""
     plots: tuple[Plot, ...] = ()
     """Per-arm scatter plots of the finding (e.g. the capacity law), beside the curves and checks."""
+    lints: Lints = field(default_factory=Lints)
+    """Bounds of the lints of this recipe's design, and the lints it explains (`phys.core.lint`)."""
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.name):

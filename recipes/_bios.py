@@ -6,12 +6,18 @@ every arm's pretraining, and every arm draws the same people and initial weights
 stages as they are shares their cache entries with the others.
 """
 
-from phys.spec import Stage
+from phys.spec import Lints, Stage
 from phys.stages import bios, finetune, qa_eval, train
 from phys.stages.bios import BiosConfig
 from phys.stages.finetune import FinetuneConfig
 from phys.stages.qa_eval import EvalConfig
 from phys.stages.train import TrainConfig
+
+
+STORED = Lints(min_exposures={"pretrain": 100})
+"""The least a knowledge recipe pretrains with: 100 exposures per person, Part 3.3's 100-exposure setting and
+the fewest with which the papers store a population's facts (about half the capacity of 1,000); a claim about
+extracting stored facts is untested below it (the `exposures` lint)."""
 
 
 def slug(arm: str) -> str:

@@ -9,9 +9,15 @@ over the role.
 
 from dataclasses import replace
 
-from phys.spec import Stage
+from phys.spec import Lints, Stage
 from phys.stages import capacity
 from phys.stages.capacity import BitsConfig, CapacityTrainConfig, PopulationConfig
+
+
+AT_1000 = Lints(min_exposures={"train": 1000})
+"""The 2 bits/param law holds at 1,000 exposures [3.3 Result 1]: a cell trained with fewer does not test it."""
+AT_100 = Lints(min_exposures={"train": 100})
+"""The fewest exposures of a capacity claim (the 100-exposure law, Result 4, and junk at 100, Result 10)."""
 
 
 def slug(arm: str) -> str:

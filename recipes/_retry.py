@@ -17,6 +17,9 @@ from phys.stages.train import TrainConfig
 
 from . import _igsm
 
+LINTS = _igsm.LINTS
+"""The lints the Part 2.2 recipes explain: those of the iGSM pipeline (`recipes/_igsm.py`)."""
+
 # arm -> (retry_rate, retry_mask, retry_kind)
 ARMS: dict[str, tuple[float, bool, str]] = {
     "r0": (0.0, False, "wrong"),

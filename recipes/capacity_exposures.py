@@ -21,7 +21,7 @@ to store anything, and then fewer parameters (no MLP) store more per parameter.
 
 from phys.spec import Check, Plot, Recipe
 
-from ._capacity import CPU_E100, E100_CELLS, E100_SCALES, GPU_E100, STAGES, cell
+from ._capacity import AT_100, CPU_E100, E100_CELLS, E100_SCALES, GPU_E100, STAGES, cell
 
 def exposure_checks(base: str, prefix: str = "") -> tuple[Check, ...]:
     """The paper's comparisons for one cell, each a ratio to a GPT2-MLP cell (a sanity check keeps those
@@ -61,4 +61,5 @@ RECIPE = Recipe(
                "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=AT_100,
 )

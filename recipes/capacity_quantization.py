@@ -20,7 +20,7 @@ from phys.spec import Check, Recipe, Stage
 from phys.stages import capacity
 from phys.stages.capacity import BitsConfig
 
-from ._capacity import CPU_CELLS, GPT2_CELLS, SCALES, STAGES, slug
+from ._capacity import AT_1000, CPU_CELLS, GPT2_CELLS, SCALES, STAGES, slug
 
 
 def quantized(arm: str, quantize: str) -> Stage:
@@ -55,4 +55,5 @@ RECIPE = Recipe(
     estimates={"smoke": "about 10 s on 2 CPU cores", "cpu": "3 s after capacity_scaling (about 5 min without it)",
                "gpu": "not measured yet", "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=AT_1000,
 )

@@ -31,7 +31,7 @@ and these models are 100× smaller than the paper's smallest.
 
 from phys.spec import Check, Plot, Recipe
 
-from ._capacity import GPU_CELLS, PAPER_CELLS, SCALES, STAGES
+from ._capacity import AT_1000, GPU_CELLS, PAPER_CELLS, SCALES, STAGES
 
 RECIPE = Recipe(
     name="capacity_scaling",
@@ -64,4 +64,5 @@ RECIPE = Recipe(
     estimates={"smoke": "about 10 s on 2 CPU cores", "cpu": "13 min on 2 CPU cores", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=AT_1000,
 )

@@ -20,7 +20,7 @@ from phys.stages import igsm, train
 from phys.stages.igsm import IgsmEvalConfig
 from phys.stages.train import TrainConfig
 
-from ._igsm import DATA, SCALES
+from ._igsm import DATA, LINTS, SCALES
 
 CPU_SHAPES = {"l2": (2, 4, 224), "l4": (4, 4, 160), "l6": (6, 4, 128), "l12": (12, 4, 88)}  # (layers, heads, dim)
 PAPER_SHAPES = {"l4": (4, 21, 1344), "l8": (8, 15, 960), "l12": (12, 12, 768), "l16": (16, 10, 640),
@@ -79,4 +79,5 @@ RECIPE = Recipe(
     estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 1 h on 2 CPU cores (not measured)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=LINTS,
 )

@@ -46,7 +46,7 @@ Neither scale has been run.
 
 from phys.spec import Check, Recipe
 
-from ._igsm import DATA, EVALUATE, SCALES, TRAIN
+from ._igsm import DATA, EVALUATE, LINTS, SCALES, TRAIN
 
 RECIPE = Recipe(
     name="igsm_generalization",
@@ -81,4 +81,5 @@ RECIPE = Recipe(
     estimates={"smoke": "10 s on 2 CPU cores", "cpu": "21 min on 2 CPU cores", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=LINTS,
 )

@@ -27,7 +27,7 @@ from phys.spec import Check, Recipe, Stage
 from phys.stages import vprobe
 from phys.stages.vprobe import VProbeConfig
 
-from ._igsm import DATA, TRAIN, data_and_train
+from ._igsm import DATA, LINTS, TRAIN, data_and_train
 
 RECIPE = Recipe(
     name="igsm_probing",
@@ -72,4 +72,5 @@ RECIPE = Recipe(
     estimates={"smoke": "10 s on 2 CPU cores", "cpu": "13 min on 2 CPU cores after igsm_generalization", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=LINTS,
 )

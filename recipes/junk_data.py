@@ -23,7 +23,7 @@ without the token, so Result 12 is not really shown at this scale.
 
 from phys.spec import Check, Recipe
 
-from ._capacity import (CPU_CELLS, E100, E100_CELLS, E100_SCALES, GPT2_CELLS, GPU_E100_TRAIN, STAGES, cell,
+from ._capacity import (AT_100, CPU_CELLS, E100, E100_CELLS, E100_SCALES, GPT2_CELLS, GPU_E100_TRAIN, STAGES, cell,
                         cell_keys)
 
 JUNK = {"-junk": {"junk_ratio": 7}, "-junk-domain": {"junk_ratio": 7, "domain_token": True},
@@ -80,4 +80,5 @@ RECIPE = Recipe(
     estimates={"smoke": "about 15 s on 2 CPU cores", "cpu": "7 min after capacity_exposures (about 10 min without it)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=AT_100,
 )

@@ -38,6 +38,8 @@ from phys.stages.finetune import FinetuneConfig
 from phys.stages.qa_eval import EvalConfig
 from phys.stages.train import TrainConfig
 
+from ._bios import STORED
+
 TASKS = ("month_parity", "month_mod6", "luck_mod20", "month_later", "month_diff")
 ARMS = {"nocot": FinetuneConfig(steps=400, lr=1e-3),
         "cot": FinetuneConfig(steps=400, lr=1e-3, docs="finetune_cot"),
@@ -114,4 +116,5 @@ RECIPE = Recipe(
     estimates={"smoke": "25 s on 2 CPU cores", "cpu": "≈ 12 min on 2 CPU cores", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=STORED,
 )

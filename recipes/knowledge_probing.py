@@ -35,6 +35,8 @@ from phys.stages.bios import BiosConfig
 from phys.stages.probing import ProbeConfig
 from phys.stages.train import TrainConfig
 
+from ._bios import STORED
+
 ARMS = ("single", "multi5+permute")
 POOL = 16
 
@@ -99,4 +101,5 @@ RECIPE = Recipe(
     estimates={"smoke": "20 s on 2 CPU cores", "cpu": "≈ 10 min on 2 CPU cores", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=STORED,
 )

@@ -32,7 +32,7 @@ from phys.stages.bios import BiosConfig
 from phys.stages.qa_eval import EvalConfig
 from phys.stages.train import TrainConfig
 
-from ._bios import GPU, PAPER, SMOKE, arm_stages
+from ._bios import GPU, PAPER, SMOKE, STORED, arm_stages
 
 MIXED = (
     Stage("data_mixed", bios.run, BiosConfig(n_people=500, augmentation="single", mixed=True,
@@ -79,4 +79,5 @@ RECIPE = Recipe(
     estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 10 min on 2 CPU cores (2 arms)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=STORED,
 )

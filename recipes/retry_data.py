@@ -69,4 +69,5 @@ RECIPE = Recipe(
     estimates={"smoke": "15 s on 2 CPU cores", "cpu": "31 min on 2 CPU cores", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=_retry.LINTS,
 )

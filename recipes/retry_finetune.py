@@ -87,4 +87,5 @@ RECIPE = Recipe(
                "cpu": "11 min on 2 CPU cores after retry_data", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
+    lints=_retry.LINTS,
 )

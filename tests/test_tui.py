@@ -519,3 +519,26 @@ def test_a_run_group_is_one_row_that_opens_its_seeds(fixture_root):
             assert isinstance(app.screen, RunScreen) and app.screen.run_id == seeds[1]
 
     run(main())
+
+
+def test_recipes_screen_estimates_a_scale_from_the_throughput_measured_here(runs, monkeypatch):
+    from phys.core.budget import budget
+    from phys.machine import cpu
+
+    monkeypatch.setattr(cpu, "load_warning", lambda: None)  # kept even if the machine is busy
+    budget(make_plan(RECIPE, "smoke"), runs, "cpu", lambda cfg, vocab, device: 10_000.0)  # what a probe leaves
+
+    async def main():
+        app = make_app(runs)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await select_recipe(pilot, "reversal_curse")
+            for _ in range(50):  # the estimate comes from a worker once the highlight rests
+                await pilot.pause(0.1)
+                text = plain(app.screen.query_one("#recipe-details"))
+                if "budget from the" in text:
+                    break
+            assert "of training here (budget from the throughput measured on this machine)" in text
+            assert "6 s on 2 CPU cores" not in text  # smoke's hand-written estimate gives way
+
+    run(main())

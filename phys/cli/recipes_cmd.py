@@ -12,9 +12,11 @@ from rich.table import Table
 from phys.core import registry
 from phys.cli.jsonout import print_json
 from phys.cli.options import ArmsOpt, DeviceOpt, JsonOpt, ScaleOpt, SeedOpt, SetOpt, arm_list, runs_root
-from phys.cli.render import err, out
+from phys.cli.render import err, out, print_lints
 from phys.errors import PhysError
+from phys.core.folders import Folders
 from phys.core.ledger import Ledger
+from phys.core.lint import lint
 from phys.core.plan import check_metrics, explain_difference, make_plan
 from phys.core.store import Store
 from phys.views.format import VERDICT_STYLE, label, styled
@@ -81,6 +83,7 @@ def show(name: str, scale: Annotated[str, typer.Option("--scale", help="Show the
         "stages": [{"name": s.name, "run": s.run, "deps": list(s.deps), "config": s.config_dict()} for s in plan.stages],
         "checks": [dataclasses.asdict(c) for c in recipe.checks],
         "scales": {k: {kk: v for kk, v in d.items()} for k, d in recipe.scales.items()},
+        "lints": dataclasses.asdict(recipe.lints),
     }
     if json:
         print_json(data)
@@ -101,6 +104,13 @@ def show(name: str, scale: Annotated[str, typer.Option("--scale", help="Show the
     for c in recipe.checks:
         out.print(f"  [{c.role}] {c.name}: {label(dataclasses.asdict(c))} {c.op} {c.threshold} (paper: {c.paper})",
                   markup=False)
+    lints = recipe.lints
+    if lints.min_exposures or lints.explained:
+        out.print("\n[bold]lints[/] (what `phys recipes check` warns about)")
+        for stage, need in lints.min_exposures.items():
+            out.print(f"  exposures: {stage} needs at least {need:,.0f} per person", markup=False)
+        for key, why in lints.explained.items():
+            out.print(f"  {key} explained: {why}", markup=False)
     out.print("\n[bold]scales[/] (overrides of the stage configs)")
     for k, d in recipe.scales.items():
         out.print(f"  {k}: " + (", ".join(f"{kk}={v}" for kk, v in d.items()) or "as written"), markup=False)
@@ -113,8 +123,9 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
                                               "not yet measured on this machine (a few seconds each) for the time "
                                               "estimate.")] = True) -> None:
     """Validate a recipe (configs, overrides, every check's metrics) and show its plan: cache key of each
-    stage, cache hit or why it would run; and its budget: per training stage parameters, tokens, passes over
-    the data, exposures per person and the time it should take here."""
+    stage, cache hit or why it would run; its budget: per training stage parameters, tokens, passes over the
+    data, exposures per person and the time it should take here; and its lints (what its design may get
+    wrong: same-person windows, too few exposures, thin or skewed eval sets, a skewed op mix)."""
     from phys.core.environment import default_scale, resolve_device
 
     recipe = registry.load_recipe(name)
@@ -138,10 +149,12 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
                 reason += f"; vs {previous_id}: {changed}"
         rows.append({"stage": s.name, "key": s.key, "state": state, "reason": reason, "seed": s.seed,
                      "deps": list(s.deps)})
-    budget = _budget(plan, device, probe)
+    with Folders(runs_root()) as folders:
+        budget = _budget(plan, device, probe, folders)
+        lints = [x.to_dict() for x in lint(plan, folders, budget)]
     if json:
         print_json({"recipe": recipe.name, "scale": plan.scale, "seed": seed, "stages": rows,
-                    "budget": [b.to_dict() for b in budget]})
+                    "budget": [b.to_dict() for b in budget], "lints": lints})
         return
     table = Table(title=f"{recipe.name} at scale {plan.scale}, seed {seed}", title_justify="left")
     for col in ("stage", "key", "state", "why"):
@@ -152,9 +165,10 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
     out.print(table)
     if budget:
         _print_budget(budget)
+    print_lints(lints)
 
 
-def _budget(plan, device: str, probe: bool) -> list:
+def _budget(plan, device: str, probe: bool, folders: Folders) -> list:
     from phys.core.budget import budget, probe as run_probe
 
     def measure(cfg, vocab: int, device: str) -> float | None:
@@ -166,7 +180,7 @@ def _budget(plan, device: str, probe: bool) -> list:
             err.print(f"[yellow]warning:[/] the throughput probe failed: {escape(str(exc))}")
             return None
 
-    return budget(plan, runs_root(), device, measure if probe else None)
+    return budget(plan, runs_root(), device, measure if probe else None, folders)
 
 
 def _print_budget(rows: list) -> None:

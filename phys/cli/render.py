@@ -14,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from phys.errors import PhysError
-from phys.views.format import STATUS_STYLE, VERDICT_STYLE, fmt, label, progress_info, styled, verdict_style
+from phys.views.format import (STATUS_STYLE, VERDICT_STYLE, fmt, group_lints, label, progress_info, styled,
+                               verdict_style)
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -71,9 +72,27 @@ def print_summary(record: dict) -> None:
             name = f"{escape(label(c))}{' (sanity)' if c['role'] == 'sanity' else ''}\n[dim]{escape(c['name'])}[/]"
             table.add_row(name, fmt(c["measured"]), f"{c['op']} {fmt(c['threshold'])}", escape(c["paper"]), ok)
         out.print(table)
+    print_lints(record.get("lints") or [])
     print_plots(record)
     if record.get("report"):
         out.print(f"report: {record['report']}")
+
+
+def print_lints(lints: list[dict]) -> None:
+    """Lint records (`phys.core.lint`), those that differ only by arm as one line: first those the recipe
+    does not explain, then the explained ones under each reason."""
+    if not lints:
+        return
+    shown = group_lints(lints)
+    open_ = [g for g in shown if g["explained"] is None]
+    out.print(f"[bold]lints[/]: {len(open_)} not explained by the recipe, {len(shown) - len(open_)} explained")
+    for g in open_:
+        out.print(f"  [yellow]![/] {g['code']}  {escape(g['message'])}")
+    reasons = dict.fromkeys(g["explained"] for g in shown if g["explained"] is not None)
+    for reason in reasons:
+        out.print(f"  [dim]explained: {escape(reason)}[/]")
+        for g in (g for g in shown if g["explained"] == reason):
+            out.print(f"    [dim]·[/] {g['code']}  {escape(g['message'])}")
 
 
 def print_plots(record: dict) -> None:

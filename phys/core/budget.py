@@ -3,7 +3,8 @@ tokens it trains on, passes over its data, exposures per person, and a wall-time
 
 Parameters come from the model itself (built on torch's meta device: no memory, no compute); the data's
 size and vocabulary from the data stage's result where the store has it, or from the data computed in a
-scratch folder where that is cheap (bioS biographies), else those columns wait for the data stage; the time from a measured throughput of the same shape, batch and window (`throughput.json` in
+scratch folder where that is cheap (bioS biographies, `phys.core.folders`), else those columns wait for the
+data stage; the time from a measured throughput of the same shape, batch and window (`throughput.json` in
 the runs folder, one entry per machine and shape, measured once here and again by `phys doctor`).
 Training time only: data generation, evaluation and in-training probes come on top.
 """
@@ -18,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from phys.core.folders import Folders
 from phys.core.plan import Plan, PlannedStage
 from phys.core.store import Store
 from phys.machine import cpu
@@ -38,7 +40,8 @@ class StageBudget:
     passes: float | None
     """tokens / the training documents' tokens."""
     exposures: float | None
-    """Times each person's facts are seen: passes × biographies per person (or the config's exposures)."""
+    """Times each person's facts are seen: passes × biographies per person (or the config's exposures); for
+    iGSM, where a problem is one document, the times each problem is seen."""
     tokens_per_s: float | None
     seconds: float | None
     """Training time here: tokens / tokens_per_s; 0 for a stage already in the store."""
@@ -90,41 +93,25 @@ def model_config(plan: Plan, stage: PlannedStage) -> TrainConfig | None:
     return model_config(plan, upstream) if upstream is not None else None
 
 
-PREVIEW_MAX_PEOPLE = 20_000
-"""A previewable data stage of more people than this is not computed by `recipes check` (it would take long)."""
-
-
-def data_result(plan: Plan, stage: PlannedStage, store: Store, previews: dict[str, dict[str, Any]]
-                ) -> tuple[dict[str, Any], int | None]:
-    """(the result of the stage's `data` upstream, its vocabulary size): the stored one, or, for a cheap data
-    stage (`phys.stages.context.previewable`), one computed in a scratch folder (once per key, in
-    `previews`); empty where neither."""
+def data_result(plan: Plan, stage: PlannedStage, folders: Folders) -> tuple[dict[str, Any], int | None]:
+    """(the result of the stage's `data` upstream, its vocabulary size): stored, previewed where that is cheap
+    (`phys.core.folders`), else empty."""
     data = plan.upstream(stage.name).get("data")
     if data is None:
         return {}, None
-    if store.has(data.key):
-        result = dict((store.manifest(data.key) or {}).get("result", {}))
-    elif data.key in previews:
-        result = previews[data.key]
-    elif getattr(data.function, "previewable", False) and not data.deps \
-            and getattr(data.config, "n_people", 0) <= PREVIEW_MAX_PEOPLE:
-        result = previews[data.key] = preview(data)
-    else:
-        return {}, None
+    result = folders.result(data)
     vocab = result.get("data_vocab") or result.get("vocab")
     return result, int(vocab) if vocab else None
 
 
-def preview(data: PlannedStage) -> dict[str, Any]:
-    """The data stage's result, computed in a scratch folder that is removed afterwards."""
-    import tempfile
-
-    from phys.stages.context import StageContext
-
-    assert data.function is not None
-    with tempfile.TemporaryDirectory(prefix="phys-preview-") as tmp:
-        return dict(data.function(StageContext(name=data.name, config=data.config, seed=data.seed, out=Path(tmp),
-                                               log=lambda line: None)) or {})
+def document_tokens(result: dict[str, Any]) -> int | None:
+    """The training documents' tokens of a data stage's result: bioS (`data_train_doc_tokens`) or iGSM
+    (problems × tokens per problem); None for another."""
+    if result.get("data_train_doc_tokens"):
+        return int(result["data_train_doc_tokens"])
+    if result.get("problems") and result.get("tokens_per_problem"):
+        return round(result["problems"] * result["tokens_per_problem"])
+    return None
 
 
 def params(cfg: TrainConfig, vocab: int) -> tuple[int, int]:
@@ -143,27 +130,32 @@ PROBE_MAX_PARAMS = 20_000_000
 
 
 def budget(plan: Plan, runs_root: Path, device: str,
-           measure: Callable[[TrainConfig, int, str], float | None] | None = None) -> list[StageBudget]:
+           measure: Callable[[TrainConfig, int, str], float | None] | None = None,
+           folders: Folders | None = None) -> list[StageBudget]:
     """Every training stage's budget (a stage already in the store takes no time); `measure(cfg, vocab,
     device) -> tokens/s` fills a throughput not yet measured here (None: leave its time unknown). A
-    measurement taken while the machine is loaded is used, not kept."""
+    measurement taken while the machine is loaded is used, not kept. `folders`: the stage folders to read
+    (and previews to reuse); by default the store's, with previews removed before this returns."""
+    if folders is None:
+        with Folders(runs_root) as own:
+            return budget(plan, runs_root, device, measure, own)
     store, throughputs = Store(runs_root), Throughputs(runs_root)
-    previews: dict[str, dict[str, Any]] = {}
     rows = []
     for stage in plan.stages:
         cfg = stage.config
         shape = model_config(plan, stage) if isinstance(cfg, OptimConfig) else None
         if shape is None:
             continue
-        result, vocab = data_result(plan, stage, store, previews)
+        result, vocab = data_result(plan, stage, folders)
         total, non_embedding = params(shape, vocab or DEFAULT_VOCAB)
         # A stage counted in exposures (data rendered online, Part 3.3) finds its steps from the population at
         # run time: its exposures are the config's, its tokens unknown here.
         exposures = getattr(cfg, "exposures", None)
         tokens = None if exposures is not None else cfg.steps * cfg.batch_size * shape.block_size
         passes = None
-        if tokens is not None and result.get("data_train_doc_tokens") and isinstance(cfg, TrainConfig):
-            passes = tokens / result["data_train_doc_tokens"]
+        documents = document_tokens(result)
+        if tokens is not None and documents and isinstance(cfg, TrainConfig):
+            passes = tokens / documents
             exposures = passes * biographies_per_person(plan, stage)
         measured_as = _measured_as(shape, cfg)
         key = throughput_key(measured_as, vocab or DEFAULT_VOCAB, device)

@@ -131,7 +131,7 @@ def base_record(info: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": info["id"], "recipe": info["recipe"], "scale": info["scale"], "seed": info["seed"],
         **({"group": info["group"]} if info.get("group") else {}), "overrides": info["overrides"], "device": info["device"], "created": info["created"],
-        "status": "queued", "verdict": None, "checks": [], "metrics": {}, "stages": {},
+        "status": "queued", "verdict": None, "checks": [], "lints": [], "metrics": {}, "stages": {},
         "started": None, "ended": None, "error": None, **process.identity(),
     }
 

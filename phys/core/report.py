@@ -48,7 +48,7 @@ def write_report(runs_root: Path, run_id: str, figures: bool = True) -> dict[str
     stages = in_plan_order(record.get("stages") or {}, stage_names(info))
     text = render_report(recipe, info, record.get("verdict"), record.get("checks") or [], record.get("metrics") or {},
                          status=record.get("status", "?"), stages=stages,
-                         figures=[str(p.relative_to(rd.path)) for p in pngs])
+                         figures=[str(p.relative_to(rd.path)) for p in pngs], lints=record.get("lints") or [])
     tmp = rd.report.with_name(f".report.md.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(text)
     tmp.replace(rd.report)

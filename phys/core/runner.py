@@ -36,6 +36,7 @@ from phys.core.verdict import judge
 from phys.core.worker import compute_stage
 from phys.errors import PhysError, StageInterrupted
 from phys.machine import cpu, process
+from phys.views.format import group_lints
 
 
 class RunExecution:
@@ -223,7 +224,8 @@ class RunExecution:
     def _finish(self, plan: Plan, metrics: dict[str, Any]) -> str:
         verdict, checks = judge(plan.recipe.checks, metrics, arms=plan.arms)
         check_dicts = [c.to_dict() for c in checks]
-        self.record.update(status="done", ended=now(), verdict=verdict, checks=check_dicts,
+        lints = self._lints(plan)
+        self.record.update(status="done", ended=now(), verdict=verdict, checks=check_dicts, lints=lints,
                            metrics={k: v for k, v in metrics.items() if isinstance(v, (int, float, str))})
         self.save()
         self.say(f"verdict: {verdict}")
@@ -231,6 +233,23 @@ class RunExecution:
         if self.info.get("group"):
             self._write_group_report(self.info["group"])
         return verdict
+
+    def _lints(self, plan: Plan) -> list[dict[str, Any]]:
+        """The lints of the run's design, from its stored stages (`phys.core.lint`); one line each in the log.
+        A lint that cannot be measured must not turn a finished run into a failed one."""
+        from phys.core.folders import Folders
+        from phys.core.lint import lint_plan
+
+        try:
+            with Folders(self.root, preview=False) as folders:
+                lints = [x.to_dict() for x in lint_plan(plan, folders, self.info["device"])]
+        except Exception:  # noqa: BLE001 - the traceback goes to log.txt; the run keeps its verdict
+            self.rd.append_log(traceback.format_exc())
+            self.say("lints could not be measured (traceback above)")
+            return []
+        for g in group_lints(lints):
+            self.say(f"lint {g['code']}: {g['message']}" + (" (explained by the recipe)" if g["explained"] else ""))
+        return lints
 
     def _write_group_report(self, group: str) -> None:
         """The group's report once its last seed has a verdict (whichever run finishes last writes it)."""

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
-from phys.stages.context import StageContext, previewable, produces
+from phys.stages.context import LintInput, Measure, StageContext, measures, previewable, produces
 from phys.science.data import questions
 from phys.science.data.bios import ANSWER, GROUPS
 from phys.science.data.pools import ATTRIBUTES
@@ -106,7 +107,29 @@ def metrics(cfg: BiosConfig, upstream: Mapping[str, Any]) -> set[str]:
     return {f"data_{k}" for k in BIOS_STATS}
 
 
+def eval_sets(inp: LintInput) -> list[Measure]:
+    """Per eval set of eval.jsonl (kind, task, half): its distinct questions and its commonest answer's share.
+    Templates are not counted: a question family is one template per attribute, as the paper's QA."""
+    from collections import defaultdict
+
+    path = inp.folder / "eval.jsonl" if inp.folder is not None else None
+    if path is None or not path.exists():
+        return []
+    sets: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for line in path.read_text().splitlines():
+        item = json.loads(line)
+        sets[(item["kind"], item["task"], item["split"])].append(item)
+    out = []
+    for (kind, task, half), items in sorted(sets.items()):
+        subject = f"eval set {kind} {task} (P_{half})"
+        answers = Counter(i["answer"] for i in items)
+        out += [Measure("eval_questions", subject, len({i["prompt"] for i in items})),
+                Measure("eval_majority", subject, answers.most_common(1)[0][1] / len(items), chance=1 / len(answers))]
+    return out
+
+
 @produces(metrics)
+@measures(eval_sets)
 @previewable
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.science.data import bios

@@ -45,6 +45,50 @@ def produces(declare: Callable[[Any, Mapping[str, Any]], Iterable[str]]) -> Call
     return mark
 
 
+@dataclass(frozen=True)
+class Measure:
+    """One quantity a stage measures about its data or its evaluation sets for the lints (`phys.core.lint`
+    holds the bounds): `window_names` (share of training windows in which two documents name one person),
+    `eval_questions` (distinct questions of an eval set), `eval_templates` (its templates, counted as the
+    inverse Simpson index 1 / Σ share²), `eval_majority` (the share of its commonest answer), `top_op_share`
+    (the share of the training problems at the largest op)."""
+
+    lint: str
+    subject: str
+    """What was measured, e.g. `eval set id` or `train windows`."""
+    value: float
+    chance: float | None = None
+    """eval_majority: 1 / the set's distinct answers (a binary set's majority is 0.5 by chance)."""
+
+
+@dataclass(frozen=True)
+class LintInput:
+    """What a stage's lint measurement (`measures`) reads: its config and seed, its own output folder and its
+    upstream stages' (where stored, or previewed by `phys recipes check`), and its upstream configs."""
+
+    name: str
+    config: Any
+    seed: int
+    folder: Path | None
+    """The stage's own output (None where it has not run and is not previewable)."""
+    inputs: Mapping[str, Path]
+    """Upstream output folders that exist, keyed like `StageContext.inputs`."""
+    upstream: Mapping[str, Any]
+    """Upstream configs, keyed like `inputs` (every upstream stage, run or not)."""
+
+
+def measures(measure: Callable[[LintInput], Iterable[Measure]]) -> Callable[[F], F]:
+    """Declares what a stage measures for the lints: `measure(LintInput)` returns `Measure`s from whatever of
+    its inputs exists (none where a folder it needs is None). It must be cheap (a second or so): `phys recipes
+    check` and the end of every run call it."""
+
+    def mark(func: F) -> F:
+        func.measures = measure  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
 def layer_names(model_config: Any) -> list[str]:
     """`L1` … `Ln` of a model stage's config (the per-layer metrics of probes); `L*` where the upstream
     config does not give the depth (e.g. a finetuned model, whose depth its own upstream decides)."""

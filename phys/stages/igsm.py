@@ -8,13 +8,14 @@ the context are dropped, as in the paper) and samples.txt. The standard `train` 
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Mapping, NamedTuple
 
-from phys.stages.context import StageContext, produces
+from phys.stages.context import LintInput, Measure, StageContext, measures, produces
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,23 @@ def data_metrics(cfg: IgsmDataConfig, upstream: Mapping[str, Any]) -> set[str]:
     return {"problems", "dropped", "tokens_per_problem", "vocab", "retries_per_problem"}
 
 
+def op_mix(inp: LintInput) -> list[Measure]:
+    """top_op_share: the share of the training problems at op = max_op: counted in igsm.json where the stage
+    has run, else the share the generator draws (op* is the min of two uniforms: 1 / max_op²)."""
+    from phys.science.igsm.generate import easy_biased_share
+
+    cfg: IgsmDataConfig = inp.config
+    stored = inp.folder / "igsm.json" if inp.folder is not None else None
+    if stored is not None and stored.exists():
+        ops = {int(k): v for k, v in json.loads(stored.read_text())["op_histogram"].items()}
+        share, subject = ops.get(cfg.max_op, 0) / max(1, sum(ops.values())), "the training problems"
+    else:
+        share, subject = easy_biased_share(cfg.max_op, cfg.max_op), "the training problems as drawn"
+    return [Measure("top_op_share", f"op = {cfg.max_op} in {subject}", share)]
+
+
 @produces(data_metrics)
+@measures(op_mix)
 def run_data(ctx: StageContext) -> dict[str, Any]:
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
@@ -322,7 +339,45 @@ def eval_metrics(cfg: IgsmEvalConfig, upstream: Mapping[str, Any]) -> set[str]:
     return out
 
 
+LINT_SAMPLE = 200
+"""Problems of each eval set whose templates and answers the lints count (its first: the same as the
+stage's, each set being its own seeded stream)."""
+
+
+def eval_mix(inp: LintInput) -> list[Measure]:
+    """Per eval set, from its first LINT_SAMPLE problems: distinct questions, templates (solution sketches,
+    counted as 1 / Σ share²) and the commonest answer's share."""
+    import dataclasses
+
+    data = inp.upstream.get("data")
+    if not isinstance(data, IgsmDataConfig):
+        return []
+    # The eval sets depend on the difficulty settings only: the arms' retry settings share one measurement.
+    difficulty = dataclasses.replace(data, problems=1, block_size=IgsmDataConfig.block_size, loss="all",
+                                     retry_rate=0.0, retry_kind="wrong", retry_mask=False, workers=1)
+    cfg: IgsmEvalConfig = inp.config
+    return list(_eval_mix(difficulty, IgsmEvalConfig(ops=cfg.ops, items=min(cfg.items, LINT_SAMPLE), reask=cfg.reask),
+                          inp.seed))
+
+
+@functools.lru_cache(maxsize=16)
+def _eval_mix(data: IgsmDataConfig, cfg: IgsmEvalConfig, seed: int) -> tuple[Measure, ...]:
+    """`eval_mix` of one (data, eval, seed): the arms of a recipe evaluate the same sets with other models."""
+    from phys.science.igsm.problem import sketch
+
+    out: list[Measure] = []
+    for name, problems in eval_sets(data, cfg, seed).items():
+        n, subject = len(problems), f"eval set {name}"
+        templates = Counter(sketch(p.steps) for p in problems)
+        answers = Counter(p.answer for p in problems)
+        out += [Measure("eval_questions", subject, len({p.problem_text() for p in problems})),
+                Measure("eval_templates", subject, 1 / sum((c / n) ** 2 for c in templates.values())),
+                Measure("eval_majority", subject, answers.most_common(1)[0][1] / n, chance=1 / data.mod)]
+    return tuple(out)
+
+
 @produces(eval_metrics)
+@measures(eval_mix)
 def run_eval(ctx: StageContext) -> dict[str, Any]:
     import torch
 

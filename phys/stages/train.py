@@ -10,9 +10,9 @@ from typing import Any, Mapping
 
 from phys.errors import PhysError
 from phys.science.config import TrainConfig
-from phys.stages.context import StageContext, data_parallel, produces
+from phys.stages.context import LintInput, Measure, StageContext, data_parallel, measures, produces
 
-__all__ = ["TRAIN_RESULT", "TrainConfig", "metrics", "qa_probe", "run"]  # TrainConfig: the stage's config, which recipes take from here
+__all__ = ["TRAIN_RESULT", "TrainConfig", "metrics", "qa_probe", "run", "windows"]  # TrainConfig: the stage's config, which recipes take from here
 
 
 TRAIN_RESULT = ("final_loss", "params", "params_non_embedding", "epochs", "train_tokens")
@@ -23,7 +23,34 @@ def metrics(cfg: TrainConfig, upstream: Mapping[str, Any]) -> set[str]:
     return set(TRAIN_RESULT)
 
 
+def windows(inp: LintInput) -> list[Measure]:
+    """window_names: the share of the first epoch's windows, packed as training packs them, in which two
+    documents name one person (bioS data, whose people.jsonl gives the names; none for other data)."""
+    import json
+
+    from phys.science.data.bios import GROUPS
+    from phys.science.data.packing import Docs, PackedStream, windows_naming_twice
+    from phys.science.data.tokenizer import Tokenizer
+
+    data = inp.inputs.get("data")
+    if data is None or not (data / "people.jsonl").exists():
+        return []
+    tokenizer = Tokenizer.load(data / "tokenizer.json")
+    names = [tokenizer.encode(" " + json.loads(line)["full_name"])
+             for line in (data / "people.jsonl").read_text().splitlines()]
+    cfg: TrainConfig = inp.config
+    stream = PackedStream(Docs.load(data, "train"), cfg.block_size, cfg.batch_size, inp.seed, tokenizer.eos_id,
+                          tokenizer.pad_id, rates={GROUPS["qa"]: cfg.qa_rate})
+    try:
+        packed, _ = stream.epoch(0)
+    except ValueError:  # a document longer than the window: the stage itself says so when it runs
+        return []
+    share = windows_naming_twice(packed, tokenizer.eos_id, names) / len(packed)
+    return [Measure("window_names", f"{len(packed):,} training windows of epoch 0", share)]
+
+
 @produces(metrics)
+@measures(windows)
 @data_parallel
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.science.data.bios import GROUPS

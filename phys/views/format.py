@@ -1,9 +1,9 @@
-"""How numbers, durations, progress, check quantities, statuses and verdicts read: one spelling for the
-CLI, the TUI and the reports."""
+"""How numbers, durations, progress, check quantities, statuses, verdicts and lints read: one spelling for
+the CLI, the TUI and the reports."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 STATUS_STYLE = {"done": "green", "running": "cyan", "queued": "cyan", "crashed": "red", "failed": "red",
                 "interrupted": "yellow", "cancelled": "dim"}
@@ -77,3 +77,19 @@ def verdict_style(verdict: str | None) -> str:
         return "dim"
     words = verdict.rsplit(" ", 1)[0] if "/" in verdict.rsplit(" ", 1)[-1] else verdict
     return VERDICT_STYLE.get(words, "yellow" if words == "mixed" else "dim")
+
+
+def group_lints(lints: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lint records (`Lint.to_dict`) that differ only in their stage (the arms of a recipe), as one record with
+    `stages`, in first-seen order; `message` then names the stages."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for lint in lints:
+        same = (lint["code"], lint["subject"], lint["value"], lint["bound"], lint["side"], lint["explained"])
+        groups.setdefault(same, {**lint, "stages": []})["stages"].append(lint["stage"])
+    out = []
+    for g in groups.values():
+        stages = g["stages"]
+        named = stages[0] if len(stages) == 1 else f"{', '.join(stages[:3])}{' …' if len(stages) > 3 else ''} " \
+                                                    f"({len(stages)} stages)"
+        out.append({**g, "message": named + g["message"][len(g["stage"]):]})
+    return out

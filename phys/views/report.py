@@ -1,5 +1,5 @@
-"""A run's report as markdown: claim, paper vs measured for every check, the paper's numbers, figures,
-stages, metrics. Pure: `phys.core.report` reads the run's files and writes `report.md` beside them."""
+"""A run's report as markdown: claim, paper vs measured for every check, the lints of its design, the
+paper's numbers, figures, stages, metrics. Pure: `phys.core.report` reads the run's files and writes `report.md` beside them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from phys.spec import Recipe
-from phys.views.format import fmt, label
+from phys.views.format import fmt, group_lints, label
 
 
 def md(text: Any) -> str:
@@ -19,7 +19,7 @@ def md(text: Any) -> str:
 def render_report(
     recipe: Recipe, run_info: Mapping[str, Any], verdict: str | None, checks: Sequence[Mapping[str, Any]],
     metrics: Mapping[str, Any], status: str = "done", stages: Mapping[str, Mapping[str, Any]] | None = None,
-    figures: Sequence[str] = (),
+    figures: Sequence[str] = (), lints: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     lines = [
         f"# {md(recipe.title)} — {run_info['id']}",
@@ -39,6 +39,11 @@ def render_report(
             f"| {md(c['name'])} (`{label(c)}`) | {c['role']} | {fmt(c['measured'])} | {c['op']} "
             f"{fmt(c['threshold'])} | {md(c['paper'])} | {'pass' if c['passed'] else '**fail**'} |"
         )
+    if lints:
+        lines += ["", "## Lints", "", "What the run's design may get wrong (`phys.core.lint`).", ""]
+        lines += [f"- `{g['code']}` {md(g['message'])}" + (f" — explained: {md(g['explained'])}" if g["explained"]
+                                                          else " — **not explained by the recipe**")
+                  for g in group_lints(lints)]
     if recipe.paper_numbers:
         lines += ["", "## The paper's numbers", ""]
         lines += [f"- {md(label)}: {md(value)}" for label, value in recipe.paper_numbers.items()]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -129,6 +129,26 @@ def materialize(docs: Docs, rows: list[list[int]], block_size: int, eos_id: int,
                 mask[r, pos - 1 : pos - 1 + n] &= ~np.asarray(docs.ignore[a:b])
             pos += n + 1
     return windows, mask
+
+
+def windows_naming_twice(windows: np.ndarray, eos_id: int, names: Sequence[Sequence[int]]) -> int:
+    """How many windows (R, T+1) of `materialize` hold two documents that name one person, found from the
+    tokens themselves (not the person labels the packer keeps apart): names[p] is person p's full name as
+    token ids. A biography and a question naming the same person count; two mentions in one document do not.
+    """
+    by_first: dict[int, list[tuple[tuple[int, ...], int]]] = {}
+    for person, ids in enumerate(names):
+        if len(ids):
+            by_first.setdefault(int(ids[0]), []).append((tuple(int(i) for i in ids), person))
+    flat = np.asarray(windows).reshape(-1)
+    width = windows.shape[1]
+    doc = np.cumsum(flat == eos_id)  # (R·(T+1),) a document's id, unique across windows (each starts with <eos>)
+    docs_of: dict[tuple[int, int], set[int]] = {}  # (window, person) -> documents naming them
+    for i in np.flatnonzero(np.isin(flat, np.fromiter(by_first, dtype=flat.dtype, count=len(by_first)))).tolist():
+        for ids, person in by_first[int(flat[i])]:
+            if tuple(flat[i : i + len(ids)].tolist()) == ids:
+                docs_of.setdefault((i // width, person), set()).add(int(doc[i]))
+    return len({w for (w, _), found in docs_of.items() if len(found) > 1})
 
 
 class PackedStream:

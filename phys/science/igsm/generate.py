@@ -29,6 +29,11 @@ def easy_biased(rng: random.Random, top: int) -> int:
     return min(rng.randint(1, top), rng.randint(1, top))
 
 
+def easy_biased_share(k: int, top: int) -> float:
+    """P(easy_biased(rng, top) = k): the share of problems at op = k the generator aims for."""
+    return (2 * (top - k) + 1) / top**2 if 1 <= k <= top else 0.0
+
+
 def _width(rng: random.Random, r: float) -> int:
     weights = [math.exp(-((r - c) ** 2)) for c in (0.2, 0.5, 0.8)]
     return rng.choices((2, 3, 4), weights)[0]
