@@ -65,3 +65,15 @@ def test_recipes_check_prints_the_budget(runs) -> None:
     assert row["stage"] == "train" and row["tokens"] > 0 and row["seconds"] is None  # not measured, not probed
     text = phys(runs, "recipes", "check", "reversal_curse", "--scale", "smoke", "--no-probe").stdout
     assert "budget" in text and "non-emb." in text
+
+
+def test_igsm_passes_count_each_problem_once_stored(tmp_path) -> None:
+    from phys.core.registry import load_recipe
+
+    plan = make_plan(load_recipe("igsm_generalization"), "smoke")
+    data = plan.stage("data")
+    store = Store(tmp_path)
+    store.begin(data.key)
+    store.commit(data.key, {"stage": "data", "result": {"problems": 300, "tokens_per_problem": 100.0, "vocab": 90}})
+    (row,) = budget(plan, tmp_path, "cpu", None)
+    assert row.passes == row.tokens / 30_000 and row.exposures == row.passes  # one document per problem

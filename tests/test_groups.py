@@ -150,3 +150,48 @@ def test_a_prefix_of_two_groups_is_ambiguous(tmp_path) -> None:
     assert groups.resolve(root, "20261204-100000") is None  # a run's prefix too: the run resolver decides
     with pytest.raises(PhysError, match="matches 2 run groups"):
         groups.resolve(root, "20261204-100000-reversal_curse-smoke-seeds")
+
+
+def test_seeds_take_a_lane_per_gpu_and_share_the_cpu_in_turn() -> None:
+    from phys.core.executors import Execution, seed_lanes
+
+    def devices(execution, seeds, gpus=4):
+        return [lane.devices for lane in seed_lanes(execution, seeds, gpus)]
+
+    assert devices(Execution("local", "0,1,2"), 3) == ["0", "1", "2"]  # one seed per GPU
+    assert devices(Execution("local", "0,1,2"), 5) == ["0", "1", "2"]  # seeds 3, 4 wait for lanes 0, 1
+    assert devices(Execution("local", "0,1"), 1) == ["0,1"]  # one seed keeps every GPU for its stages
+    assert devices(Execution("local", "0,1,2,3", ddp=2), 2) == ["0,1", "2,3"]  # a lane is --ddp GPUs
+    assert devices(Execution("local", "0,1", per_device=2), 2) == ["0", "1"]
+    assert devices(Execution("local", "all"), 2, gpus=2) == ["0", "1"]
+    assert devices(Execution("local", "cpu"), 3) == ["cpu"]  # the cores are shared: seeds in turn
+    assert len(seed_lanes(Execution(), 3)) == 1  # inline
+    assert seed_lanes(Execution("slurm"), 3) == [Execution("slurm")] * 3  # the cluster schedules the jobs
+
+
+def test_a_group_on_gpus_records_each_seeds_lane(runs, monkeypatch) -> None:
+    import torch
+
+    from phys.core import launch
+    from phys.core.executors import Execution
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)  # nothing runs: only the records are written
+    group, run_ids = launch.create_group(runs, "reversal_curse", "smoke", [], [0, 1, 2], "auto",
+                                         execution=Execution("local", "0,1"))
+    assert launch.lanes(runs, run_ids) == [[run_ids[0], run_ids[2]], [run_ids[1]]]
+    inline, inline_ids = launch.create_group(runs, "reversal_curse", "smoke", [], [0, 1], "cpu")
+    assert launch.lanes(runs, inline_ids) == [inline_ids]
+
+
+def test_lanes_run_at_once_and_the_group_follows_them(runs) -> None:
+    from phys.cli.run_cmd import _follow_lanes
+    from phys.core import launch
+    from phys.core.groups import summary
+    from phys.core.ledger import Ledger
+
+    group, run_ids = launch.create_group(runs, "reversal_curse", "smoke", [], [0, 1], "cpu")
+    assert _follow_lanes(runs, group, [[run_ids[0]], [run_ids[1]]]) is None  # two smoke runs, a few seconds
+    record = summary(runs, group)
+    assert record["status"] == "done" and [r["status"] for r in record["runs"]] == ["done", "done"]
+    pids = {Ledger(runs).run(i)["pid"] for i in run_ids}
+    assert len(pids) == 2  # each lane its own process

@@ -92,23 +92,29 @@ def foreground(run_id: str, detach: bool, json: bool) -> None:
 
 
 def foreground_group(group: str, run_ids: list[str], detach: bool, json: bool) -> None:
-    """Execute (or spawn) a group's runs in turn and report the group; shared by `run recipe --seeds` and
-    `runs resume GROUP`."""
+    """Execute (or spawn) a group's runs and report the group; shared by `run recipe --seeds` and `runs resume
+    GROUP`. The seeds of one lane run in turn (`launch.lanes`: on the CPU, all of them); lanes on GPUs of
+    their own run at once, as processes of their own that this one follows."""
     from phys.cli.render import RichUI, print_group
     from phys.core.groups import summary
 
     root = runs_root()
+    lanes = launch.lanes(root, run_ids)
     if detach:
-        pid = launch.spawn(root, *run_ids)
+        pids = [launch.spawn(root, *lane) for lane in lanes]
         if json:
-            print_json({"id": group, "runs": run_ids, "pid": pid, "detached": True})
+            print_json({"id": group, "runs": run_ids, "pid": pids[0], "pids": pids, "detached": True})
         else:
-            err.print(f"started group {group} ({len(run_ids)} runs, one after another) in the background (pid "
-                      f"{pid}); see it with `phys runs show {group}`")
+            how = "one after another" if len(lanes) == 1 else f"{len(lanes)} at once"
+            err.print(f"started group {group} ({len(run_ids)} runs, {how}) in the background (pid "
+                      f"{', '.join(map(str, pids))}); see it with `phys runs show {group}`")
             typer.echo(group)
         return
-    with RichUI() as ui:
-        result = runner.execute_all(root, run_ids, ui)
+    if len(lanes) == 1:
+        with RichUI() as ui:
+            result = runner.execute_all(root, run_ids, ui)
+    else:
+        result = _follow_lanes(root, group, lanes)
     record = summary(root, group)
     if json:
         print_json(record)
@@ -116,3 +122,38 @@ def foreground_group(group: str, run_ids: list[str], detach: bool, json: bool) -
         print_group(record)
     if result is not None:
         raise typer.Exit(130 if result == "interrupted" else 1)
+
+
+def _follow_lanes(root, group: str, lanes: list[list[str]]) -> str | None:
+    """Start every lane, print each seed's status as it changes until all lanes end; Ctrl-C asks every lane
+    to checkpoint and stop (as `phys runs cancel` would, but resumable). Returns `interrupted`, `failed` or
+    None, as `runner.execute_all`."""
+    import signal
+    import time as clock
+
+    from phys.core.groups import summary
+
+    procs = [launch.start(root, *lane) for lane in lanes]
+    err.print(f"group {group}: {len(lanes)} lanes at once ({'; '.join(' → '.join(lane) for lane in lanes)})")
+    seen: dict[str, str] = {}
+    interrupted = False
+    while True:
+        try:
+            for r in summary(root, group)["runs"]:
+                if seen.get(r["id"]) != r["status"]:
+                    seen[r["id"]] = r["status"]
+                    err.print(f"seed {r['seed']}: {r['id']} {r['status']}" + (f", {r['verdict']}" if r.get("verdict")
+                                                                               else ""))
+            if all(p.poll() is not None for p in procs):
+                break
+            clock.sleep(2)
+        except KeyboardInterrupt:
+            interrupted = True
+            err.print("stopping every lane (each checkpoints first) …")
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+    codes = [p.wait() for p in procs]
+    if interrupted or 3 in codes:
+        return "interrupted"
+    return "failed" if any(codes) else None

@@ -202,13 +202,35 @@ def check_execution(execution: Execution, plan: Plan) -> Execution:
     return execution
 
 
-def local_slots(execution: Execution) -> list[Slot]:
-    """The slots of a local execution; no --devices means every GPU, or the CPU on a machine without one."""
+def seed_lanes(execution: Execution, seeds: int, gpu_count: int | None = None) -> list[Execution]:
+    """How a run group's seeds share the machine, as one execution per lane (seed i runs in lane i mod
+    lanes; a lane's seeds run in turn): local workers on GPUs give each lane its own --ddp GPUs (one seed per
+    GPU by default); Slurm gives each seed its own lane (a driver of jobs the cluster schedules); anything
+    else, the CPU included, is one lane: two trainings at once would share the cores, not gain. gpu_count: the
+    GPUs visible (None: ask torch)."""
+    import dataclasses
+
+    if execution.executor == "slurm":
+        return [execution] * seeds
+    if execution.executor != "local" or execution.devices.strip().lower() == "cpu":
+        return [execution]
+    slots = local_slots(execution, gpu_count)
+    gpus = list(dict.fromkeys(slot.gpus for slot in slots))  # --per-device repeats a GPU group: once each
+    if len(gpus) < 2 or seeds < 2:
+        return [execution]
+    return [dataclasses.replace(execution, devices=",".join(map(str, group))) for group in gpus[:seeds]]
+
+
+def local_slots(execution: Execution, gpu_count: int | None = None) -> list[Slot]:
+    """The slots of a local execution; no --devices means every GPU, or the CPU on a machine without one.
+    gpu_count: the GPUs visible (None: ask torch)."""
     devices, gpus = execution.devices.strip().lower(), 0
     if devices != "cpu":
-        import torch
+        if gpu_count is None:
+            import torch
 
-        gpus = torch.cuda.device_count()
+            gpu_count = torch.cuda.device_count()
+        gpus = gpu_count
     if not devices:
         devices = "all" if gpus else "cpu"
     return parse_devices(devices, execution.per_device, execution.ddp, gpus)

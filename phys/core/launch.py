@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from phys.core import environment
-from phys.core.executors import Execution, check_execution, execution_device
+from phys.core.executors import Execution, check_execution, execution_device, seed_lanes
 from phys.core.groups import new_group_id
 from phys.core.ledger import Ledger
 from phys.core.plan import check_metrics, make_plan, plan_for
@@ -88,14 +88,31 @@ def create_group(
     device: str, arms: Sequence[str] | None = None, execution: Execution | None = None,
 ) -> tuple[str, list[str]]:
     """A run group: one run of `recipe_name` per seed, all validated before the first is written; returns the
-    group's id and its runs' ids, in seed order."""
+    group's id and its runs' ids, in seed order. With local GPUs (`--devices 0,1`) each seed gets its lane's
+    GPUs (`seed_lanes`): the lanes run at once, the seeds of one lane in turn."""
     scale = environment.default_scale() if scale is None else scale
     recipe = load_recipe(recipe_name)
     execution = execution or Execution()
     check_metrics(make_plan(recipe, scale, overrides, seeds[0], execution_device(execution, device), arms))
-    group = new_group_id(recipe.name, scale)
-    return group, [create_run(runs_root, recipe_name, scale, overrides, seed, device, arms, execution, group)
-                   for seed in seeds]
+    group, lanes = new_group_id(recipe.name, scale), seed_lanes(execution, len(seeds))
+    return group, [create_run(runs_root, recipe_name, scale, overrides, seed, device, arms, lanes[i % len(lanes)],
+                              group) for i, seed in enumerate(seeds)]
+
+
+def lanes(runs_root: Path, run_ids: Sequence[str]) -> list[list[str]]:
+    """A group's runs by the lane they execute in (`phys.core.executors.seed_lanes`, read back from each run's
+    recorded execution): the runs on one set of local GPUs in turn, each Slurm run alone, all else in one."""
+    by_lane: dict[str, list[str]] = {}
+    for run_id in run_ids:
+        execution = Execution.from_dict(RunDir(runs_root, run_id).info().get("execution"))
+        if execution.executor == "slurm":
+            lane = run_id
+        elif execution.executor == "local" and execution.devices not in ("", "cpu"):
+            lane = f"gpu {execution.devices}"
+        else:
+            lane = "in turn"
+        by_lane.setdefault(lane, []).append(run_id)
+    return list(by_lane.values())
 
 
 def resumable(runs_root: Path, run_ids: Sequence[str]) -> list[str]:
@@ -138,7 +155,12 @@ def base_record(info: dict[str, Any]) -> dict[str, Any]:
 
 def spawn(runs_root: Path, *run_ids: str) -> int:
     """Execute the runs, one after another, in a new process session that survives the terminal; returns its
-    pid. (The seeds of a group run in turn: two trainings at once would share the cores, not gain.)"""
+    pid. (A group's seeds in one lane run in turn: two trainings at once on one device would share it.)"""
+    return start(runs_root, *run_ids).pid
+
+
+def start(runs_root: Path, *run_ids: str) -> subprocess.Popen:
+    """`spawn`, returning the process (a caller that waits for it reaps it)."""
     rd = RunDir(runs_root, run_ids[0])
     with open(rd.log, "a") as log:
         proc = subprocess.Popen(
@@ -148,7 +170,7 @@ def spawn(runs_root: Path, *run_ids: str) -> int:
     # Each run records its own identity when it starts; until then its record names this process's pid.
     for run_id in run_ids:
         Ledger(runs_root).update_run(run_id, pid=proc.pid, pid_start=process.start_time(proc.pid))
-    return proc.pid
+    return proc
 
 
 def prepare_resume(runs_root: Path, run_id: str) -> None:
