@@ -77,3 +77,18 @@ def test_igsm_passes_count_each_problem_once_stored(tmp_path) -> None:
     store.commit(data.key, {"stage": "data", "result": {"problems": 300, "tokens_per_problem": 100.0, "vocab": 90}})
     (row,) = budget(plan, tmp_path, "cpu", None)
     assert row.passes == row.tokens / 30_000 and row.exposures == row.passes  # one document per problem
+
+
+def test_a_capacity_cell_budgets_the_steps_its_exposures_take_and_the_papers_parameter_count(tmp_path) -> None:
+    from phys.core.registry import load_recipe
+
+    plan = make_plan(load_recipe("capacity_scaling"), "smoke")
+    rows = budget(plan, tmp_path, "cpu", None)  # the population is previewed: a fraction of a second
+    cell = rows[0]
+    cfg = plan.stage(cell.stage).config
+    assert cell.exposures == cfg.exposures and cell.tokens and cell.tokens % (cfg.batch_size * cfg.block_size) == 0
+    # P leaves out the embedding rows of tokens the population never uses [3.3 §2.3]
+    assert cell.params_used is not None and cell.params_non_embedding < cell.params_used < cell.params
+    shown = json.loads(phys(tmp_path, "recipes", "check", "capacity_scaling", "--scale", "smoke", "--no-probe",
+                            "--json").stdout)["budget"][0]
+    assert shown["params_used"] == cell.params_used and shown["tokens"] == cell.tokens

@@ -187,12 +187,14 @@ def _print_budget(rows: list) -> None:
     from phys.views.format import count, fmt, human_duration
 
     table = Table(title="budget (training only; — where the data stage has not run yet)", title_justify="left")
-    for col in ("stage", "params", "non-emb.", "tokens", "passes", "exposures", "tokens/s", "time"):
+    used = any(b.params_used is not None for b in rows)  # a recipe that measures bits: the papers' P too
+    for col in ("stage", "params", "non-emb.", *(["P (used rows)"] if used else []), "tokens", "passes",
+                "exposures", "tokens/s", "time"):
         table.add_column(col, justify="left" if col == "stage" else "right", overflow="fold")
     for b in rows:
-        table.add_row(b.stage, count(b.params), count(b.params_non_embedding), count(b.tokens), fmt(b.passes),
-                      fmt(b.exposures), count(b.tokens_per_s),
-                      "cached" if b.cached else (human_duration(b.seconds) if b.seconds else "—"))
+        table.add_row(b.stage, count(b.params), count(b.params_non_embedding),
+                      *([count(b.params_used)] if used else []), count(b.tokens), fmt(b.passes), fmt(b.exposures),
+                      count(b.tokens_per_s), "cached" if b.cached else (human_duration(b.seconds) if b.seconds else "—"))
     out.print(table)
     total = sum(b.seconds for b in rows if b.seconds)
     if total:

@@ -36,7 +36,8 @@ class StageBudget:
     """All parameters (None until the data stage gives the vocabulary)."""
     params_non_embedding: int
     tokens: int | None
-    """Tokens trained on: steps × batch × window (None where steps follow from the data, as exposures)."""
+    """Tokens trained on: steps × batch × window (steps from the data where they follow from exposures; None
+    where that data is not here)."""
     passes: float | None
     """tokens / the training documents' tokens."""
     exposures: float | None
@@ -46,6 +47,9 @@ class StageBudget:
     seconds: float | None
     """Training time here: tokens / tokens_per_s; 0 for a stage already in the store."""
     cached: bool = False
+    params_used: int | None = None
+    """The papers' P of a model whose bits are measured: all but the embedding rows of tokens its data never
+    uses [3.3 §2.3] (None where the data does not say which it uses)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,15 +118,18 @@ def document_tokens(result: dict[str, Any]) -> int | None:
     return None
 
 
-def params(cfg: TrainConfig, vocab: int) -> tuple[int, int]:
-    """(all, non-embedding) parameters of `cfg`'s GPT, built on the meta device."""
+def params(cfg: TrainConfig, vocab: int, used_tokens: int | None = None) -> tuple[int, int, int | None]:
+    """(all, non-embedding, the papers' P: all but the embedding rows of tokens the data never uses [3.3 §2.3];
+    None without `used_tokens`) parameters of `cfg`'s GPT, built on the meta device."""
     import torch
 
+    from phys.science.capacity import capacity_params
     from phys.science.model.gpt import GPT, GPTConfig
 
     with torch.device("meta"):
         model = GPT(GPTConfig(vocab_size=vocab, **cfg.model_fields()))
-    return model.num_params(), model.num_params(non_embedding=True)
+    used = capacity_params(model, used_tokens) if used_tokens is not None else None
+    return model.num_params(), model.num_params(non_embedding=True), used
 
 
 PROBE_MAX_PARAMS = 20_000_000
@@ -147,11 +154,13 @@ def budget(plan: Plan, runs_root: Path, device: str,
         if shape is None:
             continue
         result, vocab = data_result(plan, stage, folders)
-        total, non_embedding = params(shape, vocab or DEFAULT_VOCAB)
-        # A stage counted in exposures (data rendered online, Part 3.3) finds its steps from the population at
-        # run time: its exposures are the config's, its tokens unknown here.
+        used_tokens = result.get("data_used_tokens") if vocab else None
+        total, non_embedding, used_params = params(shape, vocab or DEFAULT_VOCAB, used_tokens)
+        # A stage counted in exposures (data rendered online, Part 3.3) finds its steps from the population:
+        # its exposures are the config's, its tokens those steps' where its data can be read here.
         exposures = getattr(cfg, "exposures", None)
-        tokens = None if exposures is not None else cfg.steps * cfg.batch_size * shape.block_size
+        steps = cfg.steps if exposures is None else _steps_from_data(plan, stage, folders)
+        tokens = steps * cfg.batch_size * shape.block_size if steps else None
         passes = None
         documents = document_tokens(result)
         if tokens is not None and documents and isinstance(cfg, TrainConfig):
@@ -169,8 +178,25 @@ def budget(plan: Plan, runs_root: Path, device: str,
                 throughputs.put(key, rate)
         seconds = 0.0 if cached else (tokens / rate if tokens is not None and rate else None)
         rows.append(StageBudget(stage.name, total if vocab else None, non_embedding, tokens, passes, exposures, rate,
-                                seconds, cached))
+                                seconds, cached, used_params))
     return rows
+
+
+def _steps_from_data(plan: Plan, stage: PlannedStage, folders: Folders) -> int | None:
+    """The steps of a stage whose steps follow from its data (`phys.stages.context.steps_from_data`), where
+    its data is stored or previewed; None otherwise, or where its config cannot train (the run says why)."""
+    from phys.errors import PhysError
+
+    steps = getattr(stage.function, "steps_from_data", None)
+    data = plan.upstream(stage.name).get("data")
+    folder = folders.folder(data) if data is not None and steps is not None else None
+    if folder is None:
+        return None
+    try:
+        return folders.memo(("steps", stage.run, repr(stage.config), stage.seed, str(folder)),
+                            lambda: steps(stage.config, folder, stage.seed))
+    except PhysError:
+        return None
 
 
 def _measured_as(shape: TrainConfig, cfg: OptimConfig) -> TrainConfig:

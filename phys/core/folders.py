@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from phys.core.plan import PlannedStage
 from phys.core.store import Store
@@ -26,6 +26,7 @@ class Folders:
         self.preview = preview
         self._scratch: Path | None = None
         self._previews: dict[str, tuple[Path, dict[str, Any]]] = {}  # key -> (folder, result)
+        self._memo: dict[Any, Any] = {}
 
     def __enter__(self) -> Folders:
         return self
@@ -36,10 +37,13 @@ class Folders:
     def close(self) -> None:
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch, self._previews = None, {}
+        self._scratch, self._previews, self._memo = None, {}, {}
 
-    def stored(self, stage: PlannedStage) -> bool:
-        return self.store.has(stage.key)
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per `key` while these folders are open (e.g. the arms of a sweep on one data)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def folder(self, stage: PlannedStage) -> Path | None:
         """The stage's output: stored, previewed (once per key), or None."""

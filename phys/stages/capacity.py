@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Mapping
 
-from phys.stages.context import StageContext, data_parallel, produces
+from phys.stages.context import StageContext, data_parallel, previewable, produces, steps_from_data
 from phys.errors import PhysError
 from phys.science.config import Mlp
 from phys.stages.train import TRAIN_RESULT, TrainConfig
@@ -97,6 +97,7 @@ def data_metrics(cfg: PopulationConfig, upstream: Mapping[str, Any]) -> set[str]
 
 
 @produces(data_metrics)
+@previewable
 def data(ctx: StageContext) -> dict[str, Any]:
     import numpy as np
 
@@ -157,27 +158,25 @@ def train_metrics(cfg: CapacityTrainConfig, upstream: Mapping[str, Any]) -> set[
     return (set(TRAIN_RESULT) - {"params"}) | {"all_params", "steps", "exposures"}
 
 
-@produces(train_metrics)
-@data_parallel
-def train(ctx: StageContext) -> dict[str, Any]:
+def exposures_stream(cfg: CapacityTrainConfig, population: Any, seed: int, name: str) -> tuple[Any, int, bool]:
+    """(exposure(e) -> the documents of exposure e, a pure function of (seed, e); the windows of one exposure;
+    whether windows are pure: useful or junk, not both), PhysError where the config cannot train (a paragraph
+    longer than the window, more fresh junk people than names)."""
     from phys.science.data.packing import PackedStream
     from phys.science.data.pools import name_space
-    from phys.science.train import train as run_training
 
-    cfg: CapacityTrainConfig = ctx.config
-    population = load_population(ctx.inputs["data"])
     tokenizer = population.tokenizer
     n_junk = cfg.junk_ratio * population.n_people
     if not cfg.junk_people and n_junk and population.n_people + n_junk > name_space(population.shape.name_pool) // 2:
-        raise PhysError(f"{ctx.name}: {n_junk} fresh junk people per exposure need more names than the pool has",
+        raise PhysError(f"{name}: {n_junk} fresh junk people per exposure need more names than the pool has",
                         hint="lower junk_ratio, use junk_people, or raise data.name_pool")
-    fixed_junk = population.junk(cfg.junk_people, stream(ctx.seed, 0, FIXED_JUNK)) if cfg.junk_people else None
+    fixed_junk = population.junk(cfg.junk_people, stream(seed, 0, FIXED_JUNK)) if cfg.junk_people else None
 
     def exposure(e: int):  # every paragraph of exposure e: a pure function of (seed, e)
-        useful = useful_paragraphs(population, stream(ctx.seed, e, EXPOSURE), cfg.domain_token)
+        useful = useful_paragraphs(population, stream(seed, e, EXPOSURE), cfg.domain_token)
         if not n_junk:
             return useful.docs
-        rng = stream(ctx.seed, e, JUNK)
+        rng = stream(seed, e, JUNK)
         if fixed_junk is None:
             junk = population.junk(n_junk, rng).render(rng).docs
         else:  # the same few people again and again, each keeping their person id
@@ -187,12 +186,35 @@ def train(ctx: StageContext) -> dict[str, Any]:
 
     longest = population.max_tokens() + cfg.domain_token + 1  # + <eos>
     if longest > cfg.block_size:
-        raise PhysError(f"{ctx.name}.block_size={cfg.block_size} is shorter than a paragraph can be ({longest} "
-                        "tokens with its <eos>)", hint=f"use --set {ctx.name}.block_size={longest} or more")
+        raise PhysError(f"{name}.block_size={cfg.block_size} is shorter than a paragraph can be ({longest} "
+                        "tokens with its <eos>)", hint=f"use --set {name}.block_size={longest} or more")
     pure = n_junk > 0
-    per_exposure = PackedStream(exposure, cfg.block_size, cfg.batch_size, ctx.seed, tokenizer.eos_id,
+    per_exposure = PackedStream(exposure, cfg.block_size, cfg.batch_size, seed, tokenizer.eos_id,
                                 tokenizer.pad_id, pure_groups=pure).windows_per_epoch()
-    steps = cfg.steps or math.ceil(cfg.exposures * per_exposure / cfg.batch_size)
+    return exposure, per_exposure, pure
+
+
+def train_steps(cfg: CapacityTrainConfig, per_exposure: int) -> int:
+    return cfg.steps or math.ceil(cfg.exposures * per_exposure / cfg.batch_size)
+
+
+def budget_steps(cfg: CapacityTrainConfig, data: Path, seed: int) -> int:
+    """The steps `train` will take on the population in `data` (`phys.core.budget`: one exposure packed)."""
+    population = load_population(data)
+    return train_steps(cfg, exposures_stream(cfg, population, seed, "train")[1])
+
+
+@produces(train_metrics)
+@steps_from_data(budget_steps)
+@data_parallel
+def train(ctx: StageContext) -> dict[str, Any]:
+    from phys.science.train import train as run_training
+
+    cfg: CapacityTrainConfig = ctx.config
+    population = load_population(ctx.inputs["data"])
+    tokenizer = population.tokenizer
+    exposure, per_exposure, pure = exposures_stream(cfg, population, ctx.seed, ctx.name)
+    steps = train_steps(cfg, per_exposure)
     ctx.log(f"{cfg.exposures} exposures of {population.n_people} people: {per_exposure} windows each, {steps} steps")
     (ctx.out / "format.json").write_text(json.dumps({"domain_token": cfg.domain_token}))  # for the bits stage
     result = run_training(dataclasses.replace(cfg, steps=steps), exposure, tokenizer, ctx.out, ctx.seed, ctx.device,

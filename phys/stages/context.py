@@ -32,6 +32,17 @@ def previewable(func: F) -> F:
     return func
 
 
+def steps_from_data(steps: Callable[[Any, Path, int], int]) -> Callable[[F], F]:
+    """Marks a training stage whose steps follow from its data (Part 3.3: exposures of a population):
+    `steps(config, data_folder, seed)` computes them as the stage will, for the budget (`phys.core.budget`)."""
+
+    def mark(func: F) -> F:
+        func.steps_from_data = steps  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
 def produces(declare: Callable[[Any, Mapping[str, Any]], Iterable[str]]) -> Callable[[F], F]:
     """Declares the metrics a stage adapter returns: `declare(config, upstream)` names them from the stage's
     config and its upstream stages' configs (keyed like `ctx.inputs`: by role, else by name). A superset is
