@@ -65,6 +65,7 @@ def test_a_group_runs_every_seed_and_is_one_line(runs) -> None:
     assert group["verdict"].endswith("/2") and len(group["runs"]) == 2
     for check in group["checks"]:
         assert set(check["values"]) == {"0", "1"} and check["seeds"] == 2
+    assert group["lints"] and all(x["explained"] for x in group["lints"])  # smoke: each seed's, once
     assert phys_json(runs, "runs", "show", group["id"]) == group
     listed = phys_json(runs, "runs", "ls")
     assert sorted(r["group"] for r in listed) == [group["id"]] * 2

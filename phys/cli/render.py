@@ -138,6 +138,7 @@ def print_group(group: dict) -> None:
     for r in group["runs"]:
         out.print(f"  seed {r['seed']}: {r['id']}  {styled(r['status'], STATUS_STYLE)}  "
                   f"{styled(r.get('verdict'), VERDICT_STYLE)}")
+    print_lints(group.get("lints") or [])
     if group.get("report"):
         out.print(f"report: {group['report']}")
 

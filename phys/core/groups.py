@@ -123,6 +123,15 @@ def judge_seeds(records: Sequence[dict[str, Any]]) -> tuple[str | None, list[dic
     return f"mixed {k}/{n}", checks
 
 
+def lints_over(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lints of the seeds' runs, each once (a seed's data may measure another value: each value once)."""
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for record in records:
+        for lint in record.get("lints") or []:
+            seen.setdefault((lint["code"], lint["stage"], lint["subject"], lint["value"]), lint)
+    return list(seen.values())
+
+
 def summary(runs_root: Path, group_id: str) -> dict[str, Any]:
     """Everything `phys runs show GROUP` prints: the seeds' runs, the group's status and verdict, per check."""
     records = members(runs_root, group_id)
@@ -132,4 +141,5 @@ def summary(runs_root: Path, group_id: str) -> dict[str, Any]:
             "overrides": first.get("overrides", []), "device": first.get("device"),
             "seeds": [r["seed"] for r in records], "status": status_of(records), "verdict": verdict,
             "runs": [{k: r.get(k) for k in ("id", "seed", "status", "verdict")} for r in records], "checks": checks,
+            "lints": lints_over(records),
             "report": str(report) if (report := Path(runs_root) / "groups" / group_id / "report.md").exists() else None}

@@ -39,11 +39,7 @@ def render_report(
             f"| {md(c['name'])} (`{label(c)}`) | {c['role']} | {fmt(c['measured'])} | {c['op']} "
             f"{fmt(c['threshold'])} | {md(c['paper'])} | {'pass' if c['passed'] else '**fail**'} |"
         )
-    if lints:
-        lines += ["", "## Lints", "", "What the run's design may get wrong (`phys.core.lint`).", ""]
-        lines += [f"- `{g['code']}` {md(g['message'])}" + (f" — explained: {md(g['explained'])}" if g["explained"]
-                                                          else " — **not explained by the recipe**")
-                  for g in group_lints(lints)]
+    lines += lint_lines(lints)
     if recipe.paper_numbers:
         lines += ["", "## The paper's numbers", ""]
         lines += [f"- {md(label)}: {md(value)}" for label, value in recipe.paper_numbers.items()]
@@ -87,4 +83,15 @@ def render_group_report(recipe: Recipe, group: Mapping[str, Any], figures: Seque
         lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures]
     lines += ["", "## Runs", "", "| seed | run | status | verdict |", "|---|---|---|---|"]
     lines += [f"| {r['seed']} | `{r['id']}` | {r['status']} | {r.get('verdict') or '—'} |" for r in group["runs"]]
+    lines += lint_lines(group.get("lints") or [])
     return "\n".join(lines) + "\n"
+
+
+def lint_lines(lints: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The `## Lints` section of a report (none without lints)."""
+    if not lints:
+        return []
+    return ["", "## Lints", "", "What the run's design may get wrong (`phys.core.lint`).", ""] + [
+        f"- `{g['code']}` {md(g['message'])}" + (f" — explained: {md(g['explained'])}" if g["explained"]
+                                                 else " — **not explained by the recipe**")
+        for g in group_lints(lints)]
