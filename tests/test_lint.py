@@ -204,3 +204,10 @@ def test_a_run_records_its_lints_and_shows_them(smoke_runs) -> None:
     assert "lints: 0 not explained by the recipe" in shown
     report = Path(record["report"]).read_text()
     assert "## Lints" in report and "eval_questions" in report
+
+
+def test_every_lint_code_has_a_bound_and_a_name_in_the_recipe_vocabulary() -> None:
+    from phys.core.lint import BOUNDS
+    from phys.spec import LINT_CODES
+
+    assert set(BOUNDS) | {"exposures"} == set(LINT_CODES)

@@ -26,11 +26,12 @@ population and its numbers judge nothing.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from phys.core.budget import StageBudget
 from phys.core.folders import Folders
 from phys.core.plan import Plan
+from phys.spec import Lints
 
 SMOKE = "smoke tests the plumbing on a toy population; its numbers judge nothing"
 MAJORITY_OVER_CHANCE = 0.1
@@ -86,31 +87,37 @@ def measurements(plan: Plan, folders: Folders) -> list[tuple[str, Any]]:
     return out
 
 
+BOUNDS: dict[str, tuple[str, Callable[[Lints, Any], float]]] = {
+    "window_names": (">", lambda lints, m: 0.0),
+    "eval_questions": ("<", lambda lints, m: lints.min_eval_questions),
+    "eval_templates": ("<", lambda lints, m: lints.min_eval_templates),
+    "eval_majority": (">", lambda lints, m: round(max(lints.max_eval_majority,
+                                                      (m.chance or 0.0) + MAJORITY_OVER_CHANCE), 4)),
+    "top_op_share": ("<", lambda lints, m: lints.min_top_op_share),
+}
+"""A stage's measurement code -> (the side of its bound that fires: `<` below a minimum, `>` above a maximum,
+the bound from the recipe's `Lints` and the measurement)."""
+
+
 def lint(plan: Plan, folders: Folders, budget: Sequence[StageBudget] = ()) -> list[Lint]:
     """The lints of `plan` that fire, from its stages' measurements and its `budget` rows."""
     bounds, scale = plan.recipe.lints, plan.scale
-    fired: list[tuple[str, str, str, float, float, str]] = []
+    fired: list[Lint] = []
+
+    def fire(code: str, stage: str, subject: str, value: float, bound: float, side: str) -> None:
+        if value < bound if side == "<" else value > bound:
+            explained = SMOKE if scale == "smoke" else bounds.explanation(code, scale)
+            fired.append(Lint(code, stage, subject, round(float(value), 4), bound, side, explained))
+
     for row in budget:
         stage = plan.stage(row.stage)
         need = bounds.min_exposures.get(stage.name, bounds.min_exposures.get(stage.role or "", None))
-        if need is not None and row.exposures is not None and row.exposures < need:
-            fired.append(("exposures", row.stage, "training", row.exposures, need, "<"))
-    for stage, m in measurements(plan, folders):
-        if m.lint == "window_names" and m.value > 0:
-            fired.append((m.lint, stage, m.subject, m.value, 0.0, ">"))
-        elif m.lint == "eval_questions" and m.value < bounds.min_eval_questions:
-            fired.append((m.lint, stage, m.subject, m.value, bounds.min_eval_questions, "<"))
-        elif m.lint == "eval_templates" and m.value < bounds.min_eval_templates:
-            fired.append((m.lint, stage, m.subject, m.value, bounds.min_eval_templates, "<"))
-        elif m.lint == "eval_majority":
-            bound = max(bounds.max_eval_majority, (m.chance or 0.0) + MAJORITY_OVER_CHANCE)
-            if m.value > bound:
-                fired.append((m.lint, stage, m.subject, m.value, round(bound, 4), ">"))
-        elif m.lint == "top_op_share" and m.value < bounds.min_top_op_share:
-            fired.append((m.lint, stage, m.subject, m.value, bounds.min_top_op_share, "<"))
-    return [Lint(code, stage, subject, round(float(value), 4), bound, side,
-                 SMOKE if scale == "smoke" else bounds.explanation(code, scale))
-            for code, stage, subject, value, bound, side in fired]
+        if need is not None and row.exposures is not None:
+            fire("exposures", row.stage, "training", row.exposures, need, "<")
+    for stage_name, m in measurements(plan, folders):
+        side, bound = BOUNDS[m.lint]
+        fire(m.lint, stage_name, m.subject, m.value, bound(bounds, m), side)
+    return fired
 
 
 def unexplained(lints: Iterable[Lint]) -> list[Lint]:
