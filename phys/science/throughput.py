@@ -1,10 +1,11 @@
 """Training throughput of one model shape on this machine: phys's own training step on uniform random tokens
-for about `seconds` (warm-up excluded). What `phys doctor` reports, and what `phys recipes check` turns into
+for about `seconds` (warm-up excluded), from the median step. What `phys doctor` reports, and what `phys recipes check` turns into
 a time estimate (`phys.core.budget`)."""
 
 from __future__ import annotations
 
 import contextlib
+import statistics
 import time
 from dataclasses import dataclass
 
@@ -44,11 +45,14 @@ def measure(cfg: TrainConfig, vocab_size: int, device: str, seconds: float) -> T
         for step in range(2):  # warm-up: first-call allocations
             train_step(model, optimizer, model.loss, stream, cfg, step, device, amp)
         sync()
-        t0, steps, times0 = time.perf_counter(), 0, cpu.cpu_times()
-        while time.perf_counter() - t0 < seconds or steps < 2:
-            train_step(model, optimizer, model.loss, stream, cfg, steps, device, amp)
-            steps += 1
-        sync()
-        elapsed = time.perf_counter() - t0
-    return Throughput(steps * cfg.batch_size * cfg.block_size / elapsed, steps, model.num_params(),
+        t0, step_times, times0 = time.perf_counter(), [], cpu.cpu_times()
+        while time.perf_counter() - t0 < seconds or len(step_times) < 3:
+            start = time.perf_counter()
+            train_step(model, optimizer, model.loss, stream, cfg, len(step_times), device, amp)
+            sync()
+            step_times.append(time.perf_counter() - start)
+    # The median step: a stall of the machine (seconds-long ones were seen on a 2-core VM, 90× a tiny model's
+    # step) would otherwise set a shape's rate, kept in throughput.json, for good.
+    step = statistics.median(step_times)
+    return Throughput(cfg.batch_size * cfg.block_size / step, len(step_times), model.num_params(),
                       "bf16" if amp else "fp32", torch.get_num_threads(), cpu.steal_share(times0, cpu.cpu_times()))
