@@ -171,7 +171,8 @@ class Lints:
     """Training problems at the largest op below this share teach the hardest problems from a sliver of
     the data (the paper's min-of-two-uniforms gives op = max_op a share of 1 / max_op²)."""
     explained: Mapping[str, str] = field(default_factory=dict)
-    """`code` or `code@scale` -> why the recipe judges its claim although this lint fires (shown beside it)."""
+    """`code` or `code@scale` -> why this lint fires there and what it means for the verdict (shown beside the
+    lint; it changes no verdict: a check that cannot judge must say so itself)."""
 
     def __post_init__(self) -> None:
         for key in self.explained:

@@ -19,6 +19,12 @@ STORED = Lints(min_exposures={"pretrain": 100})
 the fewest with which the papers store a population's facts (about half the capacity of 1,000); a claim about
 extracting stored facts is untested below it (the `exposures` lint)."""
 
+FULLNAME = Lints(min_exposures={"pretrain": 100}, explained={
+    "exposures@cpu": "the +fullname arm's biographies repeat the full name in every sentence: at the steps every "
+                     "arm trains (equal steps, as the paper's 80,000 for every bioS variant) it sees each person "
+                     "81 times where the other arms see 154; its verdict says whether that sufficed"})
+"""STORED, for recipes with a +fullname arm, whose longer biographies get fewer exposures at equal steps."""
+
 
 def slug(arm: str) -> str:
     return arm.replace("+", "_")

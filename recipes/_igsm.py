@@ -52,7 +52,8 @@ LINTS = Lints(explained={
     "top_op_share": "the paper's op mix, op* = min of two uniforms: op = max_op is 1 / max_op² of the problems "
                     "(recipes/_igsm.py; whether a uniform mix teaches a cpu model better is not measured yet)",
     "eval_templates@cpu": "the template-hash split at op ≤ 4 leaves the in-distribution test sets a few templates: "
-                          "their checks cannot judge at cpu until that evaluation is redesigned (recipes/_igsm.py)",
+                          "their checks cannot be passed at cpu, so a cpu verdict on them is not a finding until that "
+                          "evaluation is redesigned (recipes/_igsm.py)",
     "eval_majority@cpu": "the in-distribution test sets at op ≤ 4: about half of their answers are 0, the totals of "
                          "childless items (recipes/_igsm.py)",
 })

@@ -30,7 +30,7 @@ from phys.stages.finetune import FinetuneConfig
 from phys.stages.qa_eval import EvalConfig
 from phys.stages.train import TrainConfig
 
-from ._bios import GPU, PAPER, SMOKE, STORED, slug
+from ._bios import FULLNAME, GPU, PAPER, SMOKE, slug
 
 ARMS = ("multi5+permute", "multi5+fullname")
 TASKS = ("birth_day", "birth_year", "employer+employer_city", "employer_city+employer", "birth_city+employer",
@@ -87,5 +87,5 @@ RECIPE = Recipe(
     estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 11 min on 2 CPU cores (2 arms)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
-    lints=STORED,
+    lints=FULLNAME,
 )

@@ -30,7 +30,7 @@ check now tests directly; the seed figures above are those runs' stored metrics 
 from phys.spec import Check, Recipe
 from phys.stages.bios import ATTRIBUTES
 
-from ._bios import GPU, PAPER, SMOKE, STORED, arm_stages
+from ._bios import FULLNAME, GPU, PAPER, SMOKE, arm_stages
 
 ARMS = ("single", "single+permute1", "single+permute5", "multi5", "multi5+permute", "multi5+permute+fullname")
 CPU_ARMS = ("single", "single+permute5", "multi5+permute")
@@ -73,5 +73,5 @@ RECIPE = Recipe(
     estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 14 min on 2 CPU cores (3 arms)",
                "gpu": "not measured yet", "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
-    lints=STORED,
+    lints=FULLNAME,
 )

@@ -83,7 +83,7 @@ def bios_data(tmp_path: Path, **config) -> Path:
     from phys.stages.bios import BiosConfig, run
 
     out = tmp_path / "data"
-    out.mkdir()
+    out.mkdir(parents=True)
     run(StageContext(name="data", config=BiosConfig(**config), seed=3, out=out, log=lambda line: None))
     return out
 
@@ -116,6 +116,10 @@ def test_bios_eval_sets_count_questions_and_the_commonest_answer(tmp_path) -> No
     city = measured[("eval_majority", "eval set qa birth_city (P_test)")]
     assert city.value >= 0.5 and city.chance == 0.5  # two cities: a coin
     assert measured[("eval_questions", "eval set qa birth_city (P_test)")].value == 100
+    one_city = eval_sets(LintInput("data", None, 0, bios_data(tmp_path / "one", n_people=40, augmentation="single",
+                                                              pool_size=1), {}, {}))
+    (same,) = [m for m in one_city if m.lint == "eval_majority" and m.subject == "eval set qa birth_city (P_test)"]
+    assert same.value == 1.0 and same.chance == 0.5  # one answer: degenerate, and it fires (bound 0.6)
     recipe = dataclasses.replace(RECIPE, lints=Lints(min_eval_questions=101))
     plan = make_plan(recipe, "cpu", ["data.n_people=200", "data.augmentation=single", "data.pool_size=2"])
     with Folders(tmp_path / "runs") as folders:
@@ -176,8 +180,8 @@ def assert_explained(scales: tuple[str, ...], tmp_path: Path) -> None:
         assert not open_, f"{recipe.name} at {plan.scale}: " + "; ".join(x.message() for x in open_)
 
 
-def test_shipped_recipes_fire_no_lint_they_do_not_explain_at_smoke_and_cpu(tmp_path) -> None:
-    assert_explained(("smoke", "cpu"), tmp_path)
+def test_shipped_recipes_fire_no_lint_they_do_not_explain_at_cpu(tmp_path) -> None:
+    assert_explained(("cpu",), tmp_path)  # (at smoke the scale explains every lint)
 
 
 @pytest.mark.slow
@@ -193,7 +197,8 @@ def test_recipes_check_prints_and_returns_the_lints(runs) -> None:
     assert all(x["explained"] for x in record["lints"])  # recipes/_igsm.py says why
     text = phys(runs, "recipes", "check", "igsm_generalization", "--scale", "cpu", "--no-probe").stdout
     assert "lints: 0 not explained by the recipe, 5 explained" in text
-    assert "lints" not in phys(runs, "recipes", "check", "reversal_curse", "--scale", "cpu", "--no-probe").stdout
+    quiet = phys(runs, "recipes", "check", "reversal_curse", "--scale", "cpu", "--no-probe").stdout
+    assert "lints: none fired" in quiet
 
 
 def test_a_run_records_its_lints_and_shows_them(smoke_runs) -> None:

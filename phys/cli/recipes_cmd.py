@@ -105,12 +105,16 @@ def show(name: str, scale: Annotated[str, typer.Option("--scale", help="Show the
         out.print(f"  [{c.role}] {c.name}: {label(dataclasses.asdict(c))} {c.op} {c.threshold} (paper: {c.paper})",
                   markup=False)
     lints = recipe.lints
-    if lints.min_exposures or lints.explained:
-        out.print("\n[bold]lints[/] (what `phys recipes check` warns about)")
-        for stage, need in lints.min_exposures.items():
-            out.print(f"  exposures: {stage} needs at least {need:,.0f} per person", markup=False)
-        for key, why in lints.explained.items():
-            out.print(f"  {key} explained: {why}", markup=False)
+    out.print("\n[bold]lints[/] (what `phys recipes check` warns about; README: Before a run)")
+    out.print(f"  bounds: at least {lints.min_eval_questions} distinct questions and {lints.min_eval_templates:g} "
+              f"templates per eval set, a commonest answer of at most {lints.max_eval_majority:g} (and chance + 0.1), "
+              f"at least {lints.min_top_op_share:g} of iGSM problems at the largest op, no window naming a person "
+              "twice", markup=False)
+    for stage, need in lints.min_exposures.items():
+        out.print(f"  exposures: {stage} needs at least {need:,.0f} per person", markup=False)
+    for key, why in lints.explained.items():
+        code, _, at = key.partition("@")
+        out.print(f"  {code} ({f'at {at}' if at else 'at every scale'}) explained: {why}", markup=False)
     out.print("\n[bold]scales[/] (overrides of the stage configs)")
     for k, d in recipe.scales.items():
         out.print(f"  {k}: " + (", ".join(f"{kk}={v}" for kk, v in d.items()) or "as written"), markup=False)
@@ -165,7 +169,10 @@ def check(name: str, scale: ScaleOpt = None, set_: SetOpt = None, seed: SeedOpt 
     out.print(table)
     if budget:
         _print_budget(budget)
-    print_lints(lints)
+    if lints:
+        print_lints(lints)
+    else:
+        out.print("lints: none fired (a data stage neither stored nor cheap to preview is linted when the run ends)")
 
 
 def _budget(plan, device: str, probe: bool, folders: Folders) -> list:

@@ -79,8 +79,9 @@ def print_summary(record: dict) -> None:
 
 
 def print_lints(lints: list[dict]) -> None:
-    """Lint records (`phys.core.lint`), those that differ only by arm as one line: first those the recipe
-    does not explain, then the explained ones under each reason."""
+    """Lint records (`phys.core.lint`), those that differ only by arm as one line: first, each in full, those
+    the recipe does not explain; then under each reason the first explained lint of each code and a count of
+    the others (`--json` has them all)."""
     if not lints:
         return
     shown = group_lints(lints)
@@ -91,8 +92,11 @@ def print_lints(lints: list[dict]) -> None:
     reasons = dict.fromkeys(g["explained"] for g in shown if g["explained"] is not None)
     for reason in reasons:
         out.print(f"  [dim]explained: {escape(reason)}[/]")
-        for g in (g for g in shown if g["explained"] == reason):
-            out.print(f"    [dim]·[/] {g['code']}  {escape(g['message'])}")
+        explained = [g for g in shown if g["explained"] == reason]
+        for code in dict.fromkeys(g["code"] for g in explained):  # a code's first lint, and how many more
+            same = [g for g in explained if g["code"] == code]
+            more = f" [dim](and {len(same) - 1} more like it)[/]" if len(same) > 1 else ""
+            out.print(f"    [dim]·[/] {code}  {escape(same[0]['message'])}{more}")
 
 
 def print_plots(record: dict) -> None:

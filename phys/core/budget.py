@@ -39,7 +39,8 @@ class StageBudget:
     """Tokens trained on: steps × batch × window (steps from the data where they follow from exposures; None
     where that data is not here)."""
     passes: float | None
-    """tokens / the training documents' tokens."""
+    """Epochs: steps × batch / one epoch's windows as the stage packs them (else tokens / the documents'
+    tokens)."""
     exposures: float | None
     """Times each person's facts are seen: passes × biographies per person (or the config's exposures); for
     iGSM, where a problem is one document, the times each problem is seen."""
@@ -162,9 +163,11 @@ def budget(plan: Plan, runs_root: Path, device: str,
         steps = cfg.steps if exposures is None else _steps_from_data(plan, stage, folders)
         tokens = steps * cfg.batch_size * shape.block_size if steps else None
         passes = None
+        windows = _epoch_windows(plan, stage, folders) if isinstance(cfg, TrainConfig) else None
         documents = document_tokens(result)
-        if tokens is not None and documents and isinstance(cfg, TrainConfig):
-            passes = tokens / documents
+        if tokens is not None and isinstance(cfg, TrainConfig) and (windows or documents):
+            # epochs as training counts them (padding is not data), else the documents' tokens over the tokens
+            passes = cfg.steps * cfg.batch_size / windows if windows else tokens / documents
             exposures = passes * biographies_per_person(plan, stage)
         measured_as = _measured_as(shape, cfg)
         key = throughput_key(measured_as, vocab or DEFAULT_VOCAB, device)
@@ -180,6 +183,18 @@ def budget(plan: Plan, runs_root: Path, device: str,
         rows.append(StageBudget(stage.name, total if vocab else None, non_embedding, tokens, passes, exposures, rate,
                                 seconds, cached, used_params))
     return rows
+
+
+def _epoch_windows(plan: Plan, stage: PlannedStage, folders: Folders) -> int | None:
+    """One epoch's windows of a stage that packs its data (`phys.stages.context.epochs_from_data`), where its
+    data is stored or previewed."""
+    windows = getattr(stage.function, "epochs_from_data", None)
+    data = plan.upstream(stage.name).get("data")
+    folder = folders.folder(data) if data is not None and windows is not None else None
+    if folder is None:
+        return None
+    return folders.memo(("windows", stage.run, repr(stage.config), stage.seed, str(folder)),
+                        lambda: windows(stage.config, folder, stage.seed))
 
 
 def _steps_from_data(plan: Plan, stage: PlannedStage, folders: Folders) -> int | None:

@@ -48,7 +48,7 @@ class Lint:
     side: str
     """`<` the value is below a minimum, `>` above a maximum."""
     explained: str | None = None
-    """Why the recipe judges its claim all the same (`Lints.explained`), None where it does not say."""
+    """Why it fires and what that means for the verdict (`Lints.explained`), None where the recipe does not say."""
 
     def message(self) -> str:
         what = {"window_names": "share of windows where two documents name one person",

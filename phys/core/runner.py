@@ -248,7 +248,7 @@ class RunExecution:
             self.say("lints could not be measured (traceback above)")
             return []
         for g in group_lints(lints):
-            self.say(f"lint {g['code']}: {g['message']}" + (" (explained by the recipe)" if g["explained"] else ""))
+            self.say(f"lint {g['code']}: {g['message']}" + (" (explained)" if g["explained"] else " (not explained by the recipe)"))
         return lints
 
     def _write_group_report(self, group: str) -> None:

@@ -124,7 +124,8 @@ def eval_sets(inp: LintInput) -> list[Measure]:
         subject = f"eval set {kind} {task} (P_{half})"
         answers = Counter(i["answer"] for i in items)
         out += [Measure("eval_questions", subject, len({i["prompt"] for i in items})),
-                Measure("eval_majority", subject, answers.most_common(1)[0][1] / len(items), chance=1 / len(answers))]
+                Measure("eval_majority", subject, answers.most_common(1)[0][1] / len(items),
+                        chance=1 / max(2, len(answers)))]  # one answer only: degenerate, not "at chance"
     return out
 
 

@@ -6,13 +6,15 @@ is imported when the stage runs. Output: model.pt + model.json; checkpoints/ whi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 from phys.errors import PhysError
 from phys.science.config import TrainConfig
-from phys.stages.context import LintInput, Measure, StageContext, data_parallel, measures, produces
+from phys.stages.context import (LintInput, Measure, StageContext, data_parallel, epochs_from_data, measures,
+                                 produces)
 
-__all__ = ["TRAIN_RESULT", "TrainConfig", "metrics", "qa_probe", "run", "windows"]  # TrainConfig: the stage's config, which recipes take from here
+__all__ = ["TRAIN_RESULT", "TrainConfig", "metrics", "epoch_windows", "qa_probe", "run", "stream", "windows"]  # TrainConfig: the stage's config, which recipes take from here
 
 
 TRAIN_RESULT = ("final_loss", "params", "params_non_embedding", "epochs", "train_tokens")
@@ -28,8 +30,7 @@ def windows(inp: LintInput) -> list[Measure]:
     documents name one person (bioS data, whose people.jsonl gives the names; none for other data)."""
     import json
 
-    from phys.science.data.bios import GROUPS
-    from phys.science.data.packing import Docs, PackedStream, windows_naming_twice
+    from phys.science.data.packing import windows_naming_twice
     from phys.science.data.tokenizer import Tokenizer
 
     data = inp.inputs.get("data")
@@ -38,19 +39,39 @@ def windows(inp: LintInput) -> list[Measure]:
     tokenizer = Tokenizer.load(data / "tokenizer.json")
     names = [tokenizer.encode(" " + json.loads(line)["full_name"])
              for line in (data / "people.jsonl").read_text().splitlines()]
-    cfg: TrainConfig = inp.config
-    stream = PackedStream(Docs.load(data, "train"), cfg.block_size, cfg.batch_size, inp.seed, tokenizer.eos_id,
-                          tokenizer.pad_id, rates={GROUPS["qa"]: cfg.qa_rate})
     try:
-        packed, _ = stream.epoch(0)
+        packed, _ = stream(inp.config, data, inp.seed, tokenizer).epoch(0)
     except ValueError:  # a document longer than the window: the stage itself says so when it runs
         return []
     share = windows_naming_twice(packed, tokenizer.eos_id, names) / len(packed)
     return [Measure("window_names", f"{len(packed):,} training windows of epoch 0", share)]
 
 
+def stream(cfg: TrainConfig, data: Path, seed: int, tokenizer: Any) -> Any:
+    """The `PackedStream` that `run` trains on (`phys.science.train` builds the same from its arguments)."""
+    from phys.science.data.bios import GROUPS
+    from phys.science.data.packing import Docs, PackedStream
+
+    return PackedStream(Docs.load(data, "train"), cfg.block_size, cfg.batch_size, seed, tokenizer.eos_id,
+                        tokenizer.pad_id, rates={GROUPS["qa"]: cfg.qa_rate})
+
+
+def epoch_windows(cfg: TrainConfig, data: Path, seed: int) -> int | None:
+    """Windows of one epoch as `run` packs them (the budget's passes: steps × batch / this); None where a
+    document does not fit the window (the stage says so when it runs)."""
+    from phys.science.data.tokenizer import Tokenizer
+
+    if not (data / "tokenizer.json").exists() or not (data / "train_tokens.npy").exists():
+        return None
+    try:
+        return stream(cfg, data, seed, Tokenizer.load(data / "tokenizer.json")).windows_per_epoch()
+    except ValueError:
+        return None
+
+
 @produces(metrics)
 @measures(windows)
+@epochs_from_data(epoch_windows)
 @data_parallel
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.science.data.bios import GROUPS
