@@ -110,12 +110,18 @@ def test_group_flags_are_one_line_errors_and_write_nothing(runs) -> None:
     assert proc.returncode == 1 and proc.stderr.startswith("error: ")
 
 
-def test_cancelling_a_group_cancels_every_seed_that_has_not_finished(runs) -> None:
-    group = phys(runs, "run", "recipe", "reversal_curse", *SMOKE, "--seeds", "3", "--set", "train.steps=100000",
+def start_long_group(runs, seeds: str) -> str:
+    """A detached smoke group whose first seed trains (far too many steps to end), once it is running."""
+    group = phys(runs, "run", "recipe", "reversal_curse", *SMOKE, "--seeds", seeds, "--set", "train.steps=100000",
                  "--detach").stdout.strip()
     deadline = time.time() + 60
     while time.time() < deadline and not any(r["status"] == "running" for r in phys_json(runs, "runs", "ls")):
         time.sleep(0.2)
+    return group
+
+
+def test_cancelling_a_group_cancels_every_seed_that_has_not_finished(runs) -> None:
+    group = start_long_group(runs, "3")
     proc = phys(runs, "runs", "cancel", group)
     assert "3 runs cancelled" in proc.stderr
     assert [r["status"] for r in phys_json(runs, "runs", "show", group)["runs"]] == ["cancelled"] * 3
@@ -123,11 +129,7 @@ def test_cancelling_a_group_cancels_every_seed_that_has_not_finished(runs) -> No
 
 
 def test_cancelling_a_waiting_seed_leaves_the_running_one_alone(runs) -> None:
-    group = phys(runs, "run", "recipe", "reversal_curse", *SMOKE, "--seeds", "2", "--set", "train.steps=100000",
-                 "--detach").stdout.strip()
-    deadline = time.time() + 60
-    while time.time() < deadline and not any(r["status"] == "running" for r in phys_json(runs, "runs", "ls")):
-        time.sleep(0.2)
+    group = start_long_group(runs, "2")
     by_seed = {r["seed"]: r for r in phys_json(runs, "runs", "ls")}
     assert by_seed[0]["status"] == "running" and by_seed[1]["status"] == "queued"
     phys(runs, "runs", "cancel", by_seed[1]["id"])

@@ -21,7 +21,6 @@ from typing import Any, Callable
 
 from phys.core.folders import Folders
 from phys.core.plan import Plan, PlannedStage
-from phys.core.store import Store
 from phys.machine import cpu
 from phys.science.config import OptimConfig, TrainConfig
 
@@ -147,7 +146,7 @@ def budget(plan: Plan, runs_root: Path, device: str,
     if folders is None:
         with Folders(runs_root) as own:
             return budget(plan, runs_root, device, measure, own)
-    store, throughputs = Store(runs_root), Throughputs(runs_root)
+    store, throughputs = folders.store, Throughputs(runs_root)
     rows = []
     for stage in plan.stages:
         cfg = stage.config
