@@ -38,7 +38,7 @@ def arm_stages(augmentation: str, arm: str | None = None) -> tuple[Stage, ...]:
     return (
         Stage(f"data_{s}", bios.run, BiosConfig(n_people=500, augmentation=augmentation, mixed=False,
                                                               inverse_tasks=()), version=4, arm=arm, role="data"),
-        Stage(f"pretrain_{s}", train.run, TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
+        Stage(f"pretrain_{s}", train.run, TrainConfig(steps=1200, eval_every=0), version=train.VERSION, deps=(f"data_{s}",),
               device_sensitive=True, arm=arm, role="pretrain"),
         Stage(f"finetune_{s}", finetune.run, FinetuneConfig(steps=200, lr=1e-3),
               deps=(f"data_{s}", f"pretrain_{s}"), device_sensitive=True, arm=arm, role="finetune"),

@@ -38,16 +38,17 @@ def cell(arm: str, n_layer: int, n_embd: int, n_head: int, **train: object) -> t
                                  weight_decay=0.02, warmup_frac=0.02, eval_every=1000, ckpt_every=1000, log_every=100,
                                  rotary_pct=min(1.0, ROTARY_DIMS / (n_embd // n_head)))
     return (
-        Stage(f"train_{s}", capacity.train, replace(config, **train), deps=("data",),
+        Stage(f"train_{s}", capacity.train, replace(config, **train), version=capacity.TRAIN_VERSION, deps=("data",),
               device_sensitive=True, arm=arm, role="train"),
-        Stage(f"bits_{s}", capacity.bits, BitsConfig(), deps=("data", f"train_{s}"), arm=arm,
-              role="bits"),
+        Stage(f"bits_{s}", capacity.bits, BitsConfig(), deps=("data", f"train_{s}"), arm=arm, role="bits"),
     )
 
 
-CPU_CELLS = {"L2-d16": (2, 16, 2), "L2-d24": (2, 24, 3), "L2-d32": (2, 32, 4), "L2-d48": (2, 48, 6),
-             "L2-d64": (2, 64, 8)}
-"""(layers, width, heads) of the cpu cells: 8-dim heads. The cpu scale runs the first four."""
+CPU_CELLS = {"L2-d12": (2, 12, 2), "L2-d16": (2, 16, 2), "L2-d20": (2, 20, 2), "L2-d24": (2, 24, 3),
+             "L2-d32": (2, 32, 4), "L2-d48": (2, 48, 6), "L2-d64": (2, 64, 8)}
+"""(layers, width, heads) of the cpu cells: 6- to 10-dim heads. The cpu scale runs the first four
+(`CPU_LAW`), whose data (51k bits) holds 9.0 / 5.6 / 3.8 / 2.8 bits per parameter: each is capacity-limited."""
+CPU_LAW = ("L2-d12", "L2-d16", "L2-d20", "L2-d24")
 GPT2_CELLS = {f"GPT2-{layers}-{heads}": (layers, 64 * heads, heads)
               for layers, heads in ((2, 1), (2, 2), (4, 2), (4, 4), (8, 4), (2, 4), (4, 8), (8, 8), (12, 12))}
 """GPT2-ℓ-h of [3.3 §2.3]: ℓ layers, h heads of 64 dims."""
@@ -55,9 +56,9 @@ GPU_CELLS = ("GPT2-2-1", "GPT2-2-2", "GPT2-4-2", "GPT2-4-4", "GPT2-8-4")
 PAPER_CELLS = ("GPT2-2-2", "GPT2-2-4", "GPT2-4-4", "GPT2-4-8", "GPT2-8-8", "GPT2-12-12")
 
 
+POPULATION = PopulationConfig(kind="bioD", n_people=500, K=4, C=6, D=16, L=1, T=256, name_pool=30)
 STAGES = (
-    Stage("data", capacity.data, PopulationConfig(kind="bioD", n_people=500, K=4, C=6, D=16, L=1, T=256,
-                                                                name_pool=30)),
+    Stage("data", capacity.data, POPULATION),
     *(s for arm, shape in CPU_CELLS.items() for s in cell(arm, *shape)),
     *(s for arm, shape in GPT2_CELLS.items() for s in cell(arm, *shape)),
 )
@@ -70,7 +71,16 @@ GPU_E100_TRAIN = {**GPU_TRAIN, "batch_size": 12, "weight_decay": 0.01, "eval_eve
 
 E100 = dict(exposures=100, eval_every=200)
 VARIANTS = {"": {}, "-gated": {"mlp": "gated"}, "-mlp1": {"mlp_ratio": 1.0}, "-nomlp": {"mlp": "none"}}
-"""Architecture variants at 100 exposures: GPT2's MLP, the gated MLP, a 1/4-size MLP, no MLP."""
+"""Architecture variants: GPT2's MLP, the gated MLP, a 1/4-size MLP, no MLP."""
+
+
+def variant_cells(base: str, shape: tuple[int, int, int]) -> dict[str, tuple]:
+    """`<base>-gated`, `<base>-mlp1`, `<base>-nomlp` at 1000 exposures -> (shape, train fields) [Result 5]."""
+    return {f"{base}{suffix}": (shape, fields) for suffix, fields in VARIANTS.items() if suffix}
+
+
+CPU_VARIANTS = variant_cells("L2-d24", CPU_CELLS["L2-d24"])
+GPU_VARIANTS = variant_cells("GPT2-2-2", GPT2_CELLS["GPT2-2-2"])
 
 
 def e100_cells(base: str, shape: tuple[int, int, int], variants: bool) -> dict[str, tuple]:
@@ -79,8 +89,7 @@ def e100_cells(base: str, shape: tuple[int, int, int], variants: bool) -> dict[s
     return {f"{base}-e100{suffix}": (shape, {**E100, **fields}) for suffix, fields in chosen.items()}
 
 
-CPU_E100 = {**e100_cells("L2-d16", CPU_CELLS["L2-d16"], False),
-            **e100_cells("L2-d24", CPU_CELLS["L2-d24"], True)}
+CPU_E100 = e100_cells("L2-d24", CPU_CELLS["L2-d24"], True)
 GPU_E100 = {**e100_cells("GPT2-2-1", GPT2_CELLS["GPT2-2-1"], False),
             **e100_cells("GPT2-2-2", GPT2_CELLS["GPT2-2-2"], True)}
 E100_CELLS = {**CPU_E100, **GPU_E100}

@@ -21,7 +21,7 @@ from phys.stages.igsm import IgsmDataConfig, IgsmEvalConfig
 from phys.stages.train import TrainConfig
 
 DATA = Stage("data", igsm.run_data, config=IgsmDataConfig())
-TRAIN = Stage("train", train.run, TrainConfig(eval_every=0), deps=("data",), device_sensitive=True)
+TRAIN = Stage("train", train.run, TrainConfig(eval_every=0), version=train.VERSION, deps=("data",), device_sensitive=True)
 EVALUATE = Stage("evaluate", igsm.run_eval, IgsmEvalConfig(), deps=("data", "train"))
 
 PAPER_TRAIN = {"train.n_layer": 12, "train.n_head": 12, "train.n_embd": 768, "train.block_size": 768,

@@ -64,7 +64,7 @@ def arm_stages(arm: str) -> tuple[Stage, ...]:
     return (
         Stage(f"data_{arm}", igsm.run_data, IgsmDataConfig(retry_rate=rate, retry_mask=mask, retry_kind=kind),
               arm=arm, role="data"),
-        Stage(f"train_{arm}", train.run, TrainConfig(eval_every=0), deps=(f"data_{arm}",),
+        Stage(f"train_{arm}", train.run, TrainConfig(eval_every=0), version=train.VERSION, deps=(f"data_{arm}",),
               device_sensitive=True, arm=arm, role="train"),
         Stage(f"evaluate_{arm}", igsm.run_eval, IgsmEvalConfig(), deps=(f"data_{arm}", f"train_{arm}"),
               arm=arm, role="evaluate"),

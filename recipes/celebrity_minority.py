@@ -35,7 +35,7 @@ CELEBRITY = (
     Stage("data_celebrities", bios.run,
           BiosConfig(n_people=500, augmentation="single+permute1", mixed=False, inverse_tasks=(), celebrities=250,
                      celebrity_augmentation="multi5+permute"), version=4, arm=ARM, role="data"),
-    Stage("pretrain_celebrities", train.run, TrainConfig(steps=2000, eval_every=0),
+    Stage("pretrain_celebrities", train.run, TrainConfig(steps=2000, eval_every=0), version=train.VERSION,
           deps=("data_celebrities",), device_sensitive=True, arm=ARM, role="pretrain"),
     Stage("finetune_celebrities", finetune.run, FinetuneConfig(steps=200, lr=1e-3),
           deps=("data_celebrities", "pretrain_celebrities"), device_sensitive=True, arm=ARM, role="finetune"),

@@ -31,7 +31,7 @@ HARDEST = {"smoke": 4, "cpu": 6, "gpu": 23, "paper": 23}
 
 def arm_stages(arm: str) -> tuple[Stage, ...]:
     return (
-        Stage(f"train_{arm}", train.run, TrainConfig(eval_every=0), deps=("data",),
+        Stage(f"train_{arm}", train.run, TrainConfig(eval_every=0), version=train.VERSION, deps=("data",),
               device_sensitive=True, arm=arm, role="train"),
         Stage(f"evaluate_{arm}", igsm.run_eval,
               IgsmEvalConfig(ops=(23,), reask=False, baseline_items=0),

@@ -40,20 +40,26 @@ CPU_JUNK = junk_cells("L2-d24", CPU_CELLS["L2-d24"])
 GPU_JUNK = junk_cells("GPT2-2-2", GPT2_CELLS["GPT2-2-2"])
 
 
-def junk_checks(base: str, prefix: str = "") -> tuple[Check, ...]:
+def junk_checks(base: str, prefix: str = "", capacity_limited: bool = True) -> tuple[Check, ...]:
     """The paper's comparisons for one cell, as ratios to the clean 100-exposure cell (a sanity check keeps
-    it above nothing), and the domain token's gain as a difference (junk alone may store nothing)."""
+    it above nothing). Where the clean cell is not capacity-limited (`cpu`) only the crowding out is
+    judged: the recovery and the "no harm" are comparisons of capacities."""
     clean = f"bits_per_param@{base}-e100"
-    return (
+    crowding = (
         Check(f"{prefix}junk data cuts the useful knowledge stored", f"{clean}-junk", "<=", 0.33, baseline=clean,
               ratio=True, paper="20× less (0.05) at 100 exposures (Result 10)", description="at least 3× less"),
-        Check(f"{prefix}a domain token brings knowledge back", f"{clean}-junk-domain", ">", 0.0,
-              baseline=f"{clean}-junk", paper="the loss falls from 20× to 2× (Result 12)",
-              description="bits/param with the token minus without"),
-        Check(f"{prefix}repetitive junk does no harm", f"{clean}-junk-repetitive", ">=", 0.8, baseline=clean,
-              ratio=True, paper="no harm with N' = 1K (Result 11)"),
         Check(f"{prefix}the clean model stores knowledge", clean, ">=", 0.05, paper="≈ 1 bit/param at 100 exposures",
               role="sanity", description="ratios to nearly nothing say nothing"),
+    )
+    if not capacity_limited:
+        return crowding
+    return (
+        *crowding,
+        Check(f"{prefix}a domain token brings knowledge back", f"{clean}-junk-domain", ">=", 0.25, baseline=clean,
+              ratio=True, paper="the loss falls from 20× to 2× (0.05 → 0.5; Result 12)",
+              description="≥ 1/4 of the clean cell's bits/param, 5× junk alone's 0.05 in the paper"),
+        Check(f"{prefix}repetitive junk does no harm", f"{clean}-junk-repetitive", ">=", 0.8, baseline=clean,
+              ratio=True, paper="no harm with N' = 1K (Result 11)"),
     )
 
 
@@ -65,7 +71,7 @@ RECIPE = Recipe(
           "front of the useful data recovers most of it; junk that repeats does no harm.",
     stages=(*STAGES, *(s for arm, (shape, fields) in {**E100_CELLS, **CPU_JUNK, **GPU_JUNK}.items()
                        for s in cell(arm, *shape, **fields))),
-    checks=(*junk_checks("L2-d24"), *junk_checks("GPT2-2-2", prefix="gpu: ")),
+    checks=(*junk_checks("L2-d24", capacity_limited=False), *junk_checks("GPT2-2-2", prefix="gpu: ")),
     scales={
         **E100_SCALES,
         "smoke": {**E100_SCALES["smoke"], **cell_keys(CPU_JUNK, exposures=4, block_size=70)},

@@ -50,7 +50,7 @@ SHARED = (
                                                      qa_attributes=(), inverse_tasks=(), tasks=TASKS,
                                                      compare_pairs=4000, cot_rate=0.5, max_eval_people=300),
           version=4),
-    Stage("pretrain", train.run, TrainConfig(steps=2000, eval_every=0), deps=("data",),
+    Stage("pretrain", train.run, TrainConfig(steps=2000, eval_every=0), version=train.VERSION, deps=("data",),
           device_sensitive=True),
 )
 

@@ -47,7 +47,7 @@ def arm_stages(arm: str) -> tuple[Stage, ...]:
         Stage(f"data_{s}", bios.run, BiosConfig(n_people=500, augmentation=arm, mixed=False,
                                                               qa_attributes=(), inverse_tasks=(), pool_size=POOL),
               version=4, arm=arm, role="data"),
-        Stage(f"pretrain_{s}", train.run, TrainConfig(steps=1200, eval_every=0), deps=(f"data_{s}",),
+        Stage(f"pretrain_{s}", train.run, TrainConfig(steps=1200, eval_every=0), version=train.VERSION, deps=(f"data_{s}",),
               device_sensitive=True, arm=arm, role="pretrain"),
         Stage(f"probe_{s}", probing.run, ProbeConfig(), deps=(f"data_{s}", f"pretrain_{s}"),
               device_sensitive=True, arm=arm, role="probe"),

@@ -37,7 +37,7 @@ from ._bios import GPU, PAPER, SMOKE, STORED, arm_stages
 MIXED = (
     Stage("data_mixed", bios.run, BiosConfig(n_people=500, augmentation="single", mixed=True,
                                                            inverse_tasks=()), version=4, arm="mixed", role="data"),
-    Stage("train_mixed", train.run, TrainConfig(steps=1400), deps=("data_mixed",),
+    Stage("train_mixed", train.run, TrainConfig(steps=1400), version=train.VERSION, deps=("data_mixed",),
           device_sensitive=True, arm="mixed", role="pretrain"),
     Stage("evaluate_mixed", qa_eval.run, EvalConfig(model="pretrain"),
           deps=("data_mixed", "train_mixed"), arm="mixed", role="evaluate"),

@@ -75,7 +75,7 @@ RECIPE = Recipe(
     stages=(
         Stage("data", bios.run, version=4, config=BiosConfig(n_people=500, augmentation="multi5+permute",
                                                          inverse_tasks=("birth_to_full",))),
-        Stage("train", train.run, TrainConfig(), deps=("data",), device_sensitive=True),
+        Stage("train", train.run, TrainConfig(), version=train.VERSION, deps=("data",), device_sensitive=True),
         Stage("evaluate", qa_eval.run, EvalConfig(), deps=("data", "train")),
     ),
     checks=(

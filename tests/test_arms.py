@@ -40,6 +40,13 @@ def test_checks_read_differences_and_skip_arms_not_run():
     assert judge(checks, {"acc@a": 0.9}, arms=("a", "b"))[0] == INCONCLUSIVE  # baseline never measured
 
 
+def test_a_run_whose_scale_judges_no_claim_is_not_reproduced_vacuously():
+    checks = (Check("c is low", "acc@c", "<=", 0.1, paper="-"),
+              Check("a learned", "acc@a", ">=", 0.5, paper="-", role="sanity"))
+    assert judge(checks, {"acc@a": 0.9}, arms=("a",))[0] == INCONCLUSIVE  # only a sanity check applies here
+    assert judge(checks[:1], {}, arms=("a",))[0] == INCONCLUSIVE  # nothing applies
+
+
 def test_a_check_against_the_best_of_several_metrics():
     check = Check("x is best", "x", ">", 0.0, baseline=("y", "z"), paper="-")
     verdict, [result] = judge((check,), {"x": 0.5, "y": 0.2, "z": 0.45})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import SMOKE, phys, phys_json
 
 from phys.views.curves import plot_points
@@ -60,9 +61,40 @@ def test_online_training_resumes_exactly_and_counts_exposures(tmp_path):
     with pytest.raises(StageInterrupted):
         capacity.train(StageContext("train", cfg, 2, outs["resumed"], inputs={"data": data},
                                     should_stop=lambda: next(calls) == 9, **quiet))
-    capacity.train(StageContext("train", cfg, 2, outs["resumed"], inputs={"data": data}, **quiet))
+    resumed = capacity.train(StageContext("train", cfg, 2, outs["resumed"], inputs={"data": data}, **quiet))
     a, b = load_model(outs["whole"]), load_model(outs["resumed"])
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    curve = json.loads((outs["whole"] / "curve.json").read_text())
+    assert list(curve) == ["5", "10", "15"]  # every eval_every steps and the last
+    assert json.loads((outs["resumed"] / "curve.json").read_text()) == curve  # the points before the checkpoint kept
+    assert "late_gain" in result and resumed.get("late_gain") == result.get("late_gain")
+
+
+def test_late_gain_reads_the_last_tenth_of_a_curve():
+    from phys.stages.capacity import late_gain
+
+    line = {s: s / 1000 for s in range(1000, 10_001, 1000)}  # still rising as fast as ever
+    assert late_gain(line, 10_000) == pytest.approx(0.1)
+    flat = {**line, 9000: 1.99, 10_000: 2.0}
+    assert late_gain(flat, 10_000) == pytest.approx(0.005)
+    assert late_gain({10_000: 2.0}, 10_000) is None  # no point before the last tenth
+    assert late_gain({5000: -0.1, 10_000: -0.05}, 10_000) is None  # nothing stored: no curve to read
+
+
+@pytest.mark.parametrize("cell, verdict", [
+    ({"bits_per_param": 1.8, "max_bits_per_param": 5.6, "late_gain": 0.02}, "reproduced"),
+    ({"bits_per_param": 1.8, "max_bits_per_param": 1.7, "late_gain": 0.02}, "inconclusive"),  # data-limited
+    ({"bits_per_param": 1.8, "max_bits_per_param": 5.6, "late_gain": 0.09}, "inconclusive"),  # still learning
+    ({"bits_per_param": 1.0, "max_bits_per_param": 5.6, "late_gain": 0.02}, "not reproduced"),
+])
+def test_the_law_is_judged_on_capacity_limited_cells_only(cell, verdict):
+    """A cell whose data holds less than 2.5 bits per parameter of it, or whose curve still rises at the
+    end, cannot show a capacity: the run says it could not judge."""
+    from phys.core.verdict import judge
+
+    good = {"bits_per_param": 1.9, "max_bits_per_param": 9.0, "late_gain": 0.01}
+    metrics = {f"{k}@{arm}": v for arm, values in (("L2-d12", good), ("L2-d16", cell)) for k, v in values.items()}
+    assert judge(RECIPE.checks, metrics, arms=("L2-d12", "L2-d16"))[0] == verdict
 
 
 def test_quantization_exposures_and_junk_share_cells_and_name_their_results(runs):

@@ -92,11 +92,14 @@ def train_losses(root: Path, run_id: str) -> list[tuple[int, float]]:
     return [(r["step"], r["loss"]) for r in map(json.loads, lines) if r["stage"] == "train" and "loss" in r]
 
 
-def assert_same_curve(got: list[tuple[int, float]], expected: list[tuple[int, float]]) -> None:
+def assert_same_curve(got: list[tuple[int, float]], expected: list[tuple[int, float]], drift: float = 1e-4) -> None:
     """The same logged steps, the same losses up to summation order (pytest.approx compares tuples inside a
-    list exactly, so steps and losses are compared apart)."""
+    list exactly, so steps and losses are compared apart): the first two to 1e-5, the rest within `drift`
+    (relative), where rounding differences of a different summation order have grown over the steps."""
     assert [s for s, _ in got] == [s for s, _ in expected]
-    assert [loss for _, loss in got] == pytest.approx([loss for _, loss in expected], rel=1e-4, abs=1e-4)
+    losses, reference = [loss for _, loss in got], [loss for _, loss in expected]
+    assert losses[:2] == pytest.approx(reference[:2], rel=1e-5, abs=1e-5)
+    assert losses == pytest.approx(reference, rel=drift, abs=drift)
 
 
 def test_ddp_two_gloo_processes_train_the_same_curve_as_one(tmp_path):
@@ -110,7 +113,10 @@ def test_ddp_two_gloo_processes_train_the_same_curve_as_one(tmp_path):
     assert two["stages"]["train"]["processes"] == 2
     a, b = train_losses(tmp_path / "one", one["id"]), train_losses(tmp_path / "two", two["id"])
     assert len({s for s, _ in b}) == len(b), "a step logged twice"
-    assert_same_curve(b, a)
+    # fp32 gloo all-reduce sums in another order; with rotary on the whole of the smoke model's 16-dim heads
+    # the difference grows to 1.2e-3 by step 30 (4.19567 vs 4.19082; 5 digits alike through step 10), while
+    # the first two logged steps must still agree to 1e-5.
+    assert_same_curve(b, a, drift=3e-3)
     log = (tmp_path / "two" / two["id"] / "log.txt").read_text()
     assert log.count("data-parallel over 2 processes") == 1  # the model line of rank 0 only
     assert two["metrics"]["forward_train_acc"] == one["metrics"]["forward_train_acc"]

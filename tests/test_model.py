@@ -118,10 +118,10 @@ def test_fused_loss_is_exact_across_chunks_and_without_gradients(monkeypatch):
 def test_rotary_matches_neox_rotate_half_and_its_gradient():
     from phys.science.model.gpt import GPTConfig, apply_rotary, rotary_tables
 
-    config = GPTConfig(vocab_size=10, n_head=2, n_embd=32, block_size=8)  # head 16, rotary on 4 dims
+    config = GPTConfig(vocab_size=10, n_head=4, n_embd=128, block_size=8, rotary_min_dims=4)  # head 32, rotary on 8
     cos, sin = rotary_tables(config, 8, torch.device("cpu"))
     torch.manual_seed(2)
-    x = torch.randn(3, 2, 8, 16, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(3, 4, 8, 32, dtype=torch.float64, requires_grad=True)
 
     def neox(x):  # GPT-NeoX's formula on the first `rot` dims
         rot = 2 * cos.shape[-1]
@@ -133,6 +133,46 @@ def test_rotary_matches_neox_rotate_half_and_its_gradient():
     assert torch.allclose(apply_rotary(x, cos, sin), neox(x))
     g = torch.randn_like(x)
     assert torch.allclose(torch.autograd.grad(apply_rotary(x, cos, sin), x, g)[0], torch.autograd.grad(neox(x), x, g)[0])
+
+
+def test_rotary_turns_the_papers_16_dims_or_all_of_a_smaller_head():
+    from phys.science.model.gpt import rotary_tables
+
+    def turned(n_embd: int, n_head: int, **kw) -> int:
+        config = GPTConfig(vocab_size=10, n_embd=n_embd, n_head=n_head, **kw)
+        cos, _ = rotary_tables(config, 4, torch.device("cpu"))
+        return 2 * cos.shape[-1]
+
+    assert turned(768, 12) == 16  # GPT2's 64-dim heads: 1/4, as in the paper
+    assert turned(128, 4) == 16  # 32-dim heads: the floor (1/4 would be 8)
+    assert turned(24, 3) == 8  # 8-dim heads: all of them (1/4 would be 2, one frequency)
+    assert turned(22, 1) == 16 and turned(14, 2) == 6  # odd counts round down to whole pairs
+    assert turned(1024, 8, rotary_pct=0.5) == 64  # above the floor pct decides
+    x = torch.randn(1, 3, 5, 8)
+    cos, sin = rotary_tables(GPTConfig(vocab_size=10, n_embd=24, n_head=3), 5, torch.device("cpu"))
+    from phys.science.model.gpt import apply_rotary
+
+    assert not torch.allclose(apply_rotary(x, cos, sin)[..., 1:, 2:], x[..., 1:, 2:])  # dims past 2 turn too
+
+
+def test_a_model_saved_before_the_floor_loads_with_its_old_rotary(tmp_path):
+    import json
+
+    from phys.science.train import load_model
+
+    old = {"vocab_size": 10, "n_layer": 1, "n_head": 4, "n_embd": 128, "block_size": 8}  # no rotary_min_dims
+    torch.manual_seed(0)
+    saved = GPT(GPTConfig(**old, rotary_min_dims=2))
+    (tmp_path / "model.json").write_text(json.dumps(old))
+    torch.save(saved.state_dict(), tmp_path / "model.pt")
+    loaded = load_model(tmp_path)
+    assert loaded.config.rotary_dims == 8 and GPTConfig(**old).rotary_dims == 16
+    x = torch.randint(0, 10, (1, 8))
+    floored = GPT(GPTConfig(**old)).eval()
+    floored.load_state_dict(saved.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(loaded(x), saved.eval()(x))
+        assert not torch.allclose(floored(x), saved(x))  # the same weights under the floor: another model
 
 
 def test_fused_loss_gives_zero_gradients_for_no_rows_and_skips_a_frozen_weight():

@@ -145,7 +145,8 @@ def test_a_stage_key_wins_over_a_role_key_from_the_command_line_too() -> None:
     exposures = registry.load_recipe("capacity_exposures")
     plan = make_plan(exposures, "smoke", ["train.exposures=50"])
     cells = {s.name: s.config.exposures for s in plan.stages if s.role == "train"}
-    assert cells == {"train_l2_d24": 50, "train_l2_d24_e100": 4, "train_l2_d24_e100_gated": 4,
+    assert cells == {"train_l2_d24": 50, "train_l2_d24_gated": 50, "train_l2_d24_mlp1": 50, "train_l2_d24_nomlp": 50,
+                     "train_l2_d24_e100": 4, "train_l2_d24_e100_gated": 4,
                      "train_l2_d24_e100_mlp1": 4, "train_l2_d24_e100_nomlp": 4}  # the scale pins its 100-exposure cells
 
 

@@ -68,6 +68,8 @@ def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
                                    baseline, c.over_arms, c.ratio))
     if any(r.role == "sanity" and not r.passed for r in results) or any(r.measured is None for r in results):
         return INCONCLUSIVE, results
+    if not any(r.role == "claim" for r in results):
+        return INCONCLUSIVE, results  # nothing judged (e.g. every claim is its gpu scale's): not a reproduction
     if all(r.passed for r in results):
         return REPRODUCED, results
     return NOT_REPRODUCED, results

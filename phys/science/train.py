@@ -106,7 +106,7 @@ def make_optimizer(model: GPT, cfg: TrainConfig, device: str) -> torch.optim.Ada
 
 def load_model(folder: Path, device: str = "cpu") -> GPT:
     """The trained model a `train` stage left in `folder` (model.json + model.pt)."""
-    config = GPTConfig(**json.loads((folder / "model.json").read_text()))
+    config = GPTConfig.load(json.loads((folder / "model.json").read_text()))
     model = GPT(config)
     model.load_state_dict(torch.load(folder / "model.pt", map_location=device, weights_only=True))
     return model.to(device).eval()

@@ -14,7 +14,12 @@ from phys.science.config import TrainConfig
 from phys.stages.context import (LintInput, Measure, StageContext, data_parallel, epochs_from_data, measures,
                                  produces)
 
-__all__ = ["TRAIN_RESULT", "TrainConfig", "metrics", "epoch_windows", "qa_probe", "run", "stream", "windows"]  # TrainConfig: the stage's config, which recipes take from here
+__all__ = ["TRAIN_RESULT", "VERSION", "TrainConfig", "metrics", "epoch_windows", "qa_probe", "run", "stream", "windows"]  # TrainConfig: the stage's config, which recipes take from here
+
+
+VERSION = 2
+"""The `Stage.version` of every recipe's train stage. 2: rotary turns at least 16 dims of a head, or all of a
+smaller one (`phys.science.model.gpt.ROTARY_MIN_DIMS`): the cpu models' 32-dim heads turned 8 before."""
 
 
 TRAIN_RESULT = ("final_loss", "params", "params_non_embedding", "epochs", "train_tokens")

@@ -1,7 +1,10 @@
 """The papers' "GPT2": GPT-2 with rotary position embeddings instead of learned ones, pre-LN, no dropout.
 
 Rotary follows GPT-NeoX as used in [3.1 App. B]: base 10,000, applied to the first `rotary_pct` (1/4) of
-each head's dimensions, as one autograd function (`Rotary`) whose backward is the inverse rotation.
+each head's dimensions but at least `rotary_min_dims` (the paper's 16 of 64: eight frequencies) or the whole
+of a smaller head, as one autograd function (`Rotary`) whose backward is the inverse rotation. Without the
+floor the small heads of CPU-scale models rotated 2 dims (8-dim heads: one frequency, capacity cells flat
+for 5,000 steps) or 8 (32-dim heads: four).
 Embeddings are tied to the output layer as in GPT-2. Attention is `scaled_dot_product_attention` (its
 fused flash kernel on CPU and GPU) for training and prefill, written out for padded or cached decoding.
 `KVCache` serves batched greedy decoding (`phys.science.model.generate`).
@@ -20,6 +23,12 @@ from phys.science.config import Attention, Mlp
 from phys.science.model.loss import linear_cross_entropy
 
 
+ROTARY_MIN_DIMS = 16
+"""The paper's rotated dims per head: 1/4 of GPT2's 64 [3.1 App. B]."""
+LEGACY_ROTARY_MIN_DIMS = 2
+"""The floor of models saved before `rotary_min_dims` existed (their model.json lacks it): `load` keeps it."""
+
+
 @dataclass(frozen=True)
 class GPTConfig:
     vocab_size: int
@@ -33,6 +42,8 @@ class GPTConfig:
     """Longest sequence (rotary has no table to outgrow; this bounds the KV cache and training windows)."""
     rotary_pct: float = 0.25
     """Fraction of each head's dims that get rotary embeddings ([3.1 App. B]: 1/4)."""
+    rotary_min_dims: int = ROTARY_MIN_DIMS
+    """Fewest rotated dims of a head, or all of a smaller head (`rotary_dims`)."""
     rope_base: float = 10_000.0
     """Rotary base frequency."""
     attention: Attention = "auto"
@@ -47,6 +58,18 @@ class GPTConfig:
     @property
     def head_dim(self) -> int:
         return self.n_embd // self.n_head
+
+    @property
+    def rotary_dims(self) -> int:
+        """Rotated dims of a head: `rotary_pct` of it, at least `rotary_min_dims`, at most all of it; even
+        (rotary turns pairs), at least one pair. 64-dim heads: 16; 32: 16; 8: 8."""
+        dims = min(self.head_dim, max(self.rotary_min_dims, int(self.head_dim * self.rotary_pct)))
+        return max(2, dims // 2 * 2)
+
+    @classmethod
+    def load(cls, fields: dict) -> "GPTConfig":
+        """The config a model.json holds; one saved before `rotary_min_dims` keeps its old floor of 2."""
+        return cls(**{"rotary_min_dims": LEGACY_ROTARY_MIN_DIMS, **fields})
 
 
 class KVCache:
@@ -79,7 +102,7 @@ class KVCache:
 
 def rotary_tables(config: GPTConfig, length: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """cos and sin of position x frequency, (length, rot/2) each: rot = the rotated dims of a head."""
-    rot = max(2, int(config.head_dim * config.rotary_pct) // 2 * 2)
+    rot = config.rotary_dims
     inv_freq = 1.0 / (config.rope_base ** (torch.arange(0, rot, 2, device=device, dtype=torch.float32) / rot))
     freqs = torch.outer(torch.arange(length, device=device, dtype=torch.float32), inv_freq)  # (T, rot/2)
     return freqs.cos(), freqs.sin()
