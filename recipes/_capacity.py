@@ -25,18 +25,11 @@ def slug(arm: str) -> str:
     return arm.lower().replace("-", "_")
 
 
-ROTARY_DIMS = 16
-"""Dims of a head that rotary rotates: the paper's 16 of its 64-dim heads (1/4, 8 frequencies), or the whole
-head where it is smaller. The cpu cells' 8-dim heads at 1/4 would rotate 2 dims, one frequency: the d24 cell
-then sat flat for ~5,000 steps and ended at 1.10 bits/param, against 1.88 rotating all 8 (AUDIT.md)."""
-
-
 def cell(arm: str, n_layer: int, n_embd: int, n_head: int, **train: object) -> tuple[Stage, ...]:
     """train → bits for one model shape (and `train` fields, e.g. exposures=100); the arm is the cell's name."""
     s = slug(arm)
     config = CapacityTrainConfig(n_layer=n_layer, n_embd=n_embd, n_head=n_head, block_size=98, batch_size=16, lr=2e-2,
-                                 weight_decay=0.02, warmup_frac=0.02, eval_every=1000, ckpt_every=1000, log_every=100,
-                                 rotary_pct=min(1.0, ROTARY_DIMS / (n_embd // n_head)))
+                                 weight_decay=0.02, warmup_frac=0.02, eval_every=1000, ckpt_every=1000, log_every=100)
     return (
         Stage(f"train_{s}", capacity.train, replace(config, **train), version=capacity.TRAIN_VERSION, deps=("data",),
               device_sensitive=True, arm=arm, role="train"),

@@ -49,8 +49,8 @@ worst cell clears the check's 1.5 by 0.06 in two seeds.
 
 Rotary (issue 21): the cells' 8-dim heads rotated 2 dims at the paper's 1/4 (one frequency; the paper
 rotates 16 of 64 dims, eight frequencies). The model now rotates at least 16 dims or the whole of a
-smaller head (`phys.science.model.gpt.ROTARY_MIN_DIMS`); the cells also set `rotary_pct` so (their keys
-predate the floor). Measured on the earlier cells, seed 0, AMD EPYC 2 cores, bf16 (native), nothing else
+smaller head (`phys.science.model.gpt.ROTARY_MIN_DIMS`): the cells' 6- to 10-dim heads rotate whole.
+(The 3-seed runs above set `rotary_pct=1` on the cells instead, which turns the same dims.) Measured on the earlier cells, seed 0, AMD EPYC 2 cores, bf16 (native), nothing else
 running:
 
 | cells, rotary                   | wall  | max RSS | bits/param 9k / 18k / 30k / 64k params | verdict        |

@@ -192,9 +192,6 @@ class Curve:
         self.path.write_text(json.dumps(self.points))
         self.ctx.trim_metrics(step)
 
-    def late_gain(self, steps: int) -> float | None:
-        return late_gain(self.points, steps)
-
 
 def late_gain(points: Mapping[int, float], steps: int) -> float | None:
     """(final − the last point at or before `1 − LATE` of the steps) / final, from {step: bits/param}; None
@@ -270,7 +267,7 @@ def train(ctx: StageContext) -> dict[str, Any]:
     result = run_training(dataclasses.replace(cfg, steps=steps), exposure, tokenizer, ctx.out, ctx.seed, ctx.device,
                           hooks, probe=_bits_probe(ctx, population), pure_groups=pure)
     result["all_params"] = result.pop("params")  # `params` is the bits stage's P (unused embedding rows left out)
-    late = {"late_gain": curve.late_gain(steps)} if cfg.eval_every else {}
+    late = {"late_gain": late_gain(curve.points, steps)} if cfg.eval_every else {}
     return {**result, "steps": steps, "exposures": round(steps * cfg.batch_size / per_exposure, 2), **late}
 
 
