@@ -100,12 +100,18 @@ class Check:
     over_arms: Literal["max", "min"] | None = None
     """If set, the measured value is the max (or min) of `metric@arm` over the arms the run ran (e.g. the
     peak bits per parameter of a sweep); `metric` is then the name without `@arm`."""
+    scales: tuple[str, ...] = ()
+    """The scales that judge this check; empty = every scale. A claim 2 cores cannot show keeps its check for
+    the scales that can (the recipe's docstring says why, with the measured reason)."""
 
     def __post_init__(self) -> None:
         if self.ratio and self.baseline is None:
             raise ValueError(f"check {self.name!r}: ratio=True needs a baseline")
         if self.over_arms is not None and self.baseline is not None:
             raise ValueError(f"check {self.name!r}: over_arms and baseline do not combine")
+        unknown = set(self.scales) - set(SCALES)
+        if unknown:
+            raise ValueError(f"check {self.name!r}: unknown scale {sorted(unknown)[0]!r}; scales are {', '.join(SCALES)}")
 
     def baselines(self) -> tuple[str, ...]:
         if self.baseline is None:

@@ -1,8 +1,8 @@
 """Knowledge manipulation needs chain of thought — Part 3.2 (arXiv 2309.14402), Results 3–4.
 
-Setup (as in [3.2 §4]): a model pretrained on bioS multi5+permute biographies (it extracts birth months and
-majors), then finetuned on classification and comparison questions about P_train and evaluated on P_test
-two ways: answering directly ("… Answer: No.") and with chain of thought, where the control word `Hint:`
+Setup (as in [3.2 §4]): a model pretrained on bioS multi5+permute biographies and finetuned to extract birth
+dates and majors (M′, below), then finetuned on classification and comparison questions about P_train and
+evaluated on P_test two ways: answering directly ("… Answer: No.") and with chain of thought, where the control word `Hint:`
 makes it first write the attributes the answer is computed from ("… Hint: October; September. No."). The
 tasks: birth-month parity and mod 6, major luckiness mod 20 (a major's 0-based line in the pool), "was A
 born in a later month than B" and "A's birth month minus B's". Arms, all finetuned from the same pretrained
@@ -16,12 +16,20 @@ verdict rests on the tasks where the paper's gap is largest (month subtraction, 
 luckiness mod 20); parity is reported as measured — at small scale it can be partly learnable without CoT
 (`CPU_SCALE.md`: 0.65–0.86).
 
+Extraction before classification (issue 21). The paper starts from models that extract birth month ≈ 100%
+and major 98%: M (BIO-pretrained) or M′ (M LoRA-finetuned on the six extraction questions; Result 5: little
+difference). Here the `extract` stage makes M′ — full finetuning of the pretrained model on P_train's
+birth-date and major questions, the two attributes the tasks are computed from (the paper: all six, LoRA) —
+and every arm's classification finetune starts from it. Before, the arms started from M and the finetune
+held no forward QA: birth months came only from the hinted half of the training questions, and both months
+of a pair were right 0.10–0.25 of the time (seeds 0–2), capping every comparison.
+
 Deviations at the `cpu` scale (2 cores): N = 1,000 (P_train 500: 500 samples per person task, 4,000 pairs
-per comparison task; the paper: 2.5k–50k), a 4-layer 128-wide GPT2 pretrained 2,000 steps, full finetuning
-for 400 steps at lr 1e-3 (the paper: LoRA q/v 16 + embedding 128, lr 1e-3, 50,000 steps — used by the
+per comparison task; the paper: 2.5k–50k), a 4-layer 128-wide GPT2 pretrained 2,000 steps, 200 full-
+finetuning steps of extraction at lr 1e-3, then full finetuning for 400 steps at lr 1e-3 (the paper: LoRA q/v 16 + embedding 128, lr 1e-3, 50,000 steps — used by the
 `gpu` and `paper` scales); 300 people / pairs per half evaluated; word-level tokenizer; greedy decoding.
 
-Measured at the cpu scale (seed 0, 11 min 44 s on 2 cores), P_test, the `cot` arm with CoT at test vs a
+Measured before the extraction stage and the rotary floor (seed 0, 11 min 44 s on 2 cores), P_test, the `cot` arm with CoT at test vs a
 direct answer: luckiness mod 20 0.417 vs 0.080 (chance 0.05), month mod 6 0.563 vs 0.303, parity 0.737 vs
 0.620, later month 0.663 vs 0.587, month subtraction 0.147 vs 0.050. Direct answers after training with
 hints are no better than after training without them (subtraction 0.050 vs 0.120; `nocot`: parity 0.510,
@@ -41,27 +49,41 @@ from phys.stages.train import TrainConfig
 from ._bios import STORED
 
 TASKS = ("month_parity", "month_mod6", "luck_mod20", "month_later", "month_diff")
-ARMS = {"nocot": FinetuneConfig(steps=400, lr=1e-3),
-        "cot": FinetuneConfig(steps=400, lr=1e-3, docs="finetune_cot"),
-        "nocot_quarter": FinetuneConfig(steps=400, lr=1e-3, samples=2_375)}
+EXTRACTED = ("birth_date", "major")
+"""The attributes the tasks are computed from: the extraction finetune teaches the model to write them."""
+ARMS = {"nocot": FinetuneConfig(steps=400, lr=1e-3, model="extract"),
+        "cot": FinetuneConfig(steps=400, lr=1e-3, docs="finetune_cot", model="extract"),
+        "nocot_quarter": FinetuneConfig(steps=400, lr=1e-3, samples=2_375, model="extract")}
 
 SHARED = (
     Stage("data", bios.run, BiosConfig(n_people=1000, augmentation="multi5+permute", mixed=False,
                                                      qa_attributes=(), inverse_tasks=(), tasks=TASKS,
-                                                     compare_pairs=4000, cot_rate=0.5, max_eval_people=300),
+                                                     compare_pairs=4000, cot_rate=0.5, max_eval_people=300,
+                                                     extraction=EXTRACTED),
           version=4),
     Stage("pretrain", train.run, TrainConfig(steps=2000, eval_every=0), version=train.VERSION, deps=("data",),
           device_sensitive=True),
+    Stage("extract", finetune.run, FinetuneConfig(steps=200, lr=1e-3, docs="extract"), deps=("data", "pretrain"),
+          device_sensitive=True),
 )
+"""data → pretrain (model M) → extract (M′: M finetuned on P_train's birth-date and major QA, [3.2 §4]), which
+every arm's classification finetune starts from."""
 
 
 def arm_stages(arm: str, config: FinetuneConfig) -> tuple[Stage, ...]:
     return (
-        Stage(f"finetune_{arm}", finetune.run, config, deps=("data", "pretrain"), device_sensitive=True,
+        Stage(f"finetune_{arm}", finetune.run, config, deps=("data", "extract"), device_sensitive=True,
               arm=arm, role="finetune"),
         Stage(f"evaluate_{arm}", qa_eval.run, EvalConfig(model="finetune", max_new_tokens=12),
               deps=("data", f"finetune_{arm}"), arm=arm, role="evaluate"),
     )
+
+
+def extract(**fields: object) -> dict[str, object]:
+    """The extraction finetune at a GPU scale: LoRA as the paper's M′ (q/v rank 8, embedding rank 128, lr 3e-4,
+    batch 48), with these fields."""
+    return {f"extract.{k}": v for k, v in {"lora_rank": 8, "lora_emb_rank": 128, "lr": 3e-4, "batch_size": 48,
+                                           "weight_decay": 0.01, **fields}.items()}
 
 
 _LORA = {"finetune.lora_rank": 16, "finetune.lora_emb_rank": 128, "finetune.lr": 1e-3, "finetune.weight_decay": 0.01}
@@ -91,7 +113,8 @@ RECIPE = Recipe(
         "smoke": {"data.n_people": 60, "data.compare_pairs": 200, "data.max_eval_people": 30,
                   "pretrain.n_layer": 2, "pretrain.n_embd": 64, "pretrain.batch_size": 16,
                   "pretrain.steps": 40, "pretrain.ckpt_every": 20, "pretrain.log_every": 10,
-                  "finetune.steps": 20, "finetune.batch_size": 16, "finetune.eval_every": 10}
+                  "finetune.steps": 20, "finetune.batch_size": 16, "finetune.eval_every": 10,
+                  "extract.steps": 20, "extract.batch_size": 16, "extract.eval_every": 10}
         | {"finetune_nocot_quarter.samples": 150},
         "cpu": {},
         "gpu": {"data.n_people": 20_000, "data.compare_pairs": 50_000, "data.max_eval_people": 1000,
@@ -100,6 +123,7 @@ RECIPE = Recipe(
                 "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000, "pretrain.log_every": 100,
                 "finetune.steps": 10_000, "finetune.batch_size": 48, "finetune.ckpt_every": 1000,
                 "finetune.log_every": 100, "finetune.eval_every": 1000, **_LORA}
+        | extract(steps=5_000, ckpt_every=1000, log_every=100, eval_every=1000)
         | {"finetune_nocot_quarter.samples": 32_500},
         "paper": {"data.n_people": 100_000, "data.compare_pairs": 50_000, "data.max_eval_people": 1000,
                   "pretrain.n_layer": 12, "pretrain.n_head": 12, "pretrain.n_embd": 768,
@@ -108,6 +132,7 @@ RECIPE = Recipe(
                   "pretrain.log_every": 200, "finetune.steps": 50_000, "finetune.batch_size": 48,
                   "finetune.ckpt_every": 2000, "finetune.log_every": 200, "finetune.eval_every": 5000,
                   **_LORA}
+        | extract(steps=50_000, ckpt_every=2000, log_every=200, eval_every=5000)
         | {"finetune_nocot_quarter.samples": 62_500},
     },
     paper_numbers={"month parity, no CoT, 10k samples": "75%", "month ranking, no CoT, 50k samples": "85%",

@@ -14,7 +14,17 @@ full-finetuning steps at lr 1e-3 (the paper: LoRA q/v rank 8–16 plus embedding
 steps; the `gpu` and `paper` scales use LoRA as the paper does); word-level tokenizer, which, like GPT-2's,
 makes a year and a day one token each; greedy decoding.
 
-Measured at the cpu scale (seed 0, 11 min 5 s on 2 cores). multi5+permute: forward QA 0.683, the whole
+Dual retrieval is judged where single retrieval works (issue 21). Where each attribute is retrieved with
+probability p, a pair is right about p² of the time even if asking for two costs nothing: the unconditioned
+dual accuracy measures single retrieval twice. The paper's claims are about what pairs cost where the parts
+are known (its single retrieval is ≈ 97%). So the checks read `dual_test_<a+b>_given_parts`: the pair's
+accuracy among the P_test people whose single questions a and b are both answered right
+(`phys.science.evaluate.dual_given_parts`), with a sanity check that at least `PARTS` people qualify for
+every pair. Thresholds, chosen before the runs: on multi5+permute ≥ 0.8 (nothing lost: 1; the paper: near
+1); on multi5+fullname company→city at least 0.2 above city→company among the same people (no order
+effect: 0; the paper: "drops sharply"; at 30 people each accuracy's standard error is at most 0.09).
+
+Measured before that change and the rotary floor (seed 0, 11 min 5 s on 2 cores). multi5+permute: forward QA 0.683, the whole
 birth date 0.612 but the year alone 0.200 and the day alone 0.268 (Result 2 reproduced); dual retrieval
 0.451 in either order (0.472 company→city, 0.528 city→company) — about the product of two single
 retrievals (0.683² ≈ 0.47), so pairs cost nothing beyond their parts, but the check (dual within 0.1 of
@@ -52,6 +62,10 @@ def arm_stages(arm: str) -> tuple[Stage, ...]:
     )
 
 
+PARTS = 30
+"""The fewest P_test people with both parts of every pair right on which a pair's accuracy is judged: at 30 a
+proportion's standard error is at most 0.09, under the fixed-order check's 0.2 margin."""
+
 _LORA = {"finetune.lora_rank": 8, "finetune.lora_emb_rank": 128, "finetune.lr": 3e-4, "finetune.weight_decay": 0.01}
 
 RECIPE = Recipe(
@@ -63,11 +77,14 @@ RECIPE = Recipe(
           "an attribute (the birth year) can be hard to retrieve on its own.",
     stages=tuple(stage for arm in ARMS for stage in arm_stages(arm)),
     checks=(
-        Check("dual retrieval is as good as single retrieval (multi5+permute)", "dual_test_acc@multi5+permute",
-              ">=", -0.1, baseline="forward_test_acc@multi5+permute", paper="near-perfect (Result 1)"),
-        Check("fixed order: company then city beats city then company",
-              "dual_test_employer+employer_city@multi5+fullname", ">=", 0.1,
-              baseline="dual_test_employer_city+employer@multi5+fullname", paper="drops sharply (Result 1)"),
+        Check("dual retrieval works where both single retrievals do (multi5+permute)",
+              "dual_test_given_parts@multi5+permute", ">=", 0.8, paper="near-perfect (Result 1)",
+              description="the pair answered right among the P_test people whose two single questions are both "
+                          "right: at 1 asking for two costs nothing beyond each"),
+        Check("fixed order: company then city beats city then company, where both are retrieved",
+              "dual_test_employer+employer_city_given_parts@multi5+fullname", ">=", 0.2,
+              baseline="dual_test_employer_city+employer_given_parts@multi5+fullname",
+              paper="drops sharply (Result 1)"),
         Check("the birth year alone is retrieved worse than the whole date (multi5+permute)",
               "forward_test_birth_date@multi5+permute", ">=", 0.05, baseline="partial_test_birth_year@multi5+permute",
               paper="year-only can be poor when the full date is perfect (Result 2)"),
@@ -75,6 +92,10 @@ RECIPE = Recipe(
               role="sanity", description="without extraction there is nothing to retrieve partly or in pairs"),
         Check("finetuning fit P_train (multi5+fullname)", "forward_train_acc@multi5+fullname", ">=", 0.5,
               paper="≈ 100%", role="sanity"),
+        Check("enough people retrieve both parts to judge a pair (multi5+permute)", "dual_test_parts@multi5+permute",
+              ">=", PARTS, paper="—", role="sanity"),
+        Check("enough people retrieve both parts to judge a pair (multi5+fullname)", "dual_test_parts@multi5+fullname",
+              ">=", PARTS, paper="—", role="sanity"),
     ),
     scales={
         "smoke": SMOKE,

@@ -47,6 +47,17 @@ def test_a_run_whose_scale_judges_no_claim_is_not_reproduced_vacuously():
     assert judge(checks[:1], {}, arms=("a",))[0] == INCONCLUSIVE  # nothing applies
 
 
+def test_a_check_kept_for_other_scales_is_not_judged_at_this_one():
+    checks = (Check("a beats b", "acc@a", ">=", 0.2, baseline="acc@b", paper="-"),
+              Check("a reaches the paper's level", "acc@a", ">=", 0.5, paper="-", scales=("gpu", "paper")))
+    metrics = {"acc@a": 0.45, "acc@b": 0.05}
+    verdict, results = judge(checks, metrics, arms=("a", "b"), scale="cpu")
+    assert verdict == REPRODUCED and [r.name for r in results] == ["a beats b"]
+    assert judge(checks, metrics, arms=("a", "b"), scale="gpu")[0] == NOT_REPRODUCED  # judged where it is kept
+    with pytest.raises(ValueError, match="unknown scale 'cpus'"):
+        Check("x", "acc@a", ">=", 0.5, paper="-", scales=("cpus",))
+
+
 def test_a_check_against_the_best_of_several_metrics():
     check = Check("x is best", "x", ">", 0.0, baseline=("y", "z"), paper="-")
     verdict, [result] = judge((check,), {"x": 0.5, "y": 0.2, "z": 0.45})

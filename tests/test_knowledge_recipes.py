@@ -47,6 +47,7 @@ def test_knowledge_classification_finetunes_three_arms_from_one_pretrained_model
     names = list(record["stages"])
     assert names.count("pretrain") == 1 and {"finetune_nocot", "finetune_cot", "finetune_nocot_quarter"} <= set(names)
     metrics = record["metrics"]
+    assert {"forward_test_birth_date@cot", "forward_test_major@nocot"} <= set(metrics)  # extraction, evaluated
     assert metrics["finetune_docs@nocot_quarter"] == 150 and metrics["finetune_docs@nocot"] > 150
     for arm in ("nocot", "cot"):
         assert {f"compare_test_month_diff@{arm}", f"compare_cot_test_month_diff@{arm}",
@@ -60,3 +61,35 @@ def test_knowledge_probing_probes_trained_and_random_models(runs):
         assert {f"pprobe_before@{arm}", f"qprobe_acc@{arm}", f"linear_qprobe_L2@{arm}", f"chance@{arm}"} <= set(metrics)
     table = json.loads((runs / record["id"] / "stages" / "probe_random" / "probe.json").read_text())
     assert len(table["linear_q_by_layer"]) == 2 and len(table["p_by_slot"]) == 6
+
+
+def test_probes_one_per_task_reading_after_the_name_run_and_are_keyed_apart(runs):
+    """The paper's probing (`probe.per_task`: one probe per attribute; `probe.q_end`: the Q-probe reads a token
+    after the name), as the gpu scale runs it: the same metrics, new probe keys, the pretrained models reused."""
+    record = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE, "--arms", "single",
+                       "--set", "probe.per_task=true", "--set", "probe.q_end=true")
+    assert record["status"] == "done"
+    assert record["stages"]["pretrain_single_probing"]["status"] == "done"
+    for name in ("pprobe_before@single", "pprobe_at@single", "qprobe_acc@single"):
+        assert 0 <= record["metrics"][name] <= 1
+    plain = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE, "--arms", "single")
+    assert plain["stages"]["probe_single_probing"]["key"] != record["stages"]["probe_single_probing"]["key"]
+    assert plain["stages"]["pretrain_single_probing"]["key"] == record["stages"]["pretrain_single_probing"]["key"]
+
+
+def test_knowledge_classification_learns_extraction_before_classification():
+    """Every arm's classification finetune starts from M′, the pretrained model finetuned on P_train's forward
+    QA of the attributes the tasks use ([3.2 §4]), at every scale."""
+    from phys.core import registry
+    from phys.core.plan import make_plan
+    from phys.spec import SCALES
+
+    recipe = registry.load_recipe("knowledge_classification")
+    for scale in SCALES:
+        stages = {s.name: s for s in make_plan(recipe, scale).stages}
+        extract = stages["extract"]
+        assert extract.config.docs == "extract" and extract.deps == ("data", "pretrain")
+        assert set(stages["data"].config.extraction) == {"birth_date", "major"}
+        for arm in ("nocot", "cot", "nocot_quarter"):
+            finetune = stages[f"finetune_{arm}"]
+            assert finetune.config.model == "extract" and "extract" in finetune.deps

@@ -55,6 +55,24 @@ def test_cache_keys_follow_config_seed_and_upstream():
     assert make_plan(recipe(), "cpu").stages == base.stages
 
 
+def test_a_field_added_later_changes_no_key_at_its_default_and_is_keyed_when_set():
+    """`pure_groups` joined TrainConfig after stores existed (`ADDED_LATER`): at its default a stage keeps the
+    key it had, set it is keyed as any field, and the stage's recorded config still shows it."""
+    import dataclasses
+
+    from phys.core.plan import ADDED_LATER, config_to_dict, key_config
+    from phys.stages.train import TrainConfig
+
+    field = {f.name: f for f in dataclasses.fields(TrainConfig)}["pure_groups"]
+    assert field.metadata.get(ADDED_LATER)
+    assert "pure_groups" not in key_config(TrainConfig()) and config_to_dict(TrainConfig())["pure_groups"] is False
+    assert key_config(TrainConfig(pure_groups=True))["pure_groups"] is True
+    base = make_plan(recipe(), "cpu")
+    pure = make_plan(recipe(), "cpu", ["train.pure_groups=true"])
+    assert base.stage("train").key != pure.stage("train").key and base.stage("data").key == pure.stage("data").key
+    assert make_plan(recipe(), "cpu", ["train.pure_groups=false"]).stage("train").key == base.stage("train").key
+
+
 def test_unknown_scale_is_a_user_error():
     with pytest.raises(PhysError, match="scales are smoke"):
         make_plan(recipe(), "huge")

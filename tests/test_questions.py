@@ -114,3 +114,26 @@ def test_celebrities_form_p_train(tmp_path):
     finetuned = {int(i) for i in Docs.load(tmp_path, "finetune").person}
     assert finetuned == {p["id"] for p in train}  # QA of the celebrities only
     assert {i["split"] for i in items if i["split"] == "test"} and len({i["person"] for i in items}) == 70
+
+
+def test_dual_retrieval_is_scored_among_people_whose_parts_are_right():
+    from phys.science.evaluate import dual_given_parts
+
+    def qa(person, task, answer):
+        return {"kind": "qa", "split": "test", "person": person, "task": task, "answer": answer}
+
+    def dual(person, answer):
+        return {"kind": "dual", "split": "test", "person": person, "task": "employer+employer_city", "answer": answer}
+
+    items, predictions = [], []
+    for person, (company, city, pair) in enumerate([("A", "X", "A; X"), ("A", "X", "A; Y"), ("B", "X", "B; X")]):
+        items += [qa(person, "employer", "A"), qa(person, "employer_city", "X"), dual(person, "A; X")]
+        predictions += [company, city, pair]
+    metrics = dual_given_parts(items, predictions)
+    # people 0 and 1 have both parts right; of them only person 0 has the pair right. Person 2's pair is
+    # wrong too, but it does not count: their company was wrong alone.
+    assert metrics["dual_test_employer+employer_city_given_parts"] == 0.5
+    assert metrics["dual_test_employer+employer_city_parts"] == 2
+    assert metrics["dual_test_given_parts"] == 0.5 and metrics["dual_test_parts"] == 2
+    none = dual_given_parts(items, ["B", "Y", "A; X"] * 3)
+    assert "dual_test_given_parts" not in none and none["dual_test_parts"] == 0

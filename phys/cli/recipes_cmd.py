@@ -102,8 +102,9 @@ def show(name: str, scale: Annotated[str, typer.Option("--scale", help="Show the
         out.print(f"  {s.name} <- {', '.join(s.deps) or '∅'}: {cfg}", markup=False)
     out.print("\n[bold]checks[/]")
     for c in recipe.checks:
-        out.print(f"  [{c.role}] {c.name}: {label(dataclasses.asdict(c))} {c.op} {c.threshold} (paper: {c.paper})",
-                  markup=False)
+        only = f" [judged at {', '.join(c.scales)} only]" if c.scales else ""
+        out.print(f"  [{c.role}] {c.name}: {label(dataclasses.asdict(c))} {c.op} {c.threshold} (paper: {c.paper})"
+                  f"{only}", markup=False)
     lints = recipe.lints
     out.print("\n[bold]lints[/] (what `phys recipes check` warns about; README: Before a run)")
     out.print(f"  bounds: at least {lints.min_eval_questions} distinct questions and {lints.min_eval_templates:g} "

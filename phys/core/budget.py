@@ -59,7 +59,7 @@ def throughput_key(cfg: TrainConfig, vocab: int, device: str) -> str:
     """What a measured throughput holds for: the machine and its cores, the precision `precision=auto` (or the
     config) picks, compilation, the model's shape, batch, window and vocabulary."""
     precision = cfg.precision if cfg.precision != "auto" else (
-        "bf16" if device.startswith("cuda") or cpu.native_bf16() else "fp32")
+        "bf16" if device.startswith("cuda") or cpu.auto_bf16() else "fp32")
     shape = "-".join(f"{k}{v}" for k, v in sorted(cfg.model_fields().items()))
     return (f"{platform.node()}|{cpu.model_name()}|{cpu.available_cores()} cores|{device}|{precision}|compile "
             f"{cfg.compile}|{shape}|B{cfg.batch_size}xT{cfg.block_size}|V{vocab}")

@@ -52,7 +52,9 @@ def torch_findings() -> list[Finding]:
                f"a training takes {cores} / (phys processes running) threads: {cpu.share_of(cores, live + 1)} if "
                f"one starts now ({live} running)")
     forced = os.environ.get(cpu.BF16_ENV, "").strip() in ("0", "1")
-    bf16 = ("yes: precision=auto trains in bf16" if cpu.native_bf16()
+    bf16 = ("yes: precision=auto trains in bf16" if cpu.auto_bf16()
+            else "yes, but slower than fp32 on an Intel CPU without AMX: precision=auto trains in fp32"
+            if cpu.hardware_bf16() and not forced
             else "no: precision=auto trains in fp32 (bf16 would be emulated, slower)")
     out = [Finding("torch", "version", torch.__version__),
            Finding("torch", "build", f"CUDA {cuda}" if cuda else "CPU only"),

@@ -74,13 +74,28 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(config), sort_keys=True))
 
 
+ADDED_LATER = "added_later"
+"""Field metadata (`field(default=…, metadata={ADDED_LATER: True})`) of a config field added after stores
+existed: at its default it is left out of the cache key, so the stages that do not use it keep their keys
+(and users their caches); set to anything else it is keyed as any field."""
+
+
+def key_config(config: Any) -> dict[str, Any]:
+    """The config as its cache key sees it: `config_to_dict` less the ADDED_LATER fields at their default."""
+    keyed = config_to_dict(config)
+    for f in dataclasses.fields(config):
+        if f.metadata.get(ADDED_LATER) and getattr(config, f.name) == f.default:
+            del keyed[f.name]
+    return keyed
+
+
 def cache_key(run: str, version: int, config: Any, seed: int, upstream: Mapping[str, str],
               device_type: str | None = None) -> str:
     payload = {
         **({"device_type": device_type} if device_type else {}),
         "run": run,
         "version": version,
-        "config": config_to_dict(config),
+        "config": key_config(config),
         "seed": seed,
         "upstream": dict(sorted(upstream.items())),
     }

@@ -222,7 +222,7 @@ class RunExecution:
         self.files.progress(stage, done, total, info)
 
     def _finish(self, plan: Plan, metrics: dict[str, Any]) -> str:
-        verdict, checks = judge(plan.recipe.checks, metrics, arms=plan.arms)
+        verdict, checks = judge(plan.recipe.checks, metrics, arms=plan.arms, scale=plan.scale)
         check_dicts = [c.to_dict() for c in checks]
         lints = self._lints(plan)
         self.record.update(status="done", ended=now(), verdict=verdict, checks=check_dicts, lints=lints,

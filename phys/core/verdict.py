@@ -47,13 +47,16 @@ def reduce_over_arms(check: Check, metrics: Mapping[str, Any], arms: Sequence[st
     return max(values) if check.over_arms == "max" else min(values)
 
 
-def judge(checks: Sequence[Check], metrics: Mapping[str, Any],
-          arms: Sequence[str] | None = None) -> tuple[str, list[CheckResult]]:
-    """Judge every check; with `arms` (the arms a run ran), checks reading other arms are left out."""
+def judge(checks: Sequence[Check], metrics: Mapping[str, Any], arms: Sequence[str] | None = None,
+          scale: str | None = None) -> tuple[str, list[CheckResult]]:
+    """Judge every check; with `arms` (the arms a run ran), checks reading other arms are left out, and with
+    `scale` (the run's), checks kept for other scales (`Check.scales`)."""
     results = []
     for c in checks:
         if arms is not None and not c.arms() <= set(arms):
             continue  # e.g. an arm the cpu scale does not run
+        if scale is not None and c.scales and scale not in c.scales:
+            continue  # a claim this scale cannot show (e.g. the paper's level, judged at gpu)
         measured = _number(metrics.get(c.metric)) if c.over_arms is None else reduce_over_arms(c, metrics, arms)
         if c.baseline is not None:
             bases = [_number(metrics.get(b)) for b in c.baselines()]

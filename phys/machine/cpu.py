@@ -1,8 +1,9 @@
 """How a phys process uses the CPU: bf16 or not, its threads, the allocator, denormals, the machine's load.
 
-- **Precision.** `precision=auto` trains in bf16 autocast on a CPU with native bf16 (its bf16 GEMMs ran
-  640-790 GFLOP/s against 140-160 in fp32 on a 2-core AMD EPYC), in fp32 elsewhere (emulated bf16 ran
-  2.4x slower than fp32 on an Intel Xeon, Ice Lake, without it: 6,920 vs 16,623 tokens/s).
+- **Precision.** `precision=auto` trains in bf16 autocast on a CPU with native bf16 where it is faster (its
+  bf16 GEMMs ran 640-790 GFLOP/s against 140-160 in fp32 on a 2-core AMD EPYC), in fp32 elsewhere (emulated
+  bf16 ran 2.4x slower than fp32 on an Intel Xeon, Ice Lake, without it: 6,920 vs 16,623 tokens/s; native
+  `avx512_bf16` without AMX on an Intel Xeon 1.44x slower: 12,970 vs 18,705; `auto_bf16`).
 
 - **Threads.** torch starts one OpenMP thread per core in every process, so two trainings on 2 cores run
   4 threads that spin against each other: two `reversal_curse` trainings at once took 1.87x as long as one
@@ -40,22 +41,44 @@ BF16_ENV = "PHYS_CPU_BF16"
 REBALANCE_EVERY_S = 2.0
 
 
-def native_bf16() -> bool:
-    """Whether this CPU computes bf16 natively (`avx512_bf16` / `amx_bf16`), which makes `precision=auto`
-    train in bf16 on it. PHYS_CPU_BF16=1 or 0 overrides the answer: both paths can be tested on one machine."""
+def auto_bf16() -> bool:
+    """Whether `precision=auto` trains in bf16 on this CPU: where bf16 is native (`hardware_bf16`) and not
+    slower than fp32 for phys's models. On an Intel Xeon with `avx512_bf16` but no AMX, a bf16 step of
+    reversal_curse's cpu model ran 12,970 tokens/s against 18,705 in fp32 (2 threads, one run after the
+    other): 1.44x slower, so auto stays in fp32 there. On an AMD EPYC (avx512_bf16) bf16 is faster, and where
+    the CPU has AMX (`amx_bf16`) bf16 is taken as faster (oneDNN's AMX kernels; not measured here).
+    PHYS_CPU_BF16=1 or 0 overrides the answer: both paths can be tested on one machine."""
     forced = os.environ.get(BF16_ENV, "").strip()
     if forced in ("0", "1"):
         return forced == "1"
-    return hardware_bf16()
+    flags = cpu_flags()
+    return hardware_bf16() and ("amx_bf16" in flags or vendor() != "GenuineIntel")
 
 
 def hardware_bf16() -> bool:
     """Whether the CPU's flags name native bf16, whatever PHYS_CPU_BF16 says."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
+    flags = cpu_flags()
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def cpu_flags() -> set[str]:
+    """The first CPU's flags (`/proc/cpuinfo`); empty where there is none."""
+    return set(_cpuinfo_field("flags").split())
+
+
+def vendor() -> str:
+    """The CPU's vendor id (`GenuineIntel`, `AuthenticAMD`), or "" where /proc/cpuinfo does not say."""
+    return _cpuinfo_field("vendor_id")
+
+
+def _cpuinfo_field(name: str) -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.split(":", 1)[0].strip() == name:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
 
 
 def model_name() -> str:

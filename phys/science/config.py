@@ -8,7 +8,7 @@ override (`train.lr`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 Precision = Literal["auto", "fp32", "bf16"]
@@ -90,6 +90,9 @@ class TrainConfig(OptimConfig):
     epoch). Below 1 each question is seen less often, so it is harder to memorise than to extract."""
     rotary_pct: float = 0.25
     """Fraction of each head's dims that get rotary embeddings ([3.1 App. B]: 1/4)."""
+    pure_groups: bool = field(default=False, metadata={"added_later": True})  # phys.core.plan.ADDED_LATER
+    """Each window holds documents of one group only: all biographies or all QA, as the paper's mixed
+    training packs its 512-token sequences ([3.1 §2.1]); off, a window mixes them."""
 
     _positive: ClassVar[tuple[str, ...]] = (*OptimConfig._positive, "n_layer", "n_head", "n_embd", "block_size")
 

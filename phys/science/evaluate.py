@@ -74,6 +74,38 @@ def accuracy_table(items: Iterable[dict[str, Any]], predictions: Sequence[str]) 
     return metrics
 
 
+def dual_given_parts(items: Sequence[dict[str, Any]], predictions: Sequence[str]) -> dict[str, float]:
+    """Dual retrieval among the people whose two single retrievals are both right: what asking for two
+    attributes at once costs beyond retrieving each ([3.2 Result 1]), apart from imperfect single retrieval
+    (where single retrieval is p, an unconditioned dual accuracy is about p², whatever the cost).
+
+    For each dual task `a+b` and half: `dual_{split}_{task}_given_parts`, the accuracy of the pair over the
+    people whose forward questions a and b are both answered right, and `dual_{split}_{task}_parts`, how
+    many such people; `dual_{split}_given_parts`, the mean over tasks, and `dual_{split}_parts`, the fewest
+    people of any task (a task with none has no accuracy and counts 0)."""
+    single = {(i["person"], i["task"]): is_correct(i, p) for i, p in zip(items, predictions) if i["kind"] == "qa"}
+    hits: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for item, pred in zip(items, predictions):
+        if item["kind"] == "dual":
+            hits.setdefault((item["split"], item["task"]), [])
+            if all(single.get((item["person"], part)) for part in item["task"].split("+")):
+                hits[(item["split"], item["task"])].append(is_correct(item, pred))
+    metrics: dict[str, float] = {}
+    per_split: dict[str, list[tuple[float | None, int]]] = defaultdict(list)
+    for (split, task), h in sorted(hits.items()):
+        acc = round(sum(h) / len(h), 4) if h else None
+        if acc is not None:
+            metrics[f"dual_{split}_{task}_given_parts"] = acc
+        metrics[f"dual_{split}_{task}_parts"] = len(h)
+        per_split[split].append((acc, len(h)))
+    for split, rows in per_split.items():
+        accs = [a for a, _ in rows if a is not None]
+        if accs:
+            metrics[f"dual_{split}_given_parts"] = round(sum(accs) / len(accs), 4)
+        metrics[f"dual_{split}_parts"] = min(n for _, n in rows)
+    return metrics
+
+
 def _label(kind: str) -> str:
     return {"qa": "forward"}.get(kind, kind)
 

@@ -88,7 +88,7 @@ def autocast_dtype(cfg: OptimConfig, device: str) -> torch.dtype | None:
         return torch.bfloat16
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    return torch.bfloat16 if cpu.native_bf16() else None  # emulated bf16 is slower than fp32 (phys.machine.cpu)
+    return torch.bfloat16 if cpu.auto_bf16() else None  # emulated bf16 is slower than fp32 (phys.machine.cpu)
 
 
 def model_config(cfg: TrainConfig, vocab_size: int) -> GPTConfig:

@@ -7,6 +7,8 @@ Output folder:
                       P_train when `mixed` (mixed training [3.1 §2.1]); QA losses cover the answer only
   finetune_*.npy      when not `mixed`: the questions of P_train alone, for finetuning after BIO pretraining
   finetune_cot_*.npy  the same questions, those with a hint written with it at rate `cot_rate` ([3.2 §4])
+  extract_*.npy       with `extraction`: the forward QA of those attributes for P_train, for an extraction
+                      finetune before the finetune proper (M′ of [3.2 §4])
   probe_bios.jsonl    each person's first biography entry with where each attribute's value starts (P-probing)
   eval.jsonl          evaluation prompts and answers for both halves: forward QA, inverse search, and the
                       Part 3.2 `tasks` (`phys.science.data.questions`), these directly and, where they have a hint,
@@ -23,7 +25,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
 from phys.stages.context import LintInput, Measure, StageContext, measures, previewable, produces
@@ -71,6 +73,10 @@ class BiosConfig:
     (200, 300, 100, 263). Fewer values let a probe see every class on a few hundred people."""
     max_eval_people: int = 1000
     """Cap on people (and pairs per comparison task) evaluated per half (evaluation time)."""
+    extraction: tuple[str, ...] = field(default=(), metadata={"added_later": True})  # phys.core.plan.ADDED_LATER
+    """Attributes whose forward QA of P_train is written as its own document set, `extract`, for an
+    extraction finetune before the finetune proper ([3.2 §4]: classification starts from M′, a model
+    finetuned to extract); evaluated as forward QA. Not in `finetune` (unless also in `qa_attributes`)."""
 
     def __post_init__(self) -> None:
         from phys.science.data.bios import INVERSE_TASKS, parse_augmentation
@@ -91,7 +97,7 @@ class BiosConfig:
         parse_augmentation(self.celebrity_augmentation)
         for t in self.tasks:
             questions.validate(t)
-        for a in self.qa_attributes:
+        for a in (*self.qa_attributes, *self.extraction):
             if a not in ATTRIBUTES:
                 raise ValueError(f"unknown attribute {a!r}; attributes: {', '.join(ATTRIBUTES)}")
         for t in self.inverse_tasks:
@@ -154,6 +160,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     train_docs: list[tuple[str, str, int, int]] = []
     finetune_docs: list[tuple[str, str, int, int]] = []
     cot_docs: list[tuple[str, str, int, int]] = []
+    extract_docs: list[tuple[str, str, int, int]] = []
     probe_bios: list[dict[str, Any]] = []
     for p in people:
         aug = celebrity if cfg.celebrities and split[p.id] == "train" else augmentation
@@ -193,6 +200,13 @@ def run(ctx: StageContext) -> dict[str, Any]:
         half, trained, evaluated = split[p.id], split[p.id] == "train", p.id in keep
         for a in cfg.qa_attributes:
             add("qa", a, half, p.id, Question(*_qa_parts(bios.qa(p, a))), trained, evaluated)
+        for a in cfg.extraction:  # the extraction finetune's own set; evaluated as forward QA
+            text, answer = Question(*_qa_parts(bios.qa(p, a))).direct()
+            if trained:
+                extract_docs.extend([(" " + text, answer, p.id, GROUPS["qa"])] * cfg.qa_repeats)
+            if evaluated and a not in cfg.qa_attributes:
+                eval_items.append({"kind": "qa", "task": a, "split": half, "person": p.id, "prompt": " " + text,
+                                   "answer": answer.strip().removesuffix(".")})
         for t in cfg.inverse_tasks:
             add("inverse", t, half, p.id, Question(*_qa_parts(bios.inverse_qa(p, t))), trained, evaluated)
         for t, make in person_tasks:
@@ -205,7 +219,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
                 add("compare", t, half, a, questions.COMPARE[t](people[a], people[b]),
                     trained=half == "train", evaluated=i < n_eval)
     with_hints = cot_docs if cot_docs != finetune_docs else []
-    tokenizer = Tokenizer.build([q + a for q, a, _, _ in train_docs + finetune_docs + with_hints]
+    tokenizer = Tokenizer.build([q + a for q, a, _, _ in train_docs + finetune_docs + with_hints + extract_docs]
                                 + [e["prompt"] for e in eval_items])
     unseen = sorted({p for e in eval_items for p in pieces(" " + e["answer"])} - set(tokenizer.vocab))
     tokenizer = Tokenizer(tokenizer.vocab + unseen)  # answers never trained on (e.g. a rare difference)
@@ -226,6 +240,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
         encode(finetune_docs)[0].save(ctx.out, "finetune")
     if cot_docs != finetune_docs:
         encode(cot_docs)[0].save(ctx.out, "finetune_cot")
+    if extract_docs:
+        encode(extract_docs)[0].save(ctx.out, "extract")
     tokenizer.save(ctx.out / "tokenizer.json")
     with open(ctx.out / "people.jsonl", "w") as f:
         for p in people:

@@ -2,15 +2,17 @@
 
 P-probing reads each person's first biography entry (the data stage's probe_bios.jsonl) at the six token
 positions just before each attribute's value, and asks every attribute at every one of them: is the
-company already readable before the model writes the birth date? Q-probing reads the last token of the
-bare name ("<eos> Anya Briar Forger"). Labels are the attribute's value (the birth month for the birth
+company already readable before the model writes the birth date? Q-probing reads the bare name: at its
+last token ("<eos> Anya Briar Forger"), or with `q_end` at a token after it ("… Forger <eos>", the paper's
+`<end>`). Labels are the attribute's value (the birth month for the birth
 date, as the papers' first-token task), as classes over the people's values.
 
 Two probes (`phys.science.probe`), both trained on one half of the people and scored on the other:
 - the papers' probe on the last layer: frozen model + rank-r embedding update (r = 2 for P, 16 for Q) +
-  LayerNorm + linear heads (one per attribute, shared over positions here, and one embedding update for
-  all attributes, where the paper trains one probe per task; LayerNorm also for Q-probing, where the paper
-  uses BatchNorm; the Q-probe reads the name's last token, the paper an `<end>` token after it);
+  LayerNorm + linear heads (one per attribute, shared over positions here; one embedding update for all
+  attributes, or with `per_task` one probe per attribute as the paper trains one per task; LayerNorm also
+  for Q-probing, where the paper uses BatchNorm; the Q-probe reads the name's last token, or with `q_end`
+  an `<eos>` after it as the paper's `<end>`);
 - linear probes on cached activations of every layer (the per-layer picture, seconds per model).
 
 Inputs: `data`, and the model stage named by `model` (model.json + model.pt; with `random_init`, only its
@@ -28,7 +30,7 @@ Means leave out an attribute with a single class (a pool cut so small that every
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from phys.machine import cpu
@@ -61,6 +63,12 @@ class ProbeConfig:
     """Full-batch steps of each per-layer linear probe."""
     train_fraction: float = 0.5
     """Share of the people the probes train on; the rest scores them."""
+    per_task: bool = field(default=False, metadata={"added_later": True})  # phys.core.plan.ADDED_LATER
+    """One embedding probe (update, norm, head) per attribute, as the paper trains one per task; off, one
+    update and norm shared by all attributes' heads (a sixth of the work)."""
+    q_end: bool = field(default=False, metadata={"added_later": True})  # phys.core.plan.ADDED_LATER
+    """Q-probing reads a token after the name (`<eos>`, standing for the paper's `<end>`: "<eos> Anya Briar
+    Forger <eos>"), whose embedding the rank-r update can make a query; off, the name's last token."""
 
     def __post_init__(self) -> None:
         for name in ("p_rank", "q_rank", "steps", "p_batch", "q_batch", "linear_steps"):
@@ -128,7 +136,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
         p_ids.append([tokenizer.eos_id] + ids)
         order.append([[a for a, _ in bio["spans"]].index(a) for a in ATTRIBUTES])
     p_idx, positions, order = pad(p_ids, tokenizer.pad_id), torch.tensor(positions), torch.tensor(order)
-    q_ids = [[tokenizer.eos_id] + tokenizer.encode(" " + p["full_name"]) for p in people]
+    end = [tokenizer.eos_id] if cfg.q_end else []
+    q_ids = [[tokenizer.eos_id] + tokenizer.encode(" " + p["full_name"]) + end for p in people]
     q_idx, q_pos = pad(q_ids, tokenizer.pad_id), torch.tensor([[len(q) - 1] for q in q_ids])
 
     N = len(people)
@@ -138,14 +147,18 @@ def run(ctx: StageContext) -> dict[str, Any]:
     dev = ctx.device
     ctx.progress(0, 3)
 
+    def probe(idx: torch.Tensor, read: torch.Tensor, rank: int, batch: int) -> torch.Tensor:
+        """(N, P, A) correctness of the embedding probe(s) reading `read` (N, P) of `idx` (N, T)."""
+        tasks = [[i] for i in range(len(ATTRIBUTES))] if cfg.per_task else [list(range(len(ATTRIBUTES)))]
+        return torch.cat([train_embedding_probe(copy.deepcopy(model), idx.to(dev), read.to(dev),
+                                                labels[:, t].to(dev), train.to(dev), [n_classes[i] for i in t], rank,
+                                                cfg.steps, batch, cfg.lr, cfg.weight_decay, ctx.seed).cpu()
+                          for t in tasks], dim=-1)
+
     # (N, slot, attribute): slot j reads the position before the j-th attribute of that person's bio.
-    p_correct = train_embedding_probe(copy.deepcopy(model), p_idx.to(dev), positions.to(dev), labels.to(dev),
-                                      train.to(dev), n_classes, cfg.p_rank, cfg.steps, cfg.p_batch, cfg.lr,
-                                      cfg.weight_decay, ctx.seed).cpu()
+    p_correct = probe(p_idx, positions, cfg.p_rank, cfg.p_batch)
     ctx.progress(1, 3)
-    q_correct = train_embedding_probe(copy.deepcopy(model), q_idx.to(dev), q_pos.to(dev), labels.to(dev),
-                                      train.to(dev), n_classes, cfg.q_rank, cfg.steps, cfg.q_batch, cfg.lr,
-                                      cfg.weight_decay, ctx.seed).cpu()[:, 0]  # (N, A)
+    q_correct = probe(q_idx, q_pos, cfg.q_rank, cfg.q_batch)[:, 0]  # (N, A)
     ctx.progress(2, 3)
 
     # Which (slot, attribute) pairs ask for an attribute not yet in the text. Company city is left out once

@@ -48,24 +48,29 @@ def metrics(cfg: EvalConfig, upstream: Mapping[str, Any]) -> set[str]:
 
     person = [t for t in data.tasks if t not in questions.COMPARE]
     compare = [t for t in data.tasks if t in questions.COMPARE]
-    family("qa", list(data.qa_attributes))
+    forward = list(dict.fromkeys((*data.qa_attributes, *data.extraction)))
+    family("qa", forward)
     family("inverse", list(data.inverse_tasks))
     for kind in dict.fromkeys(questions.kind_of(t) for t in person):
         tasks = [t for t in person if questions.kind_of(t) == kind]
         family(kind, tasks)
         if kind in COT_KINDS:
             family(f"{kind}_cot", tasks, hint=True)
+    dual = [t for t in person if questions.kind_of(t) == "dual"]
+    if dual:  # `phys.science.evaluate.dual_given_parts`
+        out.update(f"dual_{half}_{t}_{what}" for half in ("train", "test") for t in dual for what in ("given_parts", "parts"))
+        out.update(f"dual_{half}_{what}" for half in ("train", "test") for what in ("given_parts", "parts"))
     family("compare", compare)
     family("compare_cot", compare, hint=True)
-    if data.qa_attributes:
-        out.update({"majority_baseline", *(f"majority_baseline_{a}" for a in data.qa_attributes)})
+    if forward:
+        out.update({"majority_baseline", *(f"majority_baseline_{a}" for a in forward)})
     return out
 
 
 @produces(metrics)
 def run(ctx: StageContext) -> dict[str, Any]:
     from phys.science.data.tokenizer import Tokenizer
-    from phys.science.evaluate import accuracy_table, answer_prompts, is_correct, majority_baseline
+    from phys.science.evaluate import accuracy_table, answer_prompts, dual_given_parts, is_correct, majority_baseline
     from phys.science.train import load_model
 
     cfg: EvalConfig = ctx.config
@@ -80,6 +85,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         for item, pred in zip(items, predictions):
             f.write(json.dumps({**item, "prediction": pred, "correct": is_correct(item, pred)}) + "\n")
     attributes = sorted({i["task"] for i in items if i["kind"] == "qa"})
-    metrics = {**accuracy_table(items, predictions), **majority_baseline(people, attributes)}
+    metrics = {**accuracy_table(items, predictions), **dual_given_parts(items, predictions),
+               **majority_baseline(people, attributes)}
     ctx.log("  ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k.endswith("_acc")))
     return metrics

@@ -58,7 +58,7 @@ def stream(cfg: TrainConfig, data: Path, seed: int, tokenizer: Any) -> Any:
     from phys.science.data.packing import Docs, PackedStream
 
     return PackedStream(Docs.load(data, "train"), cfg.block_size, cfg.batch_size, seed, tokenizer.eos_id,
-                        tokenizer.pad_id, rates={GROUPS["qa"]: cfg.qa_rate})
+                        tokenizer.pad_id, rates={GROUPS["qa"]: cfg.qa_rate}, pure_groups=cfg.pure_groups)
 
 
 def epoch_windows(cfg: TrainConfig, data: Path, seed: int) -> int | None:
@@ -92,7 +92,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         raise PhysError(f"{ctx.name}.block_size={ctx.config.block_size} is shorter than the longest document "
                         f"({longest} tokens)", hint=f"use --set {ctx.name}.block_size={longest} or more")
     return train(ctx.config, docs, tokenizer, ctx.out, ctx.seed, ctx.device, ctx, probe=qa_probe(ctx, tokenizer),
-                 rates={GROUPS["qa"]: ctx.config.qa_rate})
+                 rates={GROUPS["qa"]: ctx.config.qa_rate}, pure_groups=ctx.config.pure_groups)
 
 
 def qa_probe(ctx: StageContext, tokenizer: Any) -> Any:
