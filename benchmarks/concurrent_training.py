@@ -61,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     cores = cpu.available_cores()
     print(f"{args.recipe} @ {args.scale}, {args.steps} steps a training, {cores} cores available, "
-          f"native bf16 {'yes' if cpu.auto_bf16() else 'no'}", flush=True)
+          f"auto precision {'bf16' if cpu.auto_bf16() else 'fp32'}", flush=True)
     if warning := cpu.load_warning(cores):
         print(f"warning: {warning}", flush=True)
     modes = [("serial", False, None), ("concurrent", True, None)]

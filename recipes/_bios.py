@@ -42,7 +42,7 @@ def arm_stages(augmentation: str, arm: str | None = None) -> tuple[Stage, ...]:
               device_sensitive=True, arm=arm, role="pretrain"),
         Stage(f"finetune_{s}", finetune.run, FinetuneConfig(steps=200, lr=1e-3),
               deps=(f"data_{s}", f"pretrain_{s}"), device_sensitive=True, arm=arm, role="finetune"),
-        Stage(f"evaluate_{s}", qa_eval.run, EvalConfig(model="finetune"),
+        Stage(f"evaluate_{s}", qa_eval.run, EvalConfig(model="finetune"), version=qa_eval.VERSION,
               deps=(f"data_{s}", f"finetune_{s}"), arm=arm, role="evaluate"),
     )
 

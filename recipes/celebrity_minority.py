@@ -5,7 +5,8 @@ Setup (as in [3.1 §6]): the N "minority" people have one biography each, writte
 the biographies of extra "celebrity" people in multi5+permute form; QA finetuning uses the celebrities'
 questions only, and the minorities are evaluated. Arm `minority_only`: the same minorities alone, QA
 finetuned on half of them and evaluated on the other half (the single+permute1 arm of `knowledge_storage`,
-whose stages it shares). The paper: minority QA accuracy 4.4% → 86.8%: learning to store knowledge in an
+whose stages it shares where the scales agree: not at cpu since issue 21, where knowledge_storage draws 6
+templates per attribute and this recipe, not yet measured with them, all). The paper: minority QA accuracy 4.4% → 86.8%: learning to store knowledge in an
 extractable form on the celebrities carries over to the minorities, whose data alone never teaches it.
 
 Deviations at the `cpu` scale (2 cores): N = 500 minorities, 250 celebrities (the paper: 100k each);
@@ -39,7 +40,7 @@ CELEBRITY = (
           deps=("data_celebrities",), device_sensitive=True, arm=ARM, role="pretrain"),
     Stage("finetune_celebrities", finetune.run, FinetuneConfig(steps=200, lr=1e-3),
           deps=("data_celebrities", "pretrain_celebrities"), device_sensitive=True, arm=ARM, role="finetune"),
-    Stage("evaluate_celebrities", qa_eval.run, EvalConfig(model="finetune"),
+    Stage("evaluate_celebrities", qa_eval.run, EvalConfig(model="finetune"), version=qa_eval.VERSION,
           deps=("data_celebrities", "finetune_celebrities"), arm=ARM, role="evaluate"),
 )
 

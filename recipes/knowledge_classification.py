@@ -74,7 +74,7 @@ def arm_stages(arm: str, config: FinetuneConfig) -> tuple[Stage, ...]:
     return (
         Stage(f"finetune_{arm}", finetune.run, config, deps=("data", "extract"), device_sensitive=True,
               arm=arm, role="finetune"),
-        Stage(f"evaluate_{arm}", qa_eval.run, EvalConfig(model="finetune", max_new_tokens=12),
+        Stage(f"evaluate_{arm}", qa_eval.run, EvalConfig(model="finetune", max_new_tokens=12), version=qa_eval.VERSION,
               deps=("data", f"finetune_{arm}"), arm=arm, role="evaluate"),
     )
 
@@ -108,6 +108,9 @@ RECIPE = Recipe(
         Check("the hint is extracted: birth months with CoT (P_test)", "compare_cot_test_month_diff_hint@cot", ">=",
               0.3, paper="78.1% (month subtraction hint)", role="sanity",
               description="CoT can only work where the model extracts the attributes"),
+        Check("the hint is extracted: majors with CoT (P_test)", "classify_cot_test_luck_mod20_hint@cot", ">=", 0.3,
+              paper="majors extracted 98% (M, M′)", role="sanity",
+              description="luckiness needs the major written right first"),
     ),
     scales={
         "smoke": {"data.n_people": 60, "data.compare_pairs": 200, "data.max_eval_people": 30,
@@ -138,7 +141,7 @@ RECIPE = Recipe(
     paper_numbers={"month parity, no CoT, 10k samples": "75%", "month ranking, no CoT, 50k samples": "85%",
                    "month subtraction with CoT (hint 78.1%)": "61.5% (chance 8.3%)",
                    "month parity with CoT (hint 91.0%)": "94.2%", "major ranking, no CoT, 2.5M samples": "≈ chance"},
-    estimates={"smoke": "25 s on 2 CPU cores", "cpu": "≈ 12 min on 2 CPU cores", "gpu": "not measured yet",
+    estimates={"smoke": "25 s on 2 CPU cores", "cpu": "≈ 12 min on 2 CPU cores before the extract stage (not measured since)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
     lints=STORED,

@@ -19,10 +19,12 @@ probability p, a pair is right about p² of the time even if asking for two cost
 dual accuracy measures single retrieval twice. The paper's claims are about what pairs cost where the parts
 are known (its single retrieval is ≈ 97%). So the checks read `dual_test_<a+b>_given_parts`: the pair's
 accuracy among the P_test people whose single questions a and b are both answered right
-(`phys.science.evaluate.dual_given_parts`), with a sanity check that at least `PARTS` people qualify for
-every pair. Thresholds, chosen before the runs: on multi5+permute ≥ 0.8 (nothing lost: 1; the paper: near
-1); on multi5+fullname company→city at least 0.2 above city→company among the same people (no order
-effect: 0; the paper: "drops sharply"; at 30 people each accuracy's standard error is at most 0.09).
+(`phys.science.evaluate.dual_given_parts`), with sanity checks that at least `PARTS` = 100 people qualify.
+Thresholds, chosen before the runs: on multi5+permute the worst of the four pairs ≥ 0.8 (nothing lost: 1;
+the paper: near 1); on multi5+fullname company→city at least 0.2 above city→company among the same people
+(no order effect: 0; the paper: "drops sharply"; the paired difference's standard error at 100 people is at
+most 0.1). Fixed-order forward QA was 0.10–0.25 at cpu before issue 21, so unless the redesign raises it the
+multi5+fullname comparison is inconclusive at cpu (too few people know both parts) and judged at `gpu`.
 
 Measured before that change and the rotary floor (seed 0, 11 min 5 s on 2 cores). multi5+permute: forward QA 0.683, the whole
 birth date 0.612 but the year alone 0.200 and the day alone 0.268 (Result 2 reproduced); dual retrieval
@@ -57,14 +59,15 @@ def arm_stages(arm: str) -> tuple[Stage, ...]:
               device_sensitive=True, arm=arm, role="pretrain"),
         Stage(f"finetune_{s}", finetune.run, FinetuneConfig(steps=300, lr=1e-3),
               deps=(f"data_{s}", f"pretrain_{s}"), device_sensitive=True, arm=arm, role="finetune"),
-        Stage(f"evaluate_{s}", qa_eval.run, EvalConfig(model="finetune", max_new_tokens=24),
+        Stage(f"evaluate_{s}", qa_eval.run, EvalConfig(model="finetune", max_new_tokens=24), version=qa_eval.VERSION,
               deps=(f"data_{s}", f"finetune_{s}"), arm=arm, role="evaluate"),
     )
 
 
-PARTS = 30
-"""The fewest P_test people with both parts of every pair right on which a pair's accuracy is judged: at 30 a
-proportion's standard error is at most 0.09, under the fixed-order check's 0.2 margin."""
+PARTS = 100
+"""The fewest P_test people with both parts of a pair right on which the pair is judged: the fixed-order check
+compares the two orders on the same people, a paired difference whose standard error is at most 1/√100 =
+0.1, so its 0.2 margin is at least two standard errors."""
 
 _LORA = {"finetune.lora_rank": 8, "finetune.lora_emb_rank": 128, "finetune.lr": 3e-4, "finetune.weight_decay": 0.01}
 
@@ -77,10 +80,10 @@ RECIPE = Recipe(
           "an attribute (the birth year) can be hard to retrieve on its own.",
     stages=tuple(stage for arm in ARMS for stage in arm_stages(arm)),
     checks=(
-        Check("dual retrieval works where both single retrievals do (multi5+permute)",
-              "dual_test_given_parts@multi5+permute", ">=", 0.8, paper="near-perfect (Result 1)",
-              description="the pair answered right among the P_test people whose two single questions are both "
-                          "right: at 1 asking for two costs nothing beyond each"),
+        Check("dual retrieval works where both single retrievals do, in every order (multi5+permute)",
+              "dual_test_given_parts_min@multi5+permute", ">=", 0.8, paper="near-perfect (Result 1)",
+              description="the worst pair, answered right among the P_test people whose two single questions are "
+                          "both right: at 1 asking for two costs nothing beyond each"),
         Check("fixed order: company then city beats city then company, where both are retrieved",
               "dual_test_employer+employer_city_given_parts@multi5+fullname", ">=", 0.2,
               baseline="dual_test_employer_city+employer_given_parts@multi5+fullname",
@@ -94,8 +97,8 @@ RECIPE = Recipe(
               paper="≈ 100%", role="sanity"),
         Check("enough people retrieve both parts to judge a pair (multi5+permute)", "dual_test_parts@multi5+permute",
               ">=", PARTS, paper="—", role="sanity"),
-        Check("enough people retrieve both parts to judge a pair (multi5+fullname)", "dual_test_parts@multi5+fullname",
-              ">=", PARTS, paper="—", role="sanity"),
+        Check("enough people retrieve company and company city to judge their order (multi5+fullname)",
+              "dual_test_employer+employer_city_parts@multi5+fullname", ">=", PARTS, paper="—", role="sanity"),
     ),
     scales={
         "smoke": SMOKE,

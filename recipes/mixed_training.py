@@ -19,8 +19,16 @@ Deviations at the `cpu` scale (2 cores): N = 500, a 4-layer 128-wide GPT2, 128-t
 tokenizer, greedy decoding; the mixed arm trains 2,400 steps (each biography read ≈ 64 times, each question
 ≈ 300), the pretrain→finetune arm 1,200 + 200 (knowledge_storage's). The claim's level — mixed training
 extracts most knowledge (≥ 0.5; the paper 86.6%) — is judged at `gpu` only: at cpu P_test QA levels off
-below it (the table: 0.40–0.46 from step 2,400 to 3,800). cpu judges the direction with a margin: mixed
-at least 0.2 above pretrain→finetune (no effect: 0; the paper: +0.77), chosen before the final runs.
+below it (the table: 0.40–0.46 from step 2,400 to 3,800). The gpu plan: N = 10,000, an 8-layer 512-wide
+GPT2, the mixed arm 25,000 steps of 96 × 512 tokens (1.23B) and pretrain→finetune 20,000 + 5,000 steps
+(0.98B + 0.12B): 2.3B tokens, ≈ 26 min at an assumed 1.5M tokens/s on one H100 (not measured: no GPU was
+lent to issue 21's sessions). cpu judges the direction with a margin: mixed
+at least 0.2 above pretrain→finetune (no effect: 0; the paper: +0.77), chosen before the final runs, and
+pretrain→finetune at most 0.3 (as knowledge_storage's single arm; the paper 9.7%). The arms' budgets differ,
+as in the paper (80,000 mixed steps against 80,000 + 50,000): the mixed arm reads each biography ≈ 64 times
+and each P_train question ≈ 320, pretrain→finetune each biography ≈ 150 times and then each question ≈ 34
+(200 finetune steps of 32 windows over ≈ 190 windows of questions) — a confound of this comparison, which
+favours pretrain→finetune on the biographies and mixed training on the questions.
 
 Measured, seed 0, the mixed arm alone (`--arms mixed`), P_test QA:
 
@@ -59,14 +67,13 @@ MIXED = (
                                              qa_repeats=QA_REPEATS), version=4, arm="mixed", role="data"),
     Stage("train_mixed", train.run, TrainConfig(steps=2400, pure_groups=True), version=train.VERSION,
           deps=("data_mixed",), device_sensitive=True, arm="mixed", role="pretrain"),
-    Stage("evaluate_mixed", qa_eval.run, EvalConfig(model="pretrain"),
+    Stage("evaluate_mixed", qa_eval.run, EvalConfig(model="pretrain"), version=qa_eval.VERSION,
           deps=("data_mixed", "train_mixed"), arm="mixed", role="evaluate"),
 )
 
 def scale(values: dict[str, object], mixed_steps: int) -> dict[str, object]:
     """One scale for both arms, by role: the pretrain→finetune stages as `knowledge_storage` sets them; the
-    mixed arm (roles `data`, `pretrain`) the same data and model, trained for `mixed_steps` (= pretrain +
-    finetune steps)."""
+    mixed arm (roles `data`, `pretrain`) the same data and model, trained for `mixed_steps`."""
     return values | {"train_mixed.steps": mixed_steps}
 
 
@@ -81,6 +88,8 @@ RECIPE = Recipe(
     checks=(
         Check("mixed training beats pretrain→finetune on the same data", "forward_test_acc@mixed", ">=", 0.2,
               baseline="forward_test_acc@pretrain_finetune", paper="86.6% vs 9.7% (+76.9 points)"),
+        Check("pretrain→finetune barely extracts", "forward_test_acc@pretrain_finetune", "<=", 0.3, paper="9.7%",
+              description="the gap is the paper's only if the finetuned arm stays low"),
         Check("mixed training extracts most knowledge", "forward_test_acc@mixed", ">=", 0.5, paper="86.6%",
               scales=("gpu", "paper"), description="not judged at cpu: there P_test QA levels off below 0.5 "
                                                    "(the recipe's docstring)"),

@@ -76,7 +76,7 @@ RECIPE = Recipe(
         Stage("data", bios.run, version=4, config=BiosConfig(n_people=500, augmentation="multi5+permute",
                                                          inverse_tasks=("birth_to_full",))),
         Stage("train", train.run, TrainConfig(), version=train.VERSION, deps=("data",), device_sensitive=True),
-        Stage("evaluate", qa_eval.run, EvalConfig(), deps=("data", "train")),
+        Stage("evaluate", qa_eval.run, EvalConfig(), version=qa_eval.VERSION, deps=("data", "train")),
     ),
     checks=(
         Check("forward QA works on unseen people", "forward_test_acc", ">=", 0.8,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import SMOKE, phys_json
 
 
@@ -63,18 +65,33 @@ def test_knowledge_probing_probes_trained_and_random_models(runs):
     assert len(table["linear_q_by_layer"]) == 2 and len(table["p_by_slot"]) == 6
 
 
-def test_probes_one_per_task_reading_after_the_name_run_and_are_keyed_apart(runs):
+def test_probes_one_per_task_reading_after_the_name_run_as_the_gpu_scale_does(runs):
     """The paper's probing (`probe.per_task`: one probe per attribute; `probe.q_end`: the Q-probe reads a token
-    after the name), as the gpu scale runs it: the same metrics, new probe keys, the pretrained models reused."""
+    after the name), as the gpu scale runs it: it runs on the pretrained model already there, with its own key."""
     record = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE, "--arms", "single",
                        "--set", "probe.per_task=true", "--set", "probe.q_end=true")
     assert record["status"] == "done"
-    assert record["stages"]["pretrain_single_probing"]["status"] == "done"
-    for name in ("pprobe_before@single", "pprobe_at@single", "qprobe_acc@single"):
+    for name in ("pprobe_before@single", "pprobe_at@single", "qprobe_acc@single", "linear_qprobe_L1@single"):
         assert 0 <= record["metrics"][name] <= 1
     plain = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE, "--arms", "single")
     assert plain["stages"]["probe_single_probing"]["key"] != record["stages"]["probe_single_probing"]["key"]
     assert plain["stages"]["pretrain_single_probing"]["key"] == record["stages"]["pretrain_single_probing"]["key"]
+    same_site = pytest.approx(plain["metrics"]["linear_qprobe_L1@single"], abs=0.05)  # the name's last token
+    assert record["metrics"]["linear_qprobe_L1@single"] == same_site
+
+
+def test_the_q_probe_reads_after_the_name_and_the_linear_probes_at_its_last_token():
+    from phys.science.data.tokenizer import Tokenizer
+    from phys.stages.probing import q_inputs
+
+    tok = Tokenizer.build([" Anya Briar Forger", " Bo Li"])
+    names = ["Anya Briar Forger", "Bo Li"]
+    ids, read, last = q_inputs(tok, names, end=True)
+    for row, r, l, name in zip(ids, read[:, 0].tolist(), last[:, 0].tolist(), names):
+        assert row[0] == tok.eos_id and row[-1] == tok.eos_id and r == len(row) - 1  # the <end> token
+        assert row[l] == tok.encode(" " + name)[-1] and l == r - 1
+    ids, read, last = q_inputs(tok, names, end=False)
+    assert read.tolist() == last.tolist() == [[len(row) - 1] for row in ids]
 
 
 def test_knowledge_classification_learns_extraction_before_classification():

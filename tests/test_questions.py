@@ -137,3 +137,24 @@ def test_dual_retrieval_is_scored_among_people_whose_parts_are_right():
     assert metrics["dual_test_given_parts"] == 0.5 and metrics["dual_test_parts"] == 2
     none = dual_given_parts(items, ["B", "Y", "A; X"] * 3)
     assert "dual_test_given_parts" not in none and none["dual_test_parts"] == 0
+
+
+def test_dual_retrieval_judges_the_worst_pair_per_half_and_needs_both_parts_asked():
+    from phys.science.evaluate import dual_given_parts
+
+    items, predictions = [], []
+    for split, person in (("test", 0), ("test", 1), ("train", 2)):
+        for task, answer in (("employer", "A"), ("employer_city", "X"), ("birth_city", "C")):
+            items.append({"kind": "qa", "split": split, "person": person, "task": task, "answer": answer})
+            predictions.append(answer)
+        for task, answer, said in (("employer+employer_city", "A; X", "A; X"),
+                                   ("employer_city+employer", "X; A", "X; A" if person == 0 else "A; X"),
+                                   ("major+employer", "M; A", "M; A")):  # major is never asked alone
+            items.append({"kind": "dual", "split": split, "person": person, "task": task, "answer": answer})
+            predictions.append(said)
+    metrics = dual_given_parts(items, predictions)
+    assert metrics["dual_test_employer+employer_city_given_parts"] == 1.0
+    assert metrics["dual_test_employer_city+employer_given_parts"] == 0.5
+    assert metrics["dual_test_given_parts"] == 0.75 and metrics["dual_test_given_parts_min"] == 0.5
+    assert metrics["dual_train_given_parts_min"] == 0.0 and metrics["dual_train_parts"] == 1
+    assert not any("major" in k for k in metrics)

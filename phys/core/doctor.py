@@ -55,6 +55,7 @@ def torch_findings() -> list[Finding]:
     bf16 = ("yes: precision=auto trains in bf16" if cpu.auto_bf16()
             else "yes, but slower than fp32 on an Intel CPU without AMX: precision=auto trains in fp32"
             if cpu.hardware_bf16() and not forced
+            else "no: precision=auto trains in fp32" if forced
             else "no: precision=auto trains in fp32 (bf16 would be emulated, slower)")
     out = [Finding("torch", "version", torch.__version__),
            Finding("torch", "build", f"CUDA {cuda}" if cuda else "CPU only"),

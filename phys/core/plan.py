@@ -84,8 +84,8 @@ def key_config(config: Any) -> dict[str, Any]:
     """The config as its cache key sees it: `config_to_dict` less the ADDED_LATER fields at their default."""
     keyed = config_to_dict(config)
     for f in dataclasses.fields(config):
-        if f.metadata.get(ADDED_LATER) and getattr(config, f.name) == f.default:
-            del keyed[f.name]
+        if f.metadata.get(ADDED_LATER) and keyed[f.name] == json.loads(json.dumps(f.default)):
+            del keyed[f.name]  # compared as the key sees them: a list set equals a tuple default
     return keyed
 
 

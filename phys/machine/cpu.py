@@ -45,8 +45,10 @@ def auto_bf16() -> bool:
     """Whether `precision=auto` trains in bf16 on this CPU: where bf16 is native (`hardware_bf16`) and not
     slower than fp32 for phys's models. On an Intel Xeon with `avx512_bf16` but no AMX, a bf16 step of
     reversal_curse's cpu model ran 12,970 tokens/s against 18,705 in fp32 (2 threads, one run after the
-    other): 1.44x slower, so auto stays in fp32 there. On an AMD EPYC (avx512_bf16) bf16 is faster, and where
-    the CPU has AMX (`amx_bf16`) bf16 is taken as faster (oneDNN's AMX kernels; not measured here).
+    other): 1.44x slower, so auto stays in fp32 there. On an AMD EPYC (avx512_bf16) auto keeps bf16, as
+    since issue 18: its bf16 GEMMs ran 4-5x faster than fp32 (the module docstring; docs/ARCHITECTURE.md has
+    the whole-step figures, and AUDIT.md a tiny capacity model slower in bf16 on a loaded machine). Where the
+    CPU has AMX (`amx_bf16`) bf16 is taken as faster (oneDNN's AMX kernels; not measured here).
     PHYS_CPU_BF16=1 or 0 overrides the answer: both paths can be tested on one machine."""
     forced = os.environ.get(BF16_ENV, "").strip()
     if forced in ("0", "1"):

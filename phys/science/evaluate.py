@@ -82,11 +82,14 @@ def dual_given_parts(items: Sequence[dict[str, Any]], predictions: Sequence[str]
     For each dual task `a+b` and half: `dual_{split}_{task}_given_parts`, the accuracy of the pair over the
     people whose forward questions a and b are both answered right, and `dual_{split}_{task}_parts`, how
     many such people; `dual_{split}_given_parts`, the mean over tasks, and `dual_{split}_parts`, the fewest
-    people of any task (a task with none has no accuracy and counts 0)."""
+    people of any task (a task with none has no accuracy and counts 0); `dual_{split}_given_parts_min`, the
+    worst task ("near-perfect in either order" is a claim about every pair). A pair whose parts are not both
+    asked as forward questions has none of these."""
     single = {(i["person"], i["task"]): is_correct(i, p) for i, p in zip(items, predictions) if i["kind"] == "qa"}
+    asked = {(i["split"], i["task"]) for i in items if i["kind"] == "qa"}
     hits: dict[tuple[str, str], list[bool]] = defaultdict(list)
     for item, pred in zip(items, predictions):
-        if item["kind"] == "dual":
+        if item["kind"] == "dual" and all((item["split"], part) in asked for part in item["task"].split("+")):
             hits.setdefault((item["split"], item["task"]), [])
             if all(single.get((item["person"], part)) for part in item["task"].split("+")):
                 hits[(item["split"], item["task"])].append(is_correct(item, pred))
@@ -102,6 +105,7 @@ def dual_given_parts(items: Sequence[dict[str, Any]], predictions: Sequence[str]
         accs = [a for a, _ in rows if a is not None]
         if accs:
             metrics[f"dual_{split}_given_parts"] = round(sum(accs) / len(accs), 4)
+            metrics[f"dual_{split}_given_parts_min"] = min(accs)
         metrics[f"dual_{split}_parts"] = min(n for _, n in rows)
     return metrics
 

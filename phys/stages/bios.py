@@ -74,9 +74,10 @@ class BiosConfig:
     max_eval_people: int = 1000
     """Cap on people (and pairs per comparison task) evaluated per half (evaluation time)."""
     extraction: tuple[str, ...] = field(default=(), metadata={"added_later": True})  # phys.core.plan.ADDED_LATER
-    """Attributes whose forward QA of P_train is written as its own document set, `extract`, for an
-    extraction finetune before the finetune proper ([3.2 §4]: classification starts from M′, a model
-    finetuned to extract); evaluated as forward QA. Not in `finetune` (unless also in `qa_attributes`)."""
+    """Attributes whose forward QA of P_train is written as its own document set, `extract` (`qa_repeats`
+    copies of each question), for an extraction finetune before the finetune proper ([3.2 §4]:
+    classification starts from M′, a model finetuned to extract); evaluated as forward QA. Not in the
+    `finetune` set nor, when `mixed`, in the training stream (unless also in `qa_attributes`)."""
 
     def __post_init__(self) -> None:
         from phys.science.data.bios import INVERSE_TASKS, parse_augmentation

@@ -136,9 +136,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
         p_ids.append([tokenizer.eos_id] + ids)
         order.append([[a for a, _ in bio["spans"]].index(a) for a in ATTRIBUTES])
     p_idx, positions, order = pad(p_ids, tokenizer.pad_id), torch.tensor(positions), torch.tensor(order)
-    end = [tokenizer.eos_id] if cfg.q_end else []
-    q_ids = [[tokenizer.eos_id] + tokenizer.encode(" " + p["full_name"]) + end for p in people]
-    q_idx, q_pos = pad(q_ids, tokenizer.pad_id), torch.tensor([[len(q) - 1] for q in q_ids])
+    q_ids, q_pos, q_last = q_inputs(tokenizer, [p["full_name"] for p in people], cfg.q_end)
+    q_idx = pad(q_ids, tokenizer.pad_id)
 
     N = len(people)
     train = torch.zeros(N, dtype=torch.bool)
@@ -186,7 +185,9 @@ def run(ctx: StageContext) -> dict[str, Any]:
     with torch.no_grad():
         p_states = torch.stack([s.gather(1, positions.to(dev).unsqueeze(-1).expand(-1, -1, s.shape[-1]))
                                 for s in layer_states(model, p_idx.to(dev))]).cpu()  # (L, N, 6, C)
-        q_states = torch.stack([s[torch.arange(N), q_pos[:, 0]] for s in layer_states(model, q_idx.to(dev))]).cpu()
+        # the linear probes read the name's last token: an <eos> after a name is a position the frozen model,
+        # unlike the embedding probe, cannot adapt to
+        q_states = torch.stack([s[torch.arange(N), q_last[:, 0]] for s in layer_states(model, q_idx.to(dev))]).cpu()
     L = p_states.shape[0]
     linear_p = torch.zeros(L, int(test.sum()), 6, len(ATTRIBUTES), dtype=torch.bool)
     linear_q = torch.zeros(L, int(test.sum()), len(ATTRIBUTES), dtype=torch.bool)
@@ -241,6 +242,17 @@ def pad(rows: list[list[int]], pad_id: int) -> Any:
     for i, row in enumerate(rows):
         out[i, : len(row)] = torch.tensor(row)
     return out
+
+
+def q_inputs(tokenizer: Any, names: list[str], end: bool) -> tuple[list[list[int]], Any, Any]:
+    """Q-probing's inputs: per person "<eos> name" (with `end`, "<eos> name <eos>"), the position the
+    embedding probe reads (N, 1) — the `<eos>` after the name with `end`, else the name's last token — and the
+    name's last token (N, 1), which the per-layer linear probes read either way."""
+    import torch
+
+    ids = [[tokenizer.eos_id] + tokenizer.encode(" " + name) + ([tokenizer.eos_id] if end else []) for name in names]
+    last = torch.tensor([[len(q) - 1 - int(end)] for q in ids])
+    return ids, last + int(end), last
 
 
 def layer_states(model: Any, idx: Any) -> list[Any]:

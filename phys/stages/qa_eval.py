@@ -13,6 +13,11 @@ from typing import Any, Mapping
 from phys.stages.context import StageContext, produces
 
 
+VERSION = 2
+"""The `Stage.version` of every recipe's evaluate stage. 2: dual retrieval is also scored among the people whose
+two single retrievals are right (`phys.science.evaluate.dual_given_parts`)."""
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     batch_size: int = 256
@@ -56,10 +61,11 @@ def metrics(cfg: EvalConfig, upstream: Mapping[str, Any]) -> set[str]:
         family(kind, tasks)
         if kind in COT_KINDS:
             family(f"{kind}_cot", tasks, hint=True)
-    dual = [t for t in person if questions.kind_of(t) == "dual"]
+    dual = [t for t in person if questions.kind_of(t) == "dual" and set(t.split("+")) <= set(forward)]
     if dual:  # `phys.science.evaluate.dual_given_parts`
         out.update(f"dual_{half}_{t}_{what}" for half in ("train", "test") for t in dual for what in ("given_parts", "parts"))
-        out.update(f"dual_{half}_{what}" for half in ("train", "test") for what in ("given_parts", "parts"))
+        out.update(f"dual_{half}_{what}" for half in ("train", "test")
+                   for what in ("given_parts", "given_parts_min", "parts"))
     family("compare", compare)
     family("compare_cot", compare, hint=True)
     if forward:
