@@ -38,7 +38,20 @@ Measured, seed 0, the mixed arm alone (`--arms mixed`), P_test QA:
 | 6 templates, the same | AMD EPYC, bf16 (AUDIT.md, loaded machine) | — | — | 0.349 |
 | 6 templates, pure windows, QA_r 0.8, 3,800 steps | Intel Xeon, bf16 | 19:21, 613 MB | 0.145, 0.29, 0.285, 0.355, 0.385, 0.44, 0.405, 0.45, 0.44 at steps 400…3,600 | 0.459 |
 
-In the last run, by attribute: birth date 0.860, birth city 0.476, university 0.496, major 0.464, company
+The cpu scale over seeds (`phys run recipe mixed_training --scale cpu --seeds 3`, Intel Xeon, fp32, nothing
+else training): **reproduced 3/3** in 35:27 for the group, 696 MB peak RSS; per seed 14:30 (the
+pretrain→finetune arm, 5:59, computed just before by knowledge_storage) / 14:31 / 12:18.
+
+| seed | mixed P_test | pretrain→finetune P_test | gap (≥ 0.2) | P_train, both arms |
+|------|--------------|--------------------------|-------------|--------------------|
+| 0    | 0.502        | 0.135                    | 0.367       | 1.000              |
+| 1    | 0.469        | 0.117                    | 0.351       | 1.000              |
+| 2    | 0.569        | 0.125                    | 0.445       | 1.000              |
+
+(The group ran before the check "pretrain→finetune ≤ 0.3" was added; its stored values above pass it in 3/3.
+The level check, ≥ 0.5, is not judged at cpu: 2/3 would pass it.)
+
+In the 3,800-step run, by attribute: birth date 0.860, birth city 0.476, university 0.496, major 0.464, company
 0.376, company city 0.084 (majority baseline 0.100): falling with the attribute's place in the fixed-order
 biography, as the paper's pretrain→finetune picture, less steeply. P_train QA 0.975 at step 400, 1.000 from
 step 2,400.
@@ -105,7 +118,7 @@ RECIPE = Recipe(
     },
     paper_numbers={"mixed training, bioS single (P_test)": "86.6%", "pretrain→finetune, bioS single": "9.7%",
                    "mixed training, bioR single": "77.7%"},
-    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 10 min on 2 CPU cores (2 arms)", "gpu": "not measured yet",
+    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "12-15 min per seed on 2 CPU cores (2 arms, Intel Xeon, fp32)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
     lints=LINTS,

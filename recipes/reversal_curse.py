@@ -49,6 +49,9 @@ of its CPU time), `/usr/bin/time -v`:
 | the same, rerun (`--seeds 3`, 385 s)    | 0    | 2:16 | 735 MB† | 0.817      | 0.000      | 0.999       | 0.924       | reproduced   |
 | the same, rerun                          | 1    | 2:13 | 735 MB† | 0.885      | 0.000      | 1.000       | 0.976       | reproduced   |
 | the same, rerun                          | 2    | 1:53 | 735 MB† | 0.869      | 0.000      | 1.000       | 0.976       | reproduced   |
+| after the rotary floor (issue 21), AMD EPYC, bf16, `--seeds 3` in 6:42 | 0 | — | 727 MB† | 0.926 | 0.000 | 1.000 | 0.964 | reproduced |
+| the same                                 | 1    | —    | 727 MB† | 0.909      | 0.000      | 0.999       | 0.968       | reproduced   |
+| the same                                 | 2    | —    | 727 MB† | 0.858      | 0.000      | 1.000       | 0.996       | reproduced   |
 
 (* the in-training probe at step 800, 200 questions per kind. † the peak of the whole group, `--seeds 3`:
 reproduced 3/3 in 409 s, and in 385 s with the same values when rerun, issue 20.) With one copy per epoch, 800 steps give 17
