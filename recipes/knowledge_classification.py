@@ -26,11 +26,11 @@ of a pair were right 0.10–0.25 of the time (seeds 0–2), capping every compar
 
 Deviations at the `cpu` scale (2 cores): N = 1,000 (P_train 500: 500 samples per person task, 4,000 pairs
 per comparison task; the paper: 2.5k–50k), a 4-layer 128-wide GPT2 pretrained 2,000 steps, 200 full-
-finetuning steps of extraction at lr 1e-3, then full finetuning for 400 steps at lr 1e-3 (the paper: LoRA q/v 16 + embedding 128, lr 1e-3, 50,000 steps — used by the
-`gpu` and `paper` scales); 300 people / pairs per half evaluated; word-level tokenizer; greedy decoding.
+finetuning steps of extraction at lr 1e-3, then full finetuning for 400 steps at lr 1e-3 (the paper: LoRA
+q/v 16 + embedding 128, lr 1e-3, 50,000 steps — used by the `gpu` and `paper` scales); 300 people / pairs per half evaluated; word-level tokenizer; greedy decoding.
 
-Measured before the extraction stage and the rotary floor (seed 0, 11 min 44 s on 2 cores), P_test, the `cot` arm with CoT at test vs a
-direct answer: luckiness mod 20 0.417 vs 0.080 (chance 0.05), month mod 6 0.563 vs 0.303, parity 0.737 vs
+Measured before the extraction stage and the rotary floor (seed 0, 11 min 44 s on 2 cores), P_test, the
+`cot` arm with CoT at test vs a direct answer: luckiness mod 20 0.417 vs 0.080 (chance 0.05), month mod 6 0.563 vs 0.303, parity 0.737 vs
 0.620, later month 0.663 vs 0.587, month subtraction 0.147 vs 0.050. Direct answers after training with
 hints are no better than after training without them (subtraction 0.050 vs 0.120; `nocot`: parity 0.510,
 mod 6 0.207, luck mod 20 0.063, later 0.560), and a quarter of the samples changes little (the direct

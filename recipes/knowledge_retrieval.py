@@ -26,7 +26,8 @@ the paper: near 1); on multi5+fullname company→city at least 0.2 above city→
 most 0.1). Fixed-order forward QA was 0.10–0.25 at cpu before issue 21, so unless the redesign raises it the
 multi5+fullname comparison is inconclusive at cpu (too few people know both parts) and judged at `gpu`.
 
-Measured before that change and the rotary floor (seed 0, 11 min 5 s on 2 cores). multi5+permute: forward QA 0.683, the whole
+Measured before that change and the rotary floor (seed 0, 11 min 5 s on 2 cores). multi5+permute: forward
+QA 0.683, the whole
 birth date 0.612 but the year alone 0.200 and the day alone 0.268 (Result 2 reproduced); dual retrieval
 0.451 in either order (0.472 company→city, 0.528 city→company) — about the product of two single
 retrievals (0.683² ≈ 0.47), so pairs cost nothing beyond their parts, but the check (dual within 0.1 of

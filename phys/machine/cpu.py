@@ -85,13 +85,7 @@ def _cpuinfo_field(name: str) -> str:
 
 def model_name() -> str:
     """The CPU's model name (`/proc/cpuinfo`), or what the platform says."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "cpu"
+    return _cpuinfo_field("model name") or platform.processor() or "cpu"
 
 
 def available_cores() -> int:

@@ -87,12 +87,13 @@ def dual_given_parts(items: Sequence[dict[str, Any]], predictions: Sequence[str]
     asked as forward questions has none of these."""
     single = {(i["person"], i["task"]): is_correct(i, p) for i, p in zip(items, predictions) if i["kind"] == "qa"}
     asked = {(i["split"], i["task"]) for i in items if i["kind"] == "qa"}
-    hits: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    hits: dict[tuple[str, str], list[bool]] = {}  # (half, pair) -> the pair's correctness, parts right
     for item, pred in zip(items, predictions):
-        if item["kind"] == "dual" and all((item["split"], part) in asked for part in item["task"].split("+")):
-            hits.setdefault((item["split"], item["task"]), [])
-            if all(single.get((item["person"], part)) for part in item["task"].split("+")):
-                hits[(item["split"], item["task"])].append(is_correct(item, pred))
+        parts = item["task"].split("+")
+        if item["kind"] == "dual" and all((item["split"], part) in asked for part in parts):
+            pair = hits.setdefault((item["split"], item["task"]), [])
+            if all(single.get((item["person"], part)) for part in parts):
+                pair.append(is_correct(item, pred))
     metrics: dict[str, float] = {}
     per_split: dict[str, list[tuple[float | None, int]]] = defaultdict(list)
     for (split, task), h in sorted(hits.items()):

@@ -171,10 +171,14 @@ def run(ctx: StageContext) -> dict[str, Any]:
                            "spans": [[a, offset + 1] for a, offset in entries[0][1]]})  # + the leading space
     eval_items: list[dict[str, Any]] = []
 
-    def add(kind: str, task: str, half: str, pid: int, q: Question, trained: bool, evaluated: bool) -> None:
+    def add(kind: str, task: str, half: str, pid: int, q: Question, trained: bool, evaluated: bool,
+            into: list[tuple[str, str, int, int]] | None = None) -> None:
+        """One question: trained (into the stream or the finetune sets; `into`: that set instead), evaluated."""
         text, answer = q.direct()
         prompt = " " + text
-        if trained:
+        if trained and into is not None:
+            into.extend([(prompt, answer, pid, GROUPS.get(kind, GROUPS["task"]))] * cfg.qa_repeats)
+        elif trained:
             group = GROUPS.get(kind, GROUPS["task"])
             doc = (prompt, answer, pid, group)
             if q.hint and kind in COT_KINDS and rng.random() < cfg.cot_rate:
@@ -201,13 +205,9 @@ def run(ctx: StageContext) -> dict[str, Any]:
         half, trained, evaluated = split[p.id], split[p.id] == "train", p.id in keep
         for a in cfg.qa_attributes:
             add("qa", a, half, p.id, Question(*_qa_parts(bios.qa(p, a))), trained, evaluated)
-        for a in cfg.extraction:  # the extraction finetune's own set; evaluated as forward QA
-            text, answer = Question(*_qa_parts(bios.qa(p, a))).direct()
-            if trained:
-                extract_docs.extend([(" " + text, answer, p.id, GROUPS["qa"])] * cfg.qa_repeats)
-            if evaluated and a not in cfg.qa_attributes:
-                eval_items.append({"kind": "qa", "task": a, "split": half, "person": p.id, "prompt": " " + text,
-                                   "answer": answer.strip().removesuffix(".")})
+        for a in cfg.extraction:  # the extraction finetune's own set; evaluated as forward QA (once)
+            add("qa", a, half, p.id, Question(*_qa_parts(bios.qa(p, a))), trained,
+                evaluated and a not in cfg.qa_attributes, into=extract_docs)
         for t in cfg.inverse_tasks:
             add("inverse", t, half, p.id, Question(*_qa_parts(bios.inverse_qa(p, t))), trained, evaluated)
         for t, make in person_tasks:
