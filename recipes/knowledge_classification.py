@@ -7,7 +7,8 @@ makes it first write the attributes the answer is computed from ("… Hint: Octo
 tasks: birth-month parity and mod 6, major luckiness mod 20 (a major's 0-based line in the pool), "was A
 born in a later month than B" and "A's birth month minus B's". Arms, all finetuned from the same pretrained
 model: `nocot` (direct answers only), `cot` (half the training questions carry their hint), and
-`nocot_quarter` (direct, a quarter of the samples: accuracy against the number of training samples).
+`nocot_quarter` (direct, a quarter of the samples: accuracy against the number of training samples; run at
+`gpu` and `paper`: no check reads it, and at cpu its 3.5 minutes would push a seed past 20).
 
 The paper: without CoT, manipulation needs very many samples (month parity 75% at 10k samples; ranking
 months 85% at 50k; ranking majors barely above chance at 2.5M); hints in training do not help direct
@@ -26,8 +27,46 @@ of a pair were right 0.10–0.25 of the time (seeds 0–2), capping every compar
 
 Deviations at the `cpu` scale (2 cores): N = 1,000 (P_train 500: 500 samples per person task, 4,000 pairs
 per comparison task; the paper: 2.5k–50k), a 4-layer 128-wide GPT2 pretrained 2,000 steps, 200 full-
-finetuning steps of extraction at lr 1e-3, then full finetuning for 400 steps at lr 1e-3 (the paper: LoRA
-q/v 16 + embedding 128, lr 1e-3, 50,000 steps — used by the `gpu` and `paper` scales); 300 people / pairs per half evaluated; word-level tokenizer; greedy decoding.
+finetuning steps of extraction at lr 1e-3, then full finetuning for 1,000 steps at lr 1e-3 with the
+pretraining biographies replayed alongside the classification questions (`finetune.replay`, below; the
+paper: LoRA q/v 16 + embedding 128, lr 1e-3, 50,000 steps, no replay — used by the `gpu` and `paper`
+scales); 300 people / pairs per half evaluated; word-level tokenizer; greedy decoding.
+
+Why the replay (issue 21; seed 0, Intel Xeon, fp32, the `cot` arm alone from the same M′, `--arms cot`;
+P_test). M′ itself extracts P_test's birth month 0.817 (the date's first word; the whole date 0.730) and
+major 0.887. A full finetune on classification questions about P_train alone forgets P_test's stored facts:
+the months the model writes in its hint fall to ≈ 0.47. LoRA, which keeps them in the paper, learns nothing
+in the steps 2 cores allow. Replaying the biographies every person was pretrained on keeps the facts; it
+needs twice the steps to learn the tasks beside them.
+
+| cot arm's finetune (from M′)                | hint: month | both months | major | subtraction CoT / direct | later CoT / direct | luck mod 20 CoT / direct | CoT train acc (classify, compare) |
+|---------------------------------------------|-------------|-------------|-------|--------------------------|--------------------|--------------------------|-----------------------------------|
+| full, lr 1e-3, 400 steps (the first design) | 0.467       | 0.163       | 0.547 | 0.153 / 0.073            | 0.657 / 0.617      | 0.490 / 0.040            | 0.939, 0.942                      |
+| full, lr 3e-4, 400 steps                    | 0.603       | 0.290       | 0.540 | 0.133 / 0.077            | 0.710 / 0.580      | 0.250 / 0.060            | 0.706, 0.653                      |
+| full, 400 steps, replay the extraction QA   | 0.500       | 0.180       | 0.617 | 0.170 / 0.070            | 0.627 / 0.637      | 0.557 / 0.057            | 0.979, 0.932                      |
+| LoRA q/v 16 + emb 128, lr 1e-3, 400 steps   | 0.467       | 0.000       | 0.003 | 0.000 / 0.033            | 0.000 / 0.000      | 0.030 / 0.003            | 0.018, 0.000                      |
+| LoRA, lr 3e-3, 400 steps                    | 0.623       | 0.143       | 0.327 | 0.037 / 0.080            | 0.000 / 0.000      | 0.077 / 0.067            | 0.083, 0.018                      |
+| LoRA, lr 1e-2, 400 steps                    | 0.520       | 0.177       | 0.397 | 0.083 / 0.083            | 0.000 / 0.000      | 0.137 / 0.050            | 0.350, 0.090                      |
+| full, 400 steps, replay the biographies     | 0.873       | 0.510       | 0.663 | 0.083 / 0.060            | 0.727 / 0.563      | 0.107 / 0.050            | 0.558, 0.525                      |
+| full, 800 steps, replay the biographies     | 0.887       | 0.490       | 0.787 | 0.247 / 0.070            | 0.820 / 0.630      | 0.290 / 0.053            | 0.831, 0.738                      |
+
+(hint: month = the month written in month mod 6's hint; both months = month subtraction's hint right for
+both people; major = luckiness's hint.) The first design ran whole in 13 min 41 s (pretrain 8:26, extract
+0:43, each arm 1:20–1:32); the cot arm with replay at 800 steps took 3:15. Seed 0 with every arm at 800
+steps and replay (7:19 with pretrain and extract cached; the arms 3:26–3:36): not reproduced — month
+subtraction CoT 0.247 vs direct 0.070 (+0.177, the check wants 0.2), later month +0.190, luckiness +0.237,
+hints in training −0.013, both months hinted 0.490, majors 0.787: every other check passes. The subtraction
+is computed from a right hint half the time (the CoT training accuracy of the comparisons is still rising,
+0.738), so the design trains 1,000 steps, on the two arms the checks read. The thresholds are those set
+before these runs.
+
+Seed 0 as designed (`phys run recipe knowledge_classification --scale cpu`, 9:02 with pretrain and extract
+cached, the arms 4:08 / 4:34; a whole seed ≈ 18 min): **not reproduced** — month subtraction CoT 0.273 vs
+direct 0.087 (+0.187, the check wants 0.2), later month 0.827 vs 0.613 (+0.213), luckiness mod 20 0.383 vs
+0.077 (+0.307), hints in training +0.010 (≤ 0.1), both months hinted 0.480, majors 0.800. One check short,
+by 0.013, in the one seed measured; not run over seeds yet. Left to try: a smaller share of replayed
+biographies (they are ≈ 55% of the finetune's tokens), or N = 500 to shorten the pretraining (8:26) and
+give the arms more steps.
 
 Measured before the extraction stage and the rotary floor (seed 0, 11 min 44 s on 2 cores), P_test, the
 `cot` arm with CoT at test vs a direct answer: luckiness mod 20 0.417 vs 0.080 (chance 0.05), month mod 6 0.563 vs 0.303, parity 0.737 vs
@@ -51,9 +90,12 @@ from ._bios import STORED
 TASKS = ("month_parity", "month_mod6", "luck_mod20", "month_later", "month_diff")
 EXTRACTED = ("birth_date", "major")
 """The attributes the tasks are computed from: the extraction finetune teaches the model to write them."""
-ARMS = {"nocot": FinetuneConfig(steps=400, lr=1e-3, model="extract"),
-        "cot": FinetuneConfig(steps=400, lr=1e-3, docs="finetune_cot", model="extract"),
-        "nocot_quarter": FinetuneConfig(steps=400, lr=1e-3, samples=2_375, model="extract")}
+ARMS = {"nocot": FinetuneConfig(steps=1000, lr=1e-3, model="extract", replay="train"),
+        "cot": FinetuneConfig(steps=1000, lr=1e-3, docs="finetune_cot", model="extract", replay="train"),
+        "nocot_quarter": FinetuneConfig(steps=1000, lr=1e-3, samples=2_375, model="extract", replay="train")}
+"""The classification finetunes, from M′. At cpu (full finetuning) each replays the pretraining biographies
+(`replay="train"`), without which it forgets P_test's facts (the docstring's table); the LoRA of the gpu and
+paper scales keeps them as the paper's does, and replays nothing."""
 
 SHARED = (
     Stage("data", bios.run, BiosConfig(n_people=1000, augmentation="multi5+permute", mixed=False,
@@ -86,7 +128,8 @@ def extract(**fields: object) -> dict[str, object]:
                                            "weight_decay": 0.01, **fields}.items()}
 
 
-_LORA = {"finetune.lora_rank": 16, "finetune.lora_emb_rank": 128, "finetune.lr": 1e-3, "finetune.weight_decay": 0.01}
+_LORA = {"finetune.lora_rank": 16, "finetune.lora_emb_rank": 128, "finetune.lr": 1e-3, "finetune.weight_decay": 0.01,
+         "finetune.replay": ""}
 
 RECIPE = Recipe(
     name="knowledge_classification",
@@ -112,6 +155,7 @@ RECIPE = Recipe(
               paper="majors extracted 98% (M, M′)", role="sanity",
               description="luckiness needs the major written right first"),
     ),
+    arms={"cpu": ("nocot", "cot")},
     scales={
         "smoke": {"data.n_people": 60, "data.compare_pairs": 200, "data.max_eval_people": 30,
                   "pretrain.n_layer": 2, "pretrain.n_embd": 64, "pretrain.batch_size": 16,
@@ -141,7 +185,8 @@ RECIPE = Recipe(
     paper_numbers={"month parity, no CoT, 10k samples": "75%", "month ranking, no CoT, 50k samples": "85%",
                    "month subtraction with CoT (hint 78.1%)": "61.5% (chance 8.3%)",
                    "month parity with CoT (hint 91.0%)": "94.2%", "major ranking, no CoT, 2.5M samples": "≈ chance"},
-    estimates={"smoke": "25 s on 2 CPU cores", "cpu": "≈ 12 min on 2 CPU cores before the extract stage (not measured since)", "gpu": "not measured yet",
+    estimates={"smoke": "25 s on 2 CPU cores", "cpu": "≈ 18 min per seed on 2 CPU cores (Intel Xeon, fp32; from its stages' "
+                      "measured times, not yet run whole)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
     lints=STORED,

@@ -11,8 +11,10 @@ retrieved poorly even when the whole attribute is retrieved perfectly.
 
 Deviations at the `cpu` scale (2 cores): N = 500, a 4-layer 128-wide GPT2, 1,200 pretraining steps, 300
 full-finetuning steps at lr 1e-3 (the paper: LoRA q/v rank 8–16 plus embedding rank 128, lr 3e-4, 50,000
-steps; the `gpu` and `paper` scales use LoRA as the paper does); word-level tokenizer, which, like GPT-2's,
-makes a year and a day one token each; greedy decoding.
+steps; the `gpu` and `paper` scales use LoRA as the paper does); 6 sentence templates per attribute (issue
+21, as knowledge_storage: all 46–52 leave ≈ 10 of 500 people per template; the paper ≈ 2,000); only the
+multi5+permute arm (below); word-level tokenizer, which, like GPT-2's, makes a year and a day one token
+each; greedy decoding.
 
 Dual retrieval is judged where single retrieval works (issue 21). Where each attribute is retrieved with
 probability p, a pair is right about p² of the time even if asking for two costs nothing: the unconditioned
@@ -23,10 +25,34 @@ accuracy among the P_test people whose single questions a and b are both answere
 Thresholds, chosen before the runs: on multi5+permute the worst of the four pairs ≥ 0.8 (nothing lost: 1;
 the paper: near 1); on multi5+fullname company→city at least 0.2 above city→company among the same people
 (no order effect: 0; the paper: "drops sharply"; the paired difference's standard error at 100 people is at
-most 0.1). Fixed-order forward QA was 0.10–0.25 at cpu before issue 21, so unless the redesign raises it the
-multi5+fullname comparison is inconclusive at cpu (too few people know both parts) and judged at `gpu`.
+most 0.1).
 
-Measured before that change and the rotary floor (seed 0, 11 min 5 s on 2 cores). multi5+permute: forward
+The fixed-order claim is judged at `gpu` only (`GPU_ONLY`). Measured at cpu (seed 0, 6 templates, Intel
+Xeon, fp32): multi5+fullname forward QA 0.181 (birth date 0.504, company 0.124, company city 0.076), and 8
+of the 250 P_test people answer both company and company city, where the comparison needs 100: 2 cores
+do not train a fixed-order model that extracts (before issue 21, with every template: 0.10–0.25). The gpu
+scale runs both arms: N = 10,000, GPT2 8-512, 20,000 pretraining steps × 96 × 512 tokens and 5,000 LoRA
+finetuning steps per arm, ≈ 2.2B tokens, ≈ 25 min at an assumed 1.5M tokens/s on one H100 (not measured).
+
+Measured with 6 templates (`--scale cpu`, Intel Xeon, fp32, nothing else training; seed 0 alone, 12:33
+with both arms, its multi5+permute stages 6:22; seeds 1 and 2 in the group `--seeds 3`, 5:54 / 5:59):
+
+| seed | pretrain steps | forward QA | birth date − year alone (≥ 0.05) | people with both parts (≥ 100) | worst pair given parts (≥ 0.8) | verdict |
+|------|----------------|------------|----------------------------------|--------------------------------|--------------------------------|---------|
+| 0    | 1,200          | 0.847      | 0.548                            | 190                            | 0.837 (employer+birth city)    | reproduced |
+| 1    | 1,200          | 0.639      | 0.328                            | 124                            | 0.637 (employer+birth city)    | not reproduced |
+| 2    | 1,200          | 0.720      | 0.296                            | 140                            | 0.779 (employer+birth city)    | not reproduced |
+| 0    | 2,400          | 0.355      | 0.276                            | 29                             | 0.552                          | inconclusive (10:57) |
+
+**Not reproduced, 1/3.** The partial-retrieval finding (Result 2) holds 3/3 with wide margins; the dual
+finding follows single retrieval: the worst pair given its parts is 0.64–0.84 where single retrieval is
+0.64–0.85, so at this size a person whose two single answers are right still loses a pair 16–36% of the
+time. Training longer does not help: at 2,400 steps (pretraining loss 0.153 at the end, 0.270 at its step
+1,200) seed 0's forward QA fell from 0.847 to 0.355 — the model memorises the 6-template biographies rather than
+storing the facts extractably. Next: more templates with more steps, or N and steps as knowledge_storage's
+multi5+permute (0.83–0.87 in 3/3, with a finetune of forward QA only).
+
+Measured with every template, before the rotary floor (seed 0, 11 min 5 s on 2 cores). multi5+permute: forward
 QA 0.683, the whole
 birth date 0.612 but the year alone 0.200 and the day alone 0.268 (Result 2 reproduced); dual retrieval
 0.451 in either order (0.472 company→city, 0.528 city→company) — about the product of two single
@@ -70,6 +96,10 @@ PARTS = 100
 compares the two orders on the same people, a paired difference whose standard error is at most 1/√100 =
 0.1, so its 0.2 margin is at least two standard errors."""
 
+GPU_ONLY = ("gpu", "paper")
+"""The scales that judge the fixed-order claim: at cpu the multi5+fullname arm does not extract (forward QA
+0.181, 8 of 250 P_test people with company and company city both right; the docstring's table)."""
+
 _LORA = {"finetune.lora_rank": 8, "finetune.lora_emb_rank": 128, "finetune.lr": 3e-4, "finetune.weight_decay": 0.01}
 
 RECIPE = Recipe(
@@ -88,28 +118,30 @@ RECIPE = Recipe(
         Check("fixed order: company then city beats city then company, where both are retrieved",
               "dual_test_employer+employer_city_given_parts@multi5+fullname", ">=", 0.2,
               baseline="dual_test_employer_city+employer_given_parts@multi5+fullname",
-              paper="drops sharply (Result 1)"),
+              paper="drops sharply (Result 1)", scales=GPU_ONLY),
         Check("the birth year alone is retrieved worse than the whole date (multi5+permute)",
               "forward_test_birth_date@multi5+permute", ">=", 0.05, baseline="partial_test_birth_year@multi5+permute",
               paper="year-only can be poor when the full date is perfect (Result 2)"),
         Check("forward QA works (multi5+permute)", "forward_test_acc@multi5+permute", ">=", 0.5, paper="96.6%",
               role="sanity", description="without extraction there is nothing to retrieve partly or in pairs"),
         Check("finetuning fit P_train (multi5+fullname)", "forward_train_acc@multi5+fullname", ">=", 0.5,
-              paper="≈ 100%", role="sanity"),
+              paper="≈ 100%", role="sanity", scales=GPU_ONLY),
         Check("enough people retrieve both parts to judge a pair (multi5+permute)", "dual_test_parts@multi5+permute",
               ">=", PARTS, paper="—", role="sanity"),
         Check("enough people retrieve company and company city to judge their order (multi5+fullname)",
-              "dual_test_employer+employer_city_parts@multi5+fullname", ">=", PARTS, paper="—", role="sanity"),
+              "dual_test_employer+employer_city_parts@multi5+fullname", ">=", PARTS, paper="—", role="sanity",
+              scales=GPU_ONLY),
     ),
+    arms={"cpu": ("multi5+permute",)},
     scales={
         "smoke": SMOKE,
-        "cpu": {},
+        "cpu": {"data.templates_per_attribute": 6},
         "gpu": {**GPU, **_LORA},
         "paper": {**PAPER, **_LORA},
     },
     paper_numbers={"dual retrieval, multi5+permute": "near-perfect", "multi5+fullname, city asked first": "drops sharply",
                    "birth year alone": "can be poor with the full date perfect"},
-    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 11 min on 2 CPU cores (2 arms)", "gpu": "not measured yet",
+    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 6 min per seed on 2 CPU cores (Intel Xeon, fp32; the multi5+permute arm)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
     lints=FULLNAME,

@@ -92,7 +92,7 @@ def test_auto_trains_in_bf16_only_where_it_is_faster(monkeypatch, flags, vendor,
     assert cpu.auto_bf16() is bf16 and cpu.hardware_bf16() is bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
-def test_native_bf16_can_be_forced_both_ways(monkeypatch):
+def test_auto_bf16_can_be_forced_both_ways(monkeypatch):
     from phys.stages.train import TrainConfig
     from phys.science.train import autocast_dtype
 

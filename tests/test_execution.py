@@ -156,9 +156,12 @@ def test_submitit_jobs_are_recorded_and_a_lost_job_resumes(tmp_path, toys):
     assert resumed["stages"]["work_b"]["job"] != shown["stages"]["work_b"]["job"]
 
 
+@pytest.mark.slow
 def test_ddp_run_stopped_mid_training_resumes_to_the_uninterrupted_curve(tmp_path):
     """SIGTERM to a `--ddp 2` run: both ranks stop at the same step, rank 0 checkpoints, the run is
-    interrupted; `phys runs resume` ends with the loss curve of a run never stopped (fp32, as above)."""
+    interrupted; `phys runs resume` ends with the loss curve of a run never stopped (fp32, as above).
+    Slow (45 s on 2 cores): kept out of CI, where the one-process resume tests (tests/test_resume.py) and the
+    DDP curve above cover its parts."""
     longer = ["--set", "train.steps=120", "--set", "train.ckpt_every=7", *FP32]
     reference = phys_json(tmp_path / "ref", "run", "recipe", "reversal_curse", *SMOKE, *longer)
     root = tmp_path / "runs"

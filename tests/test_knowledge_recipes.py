@@ -51,33 +51,32 @@ def test_knowledge_classification_finetunes_three_arms_from_one_pretrained_model
     metrics = record["metrics"]
     assert {"forward_test_birth_date@cot", "forward_test_major@nocot"} <= set(metrics)  # extraction, evaluated
     assert metrics["finetune_docs@nocot_quarter"] == 150 and metrics["finetune_docs@nocot"] > 150
+    for arm in ("nocot", "cot", "nocot_quarter"):  # the biographies replayed whole, whatever `samples` takes
+        assert metrics[f"finetune_replay_docs@{arm}"] == metrics["data_train_docs"]
     for arm in ("nocot", "cot"):
         assert {f"compare_test_month_diff@{arm}", f"compare_cot_test_month_diff@{arm}",
                 f"compare_cot_test_month_diff_hint@{arm}", f"classify_test_luck_mod20@{arm}"} <= set(metrics)
 
 
-def test_knowledge_probing_probes_trained_and_random_models(runs):
+def test_knowledge_probing_probes_trained_and_random_models_and_the_paper_probes_reuse_them(runs):
+    """The cpu probes on every arm; then the paper's probing (`probe.per_task`: one probe per attribute;
+    `probe.q_end`: the Q-probe reads a token after the name), as the gpu scale runs it: on the pretrained model
+    already there, with a key of its own, the per-layer linear probes still at the name's last token."""
     record = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE)
     metrics = record["metrics"]
     for arm in ("single", "multi5+permute", "random"):
         assert {f"pprobe_before@{arm}", f"qprobe_acc@{arm}", f"linear_qprobe_L2@{arm}", f"chance@{arm}"} <= set(metrics)
     table = json.loads((runs / record["id"] / "stages" / "probe_random" / "probe.json").read_text())
     assert len(table["linear_q_by_layer"]) == 2 and len(table["p_by_slot"]) == 6
-
-
-def test_probes_one_per_task_reading_after_the_name_run_as_the_gpu_scale_does(runs):
-    """The paper's probing (`probe.per_task`: one probe per attribute; `probe.q_end`: the Q-probe reads a token
-    after the name), as the gpu scale runs it: it runs on the pretrained model already there, with its own key."""
-    record = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE, "--arms", "single",
-                       "--set", "probe.per_task=true", "--set", "probe.q_end=true")
-    assert record["status"] == "done"
+    paper = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE, "--arms", "single",
+                      "--set", "probe.per_task=true", "--set", "probe.q_end=true")
+    assert paper["status"] == "done"
     for name in ("pprobe_before@single", "pprobe_at@single", "qprobe_acc@single", "linear_qprobe_L1@single"):
-        assert 0 <= record["metrics"][name] <= 1
-    plain = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE, "--arms", "single")
-    assert plain["stages"]["probe_single_probing"]["key"] != record["stages"]["probe_single_probing"]["key"]
-    assert plain["stages"]["pretrain_single_probing"]["key"] == record["stages"]["pretrain_single_probing"]["key"]
-    same_site = pytest.approx(plain["metrics"]["linear_qprobe_L1@single"], abs=0.05)  # the name's last token
-    assert record["metrics"]["linear_qprobe_L1@single"] == same_site
+        assert 0 <= paper["metrics"][name] <= 1
+    assert paper["stages"]["probe_single_probing"]["key"] != record["stages"]["probe_single_probing"]["key"]
+    assert paper["stages"]["pretrain_single_probing"]["cached"]
+    same_site = pytest.approx(metrics["linear_qprobe_L1@single"], abs=0.05)  # the name's last token
+    assert paper["metrics"]["linear_qprobe_L1@single"] == same_site
 
 
 def test_the_q_probe_reads_after_the_name_and_the_linear_probes_at_its_last_token():
@@ -107,6 +106,10 @@ def test_knowledge_classification_learns_extraction_before_classification():
         extract = stages["extract"]
         assert extract.config.docs == "extract" and extract.deps == ("data", "pretrain")
         assert set(stages["data"].config.extraction) == {"birth_date", "major"}
-        for arm in ("nocot", "cot", "nocot_quarter"):
+        arms = [arm for arm in ("nocot", "cot", "nocot_quarter") if f"finetune_{arm}" in stages]
+        assert arms == (["nocot", "cot"] if scale == "cpu" else ["nocot", "cot", "nocot_quarter"])
+        for arm in arms:
             finetune = stages[f"finetune_{arm}"]
             assert finetune.config.model == "extract" and "extract" in finetune.deps
+            lora = finetune.config.lora_rank > 0  # LoRA keeps the stored facts; a full finetune replays the bios
+            assert finetune.config.replay == ("" if lora else "train") and lora == (scale in ("gpu", "paper"))

@@ -92,3 +92,14 @@ def test_pure_groups_keep_each_window_to_one_group_and_online_docs_change_per_ep
             groups = {starts[p[1:]] for p in pieces if p[1:] in starts}
             assert len(groups) == 1  # all useful or all junk
     assert not np.array_equal(stream.epoch(0)[0], stream.epoch(1)[0])
+
+
+def test_concat_keeps_every_set_whole_and_in_order():
+    a = Docs.from_lists([[1, 2, 3], [4, 5]], [1, 0], [0, 1], [0, 0], ignore=[[2], []])
+    b = Docs.from_lists([[6], [7, 8, 9]], [0, 2], [2, 3], [1, 1])
+    both = Docs.concat(a, b)
+    assert len(both) == 4 and both.offsets.tolist() == [0, 3, 5, 6, 9]
+    assert both.tokens.tolist() == list(range(1, 10)) and both.loss_start.tolist() == [1, 0, 0, 2]
+    assert both.person.tolist() == [0, 1, 2, 3] and both.group.tolist() == [0, 0, 1, 1]
+    assert np.flatnonzero(both.ignore).tolist() == [2]  # b had no ignore mask: none of its tokens are ignored
+    assert Docs.concat(b, b).ignore is None

@@ -60,7 +60,8 @@ def test_a_field_added_later_changes_no_key_at_its_default_and_is_keyed_when_set
     key it had, set it is keyed as any field, and the stage's recorded config still shows it."""
     import dataclasses
 
-    from phys.core.plan import ADDED_LATER, config_to_dict, key_config
+    from phys.core.plan import config_to_dict, key_config
+    from phys.science.config import ADDED_LATER
     from phys.stages.train import TrainConfig
 
     field = {f.name: f for f in dataclasses.fields(TrainConfig)}["pure_groups"]

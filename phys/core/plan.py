@@ -19,6 +19,7 @@ from typing import Any, Callable, Literal, Mapping, get_args, get_origin, get_ty
 
 from phys.core.registry import load_recipe
 from phys.errors import PhysError
+from phys.science.config import ADDED_LATER
 from phys.spec import SCALES, Recipe, Stage
 
 
@@ -72,12 +73,6 @@ def stage_seed(run_seed: int, stage_name: str) -> int:
 
 def config_to_dict(config: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(config), sort_keys=True))
-
-
-ADDED_LATER = "added_later"
-"""Field metadata (`field(default=…, metadata={ADDED_LATER: True})`) of a config field added after stores
-existed: at its default it is left out of the cache key, so the stages that do not use it keep their keys
-(and users their caches); set to anything else it is keyed as any field."""
 
 
 def key_config(config: Any) -> dict[str, Any]:

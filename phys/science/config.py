@@ -18,6 +18,17 @@ Mlp = Literal["gelu", "gated", "none"]
 """gelu (GPT-2) | gated (LLaMA's SiLU-gated) | none (attention only) [3.3 Results 5-7]."""
 
 
+ADDED_LATER = "added_later"
+"""Field metadata of a config field added after stores existed: at its default the cache key leaves it out
+(`phys.core.plan.key_config`), so the stages that do not use it keep their keys (and users their caches); set to
+anything else it is keyed as any field."""
+
+
+def added_later(default: Any) -> Any:
+    """A config field added after stores existed (ADDED_LATER), with this (immutable) default."""
+    return field(default=default, metadata={ADDED_LATER: True})
+
+
 @dataclass(frozen=True)
 class OptimConfig:
     """AdamW with linear warmup and cosine decay, checkpoints, metric records and in-training QA probes."""
@@ -90,7 +101,7 @@ class TrainConfig(OptimConfig):
     epoch). Below 1 each question is seen less often, so it is harder to memorise than to extract."""
     rotary_pct: float = 0.25
     """Fraction of each head's dims that get rotary embeddings ([3.1 App. B]: 1/4)."""
-    pure_groups: bool = field(default=False, metadata={"added_later": True})  # phys.core.plan.ADDED_LATER
+    pure_groups: bool = added_later(False)
     """Each window holds documents of one group only: all biographies or all QA, as the paper's mixed
     training packs its 512-token sequences ([3.1 §2.1]); off, a window mixes them."""
 

@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
+from phys.science.config import added_later
 from phys.stages.context import LintInput, Measure, StageContext, measures, previewable, produces
 from phys.science.data import questions
 from phys.science.data.bios import ANSWER, GROUPS
@@ -73,7 +74,7 @@ class BiosConfig:
     (200, 300, 100, 263). Fewer values let a probe see every class on a few hundred people."""
     max_eval_people: int = 1000
     """Cap on people (and pairs per comparison task) evaluated per half (evaluation time)."""
-    extraction: tuple[str, ...] = field(default=(), metadata={"added_later": True})  # phys.core.plan.ADDED_LATER
+    extraction: tuple[str, ...] = added_later(())
     """Attributes whose forward QA of P_train is written as its own document set, `extract` (`qa_repeats`
     copies of each question), for an extraction finetune before the finetune proper ([3.2 §4]:
     classification starts from M′, a model finetuned to extract); evaluated as forward QA. Not in the

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from phys.errors import PhysError
-from phys.science.config import OptimConfig
+from phys.science.config import OptimConfig, added_later
 from phys.stages.context import StageContext, data_parallel, produces
 
 
@@ -50,6 +50,10 @@ class FinetuneConfig(OptimConfig):
     samples: int = 0
     """Train on this many documents only (a seeded subset of the set, counting `qa_repeats` copies as
     documents); 0 = all."""
+    replay: str = added_later("")
+    """Another document set trained on whole alongside `docs` (never subsampled by `samples`); "" = none. A full
+    finetune forgets what LoRA would keep: replaying the extraction questions keeps the model extracting while
+    it learns to classify (knowledge_classification at cpu)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -60,7 +64,8 @@ class FinetuneConfig(OptimConfig):
 def metrics(cfg: FinetuneConfig, upstream: Mapping[str, Any]) -> set[str]:
     from phys.stages.train import TRAIN_RESULT
 
-    return {f"finetune_{k}" for k in TRAIN_RESULT} | {"finetune_docs"}
+    replay = {"finetune_replay_docs"} if cfg.replay else set()
+    return {f"finetune_{k}" for k in TRAIN_RESULT} | {"finetune_docs"} | replay
 
 
 @produces(metrics)
@@ -77,13 +82,15 @@ def run(ctx: StageContext) -> dict[str, Any]:
 
     cfg: FinetuneConfig = ctx.config
     data, pretrained = ctx.inputs["data"], ctx.inputs[cfg.model]
-    if not (data / f"{cfg.docs}_tokens.npy").exists():
-        sets = sorted(p.name.removesuffix("_tokens.npy") for p in data.glob("*_tokens.npy") if p.name != "train_tokens.npy")
-        if cfg.docs == "finetune" and not sets:
-            raise PhysError("the data stage wrote no finetune documents (it mixes P_train's QA into pretraining)",
-                            hint="set data.mixed=false for pretrain-then-finetune")
-        raise PhysError(f"the data stage wrote no document set {cfg.docs!r}",
-                        hint=f"finetune.docs is one of {', '.join(sets) or '(none)'}")
+    for name, option in ((cfg.docs, "docs"), (cfg.replay, "replay")):
+        if name and not (data / f"{name}_tokens.npy").exists():
+            sets = sorted(p.name.removesuffix("_tokens.npy") for p in data.glob("*_tokens.npy")
+                          if p.name != "train_tokens.npy")
+            if name == "finetune" and not sets:
+                raise PhysError("the data stage wrote no finetune documents (it mixes P_train's QA into pretraining)",
+                                hint="set data.mixed=false for pretrain-then-finetune")
+            raise PhysError(f"the data stage wrote no document set {name!r}",
+                            hint=f"finetune.{option} is one of {', '.join(sets) or '(none)'}")
     tokenizer = Tokenizer.load(data / "tokenizer.json")
     docs = Docs.load(data, cfg.docs)
     if cfg.samples:
@@ -91,6 +98,10 @@ def run(ctx: StageContext) -> dict[str, Any]:
             raise PhysError(f"finetune.samples={cfg.samples} is more than the {len(docs)} documents of {cfg.docs!r}",
                             hint=f"use at most {len(docs)}, or 0 for all")
         docs = docs.subset(np.sort(np.random.default_rng(ctx.seed).permutation(len(docs))[: cfg.samples]))
+    counts = {"finetune_docs": len(docs)}
+    if cfg.replay:
+        replayed = Docs.load(data, cfg.replay)
+        docs, counts["finetune_replay_docs"] = Docs.concat(docs, replayed), len(replayed)
     model = load_model(pretrained, ctx.device).train()
     longest = int((docs.offsets[1:] - docs.offsets[:-1]).max()) + 1  # + <eos>
     if longest > model.config.block_size:
@@ -103,4 +114,4 @@ def run(ctx: StageContext) -> dict[str, Any]:
                 f"{trainable_fraction(model):.2%} of the weights train")
     result = train(cfg, docs, tokenizer, ctx.out, ctx.seed, ctx.device, ctx, probe=qa_probe(ctx, tokenizer),
                    model=model, export=merge_lora if lora else None)
-    return {f"finetune_{k}": v for k, v in result.items()} | {"finetune_docs": len(docs)}
+    return {f"finetune_{k}": v for k, v in result.items()} | counts

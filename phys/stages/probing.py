@@ -30,10 +30,11 @@ Means leave out an attribute with a single class (a pool cut so small that every
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from phys.machine import cpu
+from phys.science.config import added_later
 from phys.stages.context import StageContext, layer_names, produces
 from phys.science.data.pools import ATTRIBUTES
 from phys.errors import PhysError
@@ -63,10 +64,10 @@ class ProbeConfig:
     """Full-batch steps of each per-layer linear probe."""
     train_fraction: float = 0.5
     """Share of the people the probes train on; the rest scores them."""
-    per_task: bool = field(default=False, metadata={"added_later": True})  # phys.core.plan.ADDED_LATER
+    per_task: bool = added_later(False)
     """One embedding probe (update, norm, head) per attribute, as the paper trains one per task; off, one
     update and norm shared by all attributes' heads (a sixth of the work)."""
-    q_end: bool = field(default=False, metadata={"added_later": True})  # phys.core.plan.ADDED_LATER
+    q_end: bool = added_later(False)
     """Q-probing reads a token after the name (`<eos>`, standing for the paper's `<end>`: "<eos> Anya Briar
     Forger <eos>"), whose embedding the rank-r update can make a query; off, the name's last token."""
 

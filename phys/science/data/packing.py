@@ -57,6 +57,20 @@ class Docs:
         return Docs.from_lists([self.tokens[a:b].tolist() for a, b in spans], self.loss_start[ids].tolist(),
                                self.person[ids].tolist(), self.group[ids].tolist(), ignore)
 
+    @classmethod
+    def concat(cls, *sets: Docs) -> Docs:
+        """The documents of every set, in order (one set's docs after the other's)."""
+        lengths = np.concatenate([np.diff(d.offsets) for d in sets])
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        ignore = None
+        if any(d.ignore is not None for d in sets):
+            ignore = np.concatenate([np.zeros(len(d.tokens), bool) if d.ignore is None else np.asarray(d.ignore)
+                                     for d in sets])
+        return cls(np.concatenate([np.asarray(d.tokens) for d in sets]).astype(np.int32), offsets,
+                   np.concatenate([np.asarray(d.loss_start) for d in sets]).astype(np.int32),
+                   np.concatenate([np.asarray(d.person) for d in sets]).astype(np.int32),
+                   np.concatenate([np.asarray(d.group) for d in sets]).astype(np.int8), ignore)
+
     def save(self, folder: Path, prefix: str) -> None:
         for name in ("tokens", "offsets", "loss_start", "person", "group", "ignore"):
             if getattr(self, name) is not None:
