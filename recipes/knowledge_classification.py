@@ -64,7 +64,10 @@ Seed 0 as designed (`phys run recipe knowledge_classification --scale cpu`, 9:02
 cached, the arms 4:08 / 4:34; a whole seed ≈ 18 min): **not reproduced** — month subtraction CoT 0.273 vs
 direct 0.087 (+0.187, the check wants 0.2), later month 0.827 vs 0.613 (+0.213), luckiness mod 20 0.383 vs
 0.077 (+0.307), hints in training +0.010 (≤ 0.1), both months hinted 0.480, majors 0.800. One check short,
-by 0.013, in the one seed measured; not run over seeds yet. Left to try: a smaller share of replayed
+by 0.013. Seed 1 (`--seed 1`, whole: 18:32, pretrain 8:40, extract 0:48, the arms 4:16 / 4:29): **inconclusive** —
+its hints name both months 0.247 (the sanity check wants 0.3; one month 0.570, majors 0.630): subtraction CoT
+0.177 vs direct 0.047 (+0.130), later month +0.190, luckiness +0.287, hints in training −0.053. The
+extraction of P_test's months varies with the seed as much as the manipulation. Left to try: a smaller share of replayed
 biographies (they are ≈ 55% of the finetune's tokens), or N = 500 to shorten the pretraining (8:26) and
 give the arms more steps.
 
@@ -185,8 +188,7 @@ RECIPE = Recipe(
     paper_numbers={"month parity, no CoT, 10k samples": "75%", "month ranking, no CoT, 50k samples": "85%",
                    "month subtraction with CoT (hint 78.1%)": "61.5% (chance 8.3%)",
                    "month parity with CoT (hint 91.0%)": "94.2%", "major ranking, no CoT, 2.5M samples": "≈ chance"},
-    estimates={"smoke": "25 s on 2 CPU cores", "cpu": "≈ 18 min per seed on 2 CPU cores (Intel Xeon, fp32; from its stages' "
-                      "measured times, not yet run whole)", "gpu": "not measured yet",
+    estimates={"smoke": "25 s on 2 CPU cores", "cpu": "≈ 18.5 min per seed on 2 CPU cores (Intel Xeon, fp32; seed 1: 18:32)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
     lints=STORED,

@@ -51,9 +51,9 @@ class FinetuneConfig(OptimConfig):
     """Train on this many documents only (a seeded subset of the set, counting `qa_repeats` copies as
     documents); 0 = all."""
     replay: str = added_later("")
-    """Another document set trained on whole alongside `docs` (never subsampled by `samples`); "" = none. A full
-    finetune forgets what LoRA would keep: replaying the extraction questions keeps the model extracting while
-    it learns to classify (knowledge_classification at cpu)."""
+    """Another document set of the data stage trained on whole alongside `docs` (never subsampled by
+    `samples`); "" = none. A full finetune forgets what LoRA would keep: replaying the pretraining biographies
+    (`train`) keeps the stored facts of people the finetune never asks about (knowledge_classification at cpu)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
