@@ -5,21 +5,48 @@ Setup (as in [3.1 §6]): the N "minority" people have one biography each, writte
 the biographies of extra "celebrity" people in multi5+permute form; QA finetuning uses the celebrities'
 questions only, and the minorities are evaluated. Arm `minority_only`: the same minorities alone, QA
 finetuned on half of them and evaluated on the other half (the single+permute1 arm of `knowledge_storage`,
-whose stages it shares where the scales agree: not at cpu since issue 21, where knowledge_storage draws 6
-templates per attribute and this recipe, not yet measured with them, all). The paper: minority QA accuracy 4.4% → 86.8%: learning to store knowledge in an
-extractable form on the celebrities carries over to the minorities, whose data alone never teaches it.
+whose stages it shares where the scales agree). The paper: minority QA accuracy 4.4% → 86.8%: learning to
+store knowledge in an extractable form on the celebrities carries over to the minorities, whose data alone
+never teaches it.
 
-Deviations at the `cpu` scale (2 cores): N = 500 minorities, 250 celebrities (the paper: 100k each);
-a 4-layer 128-wide GPT2; the celebrity arm pretrains 2,000 steps (≈ 80 passes: every minority biography
-is read ≈ 80 times, each celebrity ≈ 400 times over its 5 entries), the minority arm 1,200 steps (≈ 160
-passes); 200 full-finetuning steps at lr 1e-3 (the paper: 50,000 at batch 48); word-level tokenizer; greedy
-decoding. Celebrities' biographies are 5/7 of the biographies here (250 × 5 entries vs 500), 5/6 in the
-paper (equal populations).
+Deviations at the `cpu` scale (2 cores): N = 500 minorities and 500 celebrities (equal populations as in
+the paper, which has 100k each), so celebrities' biographies are 5/6 of the biographies, as the paper's; 6
+sentence templates per attribute (issue 21, as knowledge_storage and mixed_training: all 46–52 would leave
+≈ 10 people per template); a 4-layer 128-wide GPT2; the celebrity arm pretrains 3,000 steps (every
+minority biography is read ≈ 70 times, each celebrity ≈ 350 times over its 5 entries), the minority arm
+1,200 steps (≈ 160 passes); 200 full-finetuning steps at lr 1e-3 (the paper: 50,000 at batch 48);
+word-level tokenizer; greedy decoding.
 
-Measured at the cpu scale (seed 0, 12 min 48 s on 2 cores): minority P_test QA 0.039 alone, 0.319 with
-celebrities; every attribute rose 6–17× (birth date 0.016 → 0.278, company 0.032 → 0.458); both arms fit
-their finetuning QA (1.000). Seed 1: 0.034 → 0.213. The direction is the paper's in both seeds, the gain
-(0.280 / 0.179) short of the check's 0.3: verdict not reproduced.
+Design runs (issue 21; Intel Xeon, 2 cores, fp32, nothing else training; minority P_test QA alone → with
+celebrities; the check wants a gain ≥ 0.3, between no effect and the paper's +82 points; wall: the stages'
+times summed):
+
+| config (cpu)                                           | seed | alone | with celebrities | gain   | wall     |
+|--------------------------------------------------------|------|-------|------------------|--------|----------|
+| every template, 250 celebrities, 2,000 steps (before)  | 0    | 0.039 | 0.319            | +0.280 | 12:48    |
+| the same                                               | 1    | 0.034 | 0.213            | +0.179 | —        |
+| the same                                               | 2    | 0.039 | 0.419            | +0.380 | —        |
+| 6 templates, 250 celebrities, 2,000 steps              | 0    | 0.047 | 0.342            | +0.295 | 13:25    |
+| … finetune 400 / 100 steps, or lr 3e-4                 | 0    |       | 0.340 / 0.343 / 0.355 |   | 0:40 each |
+| 6 templates, 500 celebrities, 3,000 steps (now)        | 0    | 0.047 | 0.646            | +0.599 | 18:35    |
+
+The celebrity finetune's length and rate change nothing; what carries extraction over to the minorities is
+how many celebrities pretraining shows (and for how long). At 500 + 500 people the celebrity arm's
+pretraining is 12:33 of a seed's ≈ 18.5 min (the minority arm 5:19).
+
+Over seeds as now designed (`phys run recipe celebrity_minority --scale cpu --seeds 3`, Intel Xeon, fp32,
+nothing else training; seed 0 cached from the design runs): **reproduced 3/3**, 32:41 for the group (seed 1
+16:21, seed 2 16:17; seed 0's stages 18:35 summed).
+
+| seed | minorities alone (≤ 0.3) | with celebrities | gain (≥ 0.3) | verdict    |
+|------|--------------------------|------------------|--------------|------------|
+| 0    | 0.047                    | 0.646            | +0.599       | reproduced |
+| 1    | 0.067                    | 0.670            | +0.603       | reproduced |
+| 2    | 0.084                    | 0.604            | +0.520       | reproduced |
+
+Both arms fit their finetuning QA (1.000) in every seed. Seed 0 by attribute, alone → with celebrities:
+birth date 0.016 → 0.472, birth city 0.024 → 0.628, university 0.060 → 0.600, major 0.064 → 0.716, company
+0.040 → 0.786, company city 0.076 → 0.672.
 """
 
 from phys.spec import Check, Recipe, Stage
@@ -69,13 +96,13 @@ RECIPE = Recipe(
     ),
     scales={
         "smoke": scale(SMOKE, 20, 60),
-        "cpu": {},
+        "cpu": scale({"data.templates_per_attribute": 6}, 500, 3000),
         "gpu": scale(GPU, 10_000, 40_000),
         "paper": scale(PAPER, 100_000, 80_000),
     },
     paper_numbers={"minorities alone (bioS single+permute1)": "4.4%", "minorities with celebrities (bioS)": "86.8%",
                    "bioR: minorities alone → with celebrities": "10.0% → 76.3%"},
-    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 13 min on 2 CPU cores (2 arms)", "gpu": "not measured yet",
+    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 18.5 min per seed on 2 CPU cores (2 arms, Intel Xeon, fp32)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
 )
