@@ -31,6 +31,14 @@ seed 7, not a recipe run): 1,500 probe steps, or lr 1e-2 for 300, widen the P-pr
 0.440 vs 0.115 / 0.120) while the position-just-before accuracy drops (0.51–0.57: the embedding update
 starts to fit the 250 training people); Q-probing stays at 0.109 / 0.124 vs 0.077 / 0.089. At this size
 the last name token does not carry the attributes in a linearly readable form even after multi5+permute.
+
+After the rotary floor, with the Q-probe reading an `<eos>` after the name as the paper
+(`phys run recipe knowledge_probing --scale cpu --seed 0 --set probe.q_end=true`, Intel Xeon, fp32, 11:20 of
+stages: pretraining 4:32 / 4:14, each probe stage 50–53 s): still **not reproduced**. P-probing before the
+attribute: multi5+permute 0.380, single 0.130, random 0.071 (gaps +0.251 and +0.309); just before it: single
+0.769, multi5+permute 0.695; Q-probing 0.125 vs 0.089 vs 0.073 (+0.036): reading after the name does not
+help at 300 probe steps. One probe per attribute (`probe.per_task`) would cost ≈ 6 × 50 s per probe stage,
+≈ 15 more minutes a seed: over the 20-minute bound as the stages are now.
 """
 
 from phys.spec import Check, Recipe, Stage
