@@ -12,9 +12,9 @@ never teaches it.
 Deviations at the `cpu` scale (2 cores): N = 500 minorities and 500 celebrities (equal populations as in
 the paper, which has 100k each), so celebrities' biographies are 5/6 of the biographies, as the paper's; 6
 sentence templates per attribute (issue 21, as knowledge_storage and mixed_training: all 46–52 would leave
-≈ 10 people per template); a 4-layer 128-wide GPT2; the celebrity arm pretrains 3,000 steps (every
-minority biography is read ≈ 70 times, each celebrity ≈ 350 times over its 5 entries), the minority arm
-1,200 steps (≈ 160 passes); 200 full-finetuning steps at lr 1e-3 (the paper: 50,000 at batch 48);
+≈ 10 people per template); a 4-layer 128-wide GPT2; the celebrity arm pretrains 3,000 steps (≈ 64 passes:
+every minority biography is read ≈ 64 times, each celebrity ≈ 320 times over its 5 entries; `phys recipes
+check` prints the budget), the minority arm 1,200 steps (≈ 154 passes); 200 full-finetuning steps at lr 1e-3 (the paper: 50,000 at batch 48);
 word-level tokenizer; greedy decoding.
 
 Design runs (issue 21; Intel Xeon, 2 cores, fp32, nothing else training; minority P_test QA alone → with
@@ -102,7 +102,7 @@ RECIPE = Recipe(
     },
     paper_numbers={"minorities alone (bioS single+permute1)": "4.4%", "minorities with celebrities (bioS)": "86.8%",
                    "bioR: minorities alone → with celebrities": "10.0% → 76.3%"},
-    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 18.5 min per seed on 2 CPU cores (2 arms, Intel Xeon, fp32)", "gpu": "not measured yet",
-               "paper": "GPU-days (not measured)"},
+    estimates={"smoke": "15 s on 2 CPU cores", "cpu": "≈ 18.5 min per seed on 2 CPU cores (2 arms, Intel Xeon, fp32)",
+               "gpu": "not measured yet", "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
 )
