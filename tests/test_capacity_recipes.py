@@ -110,3 +110,22 @@ def test_quantization_exposures_and_junk_share_cells_and_name_their_results(runs
     assert junk["metrics"]["exposures@L2-d24-e100-junk"] >= 4
     fmt = json.loads((runs / junk["id"] / "stages" / "train_l2_d24_e100_junk_domain" / "format.json").read_text())
     assert fmt == {"domain_token": True}
+
+
+def test_the_cpu_scale_reports_no_mlp_and_the_gpu_scale_judges_it():
+    """At cpu the no-MLP cell is trained (its bits/param reported) but Result 5 judges only the gated and
+    1/4-size MLPs: a no-MLP cell at 0.5× GPT2 does not fail the cpu verdict, a gated one does; the gpu
+    checks judge the no-MLP variant."""
+    from phys.core.verdict import judge
+    from phys.recipes.capacity_exposures import RECIPE as EXPOSURES
+
+    cpu_arms = EXPOSURES.arms["cpu"]
+    assert "L2-d24-nomlp" in cpu_arms
+    cell = {"max_bits_per_param": 2.8, "late_gain": 0.02}
+    bits = {"L2-d24": 1.9, "L2-d24-gated": 1.9, "L2-d24-mlp1": 1.7, "L2-d24-nomlp": 0.95}
+    metrics = {f"{k}@{arm}": v for arm in cpu_arms for k, v in cell.items()}
+    metrics.update({f"bits_per_param@{arm}": b for arm, b in bits.items()})
+    assert judge(EXPOSURES.checks, metrics, arms=cpu_arms, scale="cpu")[0] == "reproduced"
+    gated_low = {**metrics, "bits_per_param@L2-d24-gated": 0.95}
+    assert judge(EXPOSURES.checks, gated_low, arms=cpu_arms, scale="cpu")[0] == "not reproduced"
+    assert any(c.metric == "bits_per_param@GPT2-2-2-nomlp" for c in EXPOSURES.checks)
