@@ -140,6 +140,22 @@ def test_cancelling_a_waiting_seed_leaves_the_running_one_alone(runs) -> None:
     assert [r["status"] for r in phys_json(runs, "runs", "show", group)["runs"]] == ["cancelled"] * 2
 
 
+def test_cancelling_the_running_seed_lets_the_group_go_on(runs) -> None:
+    """The running seed checkpoints and is cancelled; the group's process starts the next seed instead of
+    stopping (before: the whole group stopped and the waiting seed showed `crashed`)."""
+    group = start_long_group(runs, "2")
+    by_seed = {r["seed"]: r for r in phys_json(runs, "runs", "ls")}
+    phys(runs, "runs", "cancel", by_seed[0]["id"])
+    deadline = time.time() + 60
+    while time.time() < deadline and phys_json(runs, "runs", "show", by_seed[1]["id"])["status"] != "running":
+        time.sleep(0.2)
+    statuses = {r["seed"]: r["status"] for r in phys_json(runs, "runs", "ls")}
+    assert statuses == {0: "cancelled", 1: "running"}
+    assert "cancelled: progress is checkpointed" in (runs / by_seed[0]["id"] / "log.txt").read_text()
+    phys(runs, "runs", "cancel", group)
+    assert [r["status"] for r in phys_json(runs, "runs", "show", group)["runs"]] == ["cancelled"] * 2
+
+
 def test_a_prefix_of_two_groups_is_ambiguous(tmp_path) -> None:
     from phys.core import groups
     from phys.core.ledger import Ledger

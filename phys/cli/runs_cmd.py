@@ -175,10 +175,13 @@ def cancel(run: TargetArg) -> None:
     root = _root()
     group = groups.resolve(root, run)
     if group is not None:
-        stopped = [r["id"] for r in groups.members(root, group) if r["status"] not in ("done", "cancelled")]
+        statuses = {r["id"]: r["status"] for r in groups.members(root, group)}
+        stopped = [run_id for run_id, status in statuses.items() if status not in ("done", "cancelled")]
         if not stopped:
             raise PhysError(f"every run of group {group} has ended", hint="nothing to cancel")
-        for run_id in stopped:  # the first stops the group's process; the others are then marked
+        # The waiting seeds first (marked: the group's process will skip them), then the running one.
+        stopped.sort(key=lambda run_id: statuses[run_id] == "running")
+        for run_id in stopped:
             launch.cancel(root, run_id)
         err.print(f"{group}: {len(stopped)} run{'' if len(stopped) == 1 else 's'} cancelled")
         return

@@ -185,7 +185,8 @@ def prepare_resume(runs_root: Path, run_id: str) -> None:
         if status not in RESUMABLE:
             raise PhysError(f"run {run_id} is {status}; only {', '.join(RESUMABLE)} runs can be resumed",
                             hint="start a new run with `phys run recipe NAME`")
-        return {**record, "status": "queued", **process.identity()}
+        kept = {k: v for k, v in record.items() if k != "cancel_requested"}  # a cancel that lost a race
+        return {**kept, "status": "queued", **process.identity()}
 
     rd.write_status(Ledger(runs_root).change_run(run_id, claim))
 
@@ -200,19 +201,30 @@ def cancel(runs_root: Path, run_id: str, wait_s: float = 60.0) -> None:
     status = process.derive_status(record, rd.heartbeat)
     if status in ("done", "cancelled"):
         raise PhysError(f"run {run_id} is already {status}", hint="nothing to cancel")
-    # A group's seed waiting its turn shares its process with the seed that runs: it is marked, not signalled
-    # (the group's process skips it), so cancelling one seed never stops another.
+    # A group's seeds share one process. A seed waiting its turn is marked, not signalled (the group's process
+    # skips it); the running one is asked to stop (`cancel_requested`, then SIGTERM): it checkpoints, marks
+    # itself cancelled, and the group's process goes on with the next seed. Cancelling one seed never stops
+    # another.
     if status in process.LIVE and not (status == "queued" and record.get("group")):
         if record.get("host") != socket.gethostname():
             raise PhysError(f"run {run_id} runs on host {record.get('host')}", hint="cancel it there")
+        in_group = bool(record.get("group"))
+        if in_group:
+            ledger.update_run(run_id, cancel_requested=True)
         try:
             os.kill(int(record["pid"]), signal.SIGTERM)
         except ProcessLookupError:
             pass
+
+        def running() -> bool:  # a group's process outlives its seed: the seed's own status says it stopped
+            if in_group and (ledger.run(run_id) or {}).get("status") not in process.LIVE:
+                return False
+            return process.is_alive(record, rd.heartbeat)
+
         deadline = time.time() + wait_s
-        while time.time() < deadline and process.is_alive(record, rd.heartbeat):
+        while time.time() < deadline and running():
             time.sleep(0.2)
-        if process.is_alive(record, rd.heartbeat):
+        if running():
             raise PhysError(f"run {run_id} did not stop within {wait_s:.0f} s",
                             hint="it stops at its next step; check with `phys runs show`")
 

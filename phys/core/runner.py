@@ -111,6 +111,11 @@ class RunExecution:
                 results.update({f"{k}@{stage.arm}": v for k, v in result.items()} if stage.arm else result)
             return self._finish(plan, results)
         except (StageInterrupted, KeyboardInterrupt):
+            if self.cancel_requested():  # `phys runs cancel` of a group's seed: the group goes on without it
+                self.record.update(status="cancelled", ended=now())
+                self.save()
+                self.say("cancelled: progress is checkpointed")
+                return "cancelled"
             self.record.update(status="interrupted", ended=now())
             self.save()
             self.say(f"interrupted: progress is checkpointed; continue with `phys runs resume {self.rd.id}`")
@@ -133,6 +138,10 @@ class RunExecution:
             except Exception:  # noqa: BLE001 - the run's own outcome (return value or exception) comes first
                 self.rd.append_log(f"the ledger could not be written:\n{traceback.format_exc()}")
                 self.ui.log("the ledger could not be written (see log.txt); `phys ledger rebuild` restores it")
+
+    def cancel_requested(self) -> bool:
+        """`phys runs cancel` asked this run (a group's seed) to stop: the stop is the run's, not the group's."""
+        return bool((self.ledger.run(self.rd.id) or {}).get("cancel_requested"))
 
     def _fail(self, error: str, tb: str | None, status: str = "failed") -> None:
         self.record.update(status=status, ended=now(), error=error)
@@ -285,7 +294,7 @@ def execute_all(runs_root: Path, run_ids: Sequence[str], ui: UI | None = None) -
     """Execute runs one after another (a group's seeds): `interrupted` at the first one stopped (also by a
     signal that came while it wrote its report; the rest stay queued and, once this process is gone,
     resumable), else `failed` if any failed (its record says how; the others still ran), else None. A seed
-    cancelled while it waited for its turn is skipped."""
+    cancelled while it waited for its turn is skipped; one cancelled while it ran stops alone."""
     failed = False
     for run_id in run_ids:
         if (Ledger(runs_root).run(run_id) or {}).get("status") == "cancelled":
@@ -297,6 +306,8 @@ def execute_all(runs_root: Path, run_ids: Sequence[str], ui: UI | None = None) -
             print(f"error: run {run_id}: {exc}", file=sys.stderr)
             failed = True
             continue
+        if outcome == "cancelled" or (execution.stop.is_set() and execution.cancel_requested()):
+            continue  # this seed was cancelled (or finished as the cancel came): the others go on
         if outcome == "interrupted" or execution.stop.is_set():
             return "interrupted"
     return "failed" if failed else None
