@@ -35,6 +35,13 @@ single+permute5 gains +0.34 / +0.45 in two seeds and +0.05 in the third: five pe
 sometimes are and sometimes are not enough at 500 people — not yet a result that survives seeds. The
 threshold stays 0.1.
 
+Seed 2's single+permute5 is not the finetune's doing (issue 21; `phys run recipe knowledge_storage --scale cpu
+--seed 2 --arms single+permute5 [--set …]`, Intel Xeon, fp32; pretraining 4:27, loss 0.163 at its end, cached
+for the variants): P_test QA 0.175 as shipped (200 finetune steps, lr 1e-3; the same figure as the group's, so
+the run is deterministic), 0.165 with 400 steps (1:19), 0.187 with 100 (0:22), 0.176 at lr 3e-4 (P_train
+0.902). Every attribute is 0.12–0.22 (birth date 0.156): this pretrained model has not stored the facts
+extractably, where seeds 0 and 1 did at the same 1,200 steps. The next lever is the pretraining.
+
 Measured with every template, before the rotary floor (seed 0, 15 min 13 s on 2 cores): P_test QA single 0.064, single+permute5 0.181,
 multi5+permute 0.839, every arm 1.000 on P_train after finetuning. The direction of Results 2–3 holds, and
 under single the first sentence's attribute (birth date, 0.136) is extracted best, as in the paper.
