@@ -60,6 +60,7 @@ cell's bits/param (1.881 / 1.804 / 1.866):
 | 0    | 1.009             | 0.879                | 0.790                            | 2.800                            | 0.034                     | 0.34                            |
 | 1    | 1.084             | 0.925                | 0.794                            | 2.789                            | 0.041                     | 0.26                            |
 | 2    | 1.076             | 0.853                | 0.741                            | 2.796                            | 0.033                     | 0.28                            |
+
 Result 5's thresholds (chosen before the runs): each variant keeps ≥ 0.8 of GPT2's bits/param — "about
 the same" means less than the 1.3× (0.77) that the paper finds for the gated MLP at 100 exposures, the
 smallest gap it calls a loss; no effect of the architecture is 1.0.
@@ -75,7 +76,7 @@ WHAT = {"-gated": "the gated MLP", "-mlp1": "a 1/4-size MLP", "-nomlp": "no MLP"
 
 CPU_JUDGED = ("-gated", "-mlp1")
 """The variants the cpu scale judges. The no-MLP one is trained and reported there, and judged at `gpu`:
-the paper's models have ≥ 1M parameters, 2 cores train capacity-limited cells of 9–20k, and at that size
+the paper's models have 1M–0.5B parameters, 2 cores train capacity-limited cells of 9–20k, and at that size
 attention alone stores 0.70–0.79× GPT2's bits/param, at its width and at GPT2's parameter count (the
 docstring's table)."""
 

@@ -38,13 +38,13 @@ threshold stays 0.1.
 Seed 2's single+permute5 is not the finetune's doing (issue 21; `phys run recipe knowledge_storage --scale cpu
 --seed 2 --arms single+permute5 [--set …]`, Intel Xeon, fp32; pretraining 4:27, loss 0.163 at its end, cached
 for the variants): P_test QA 0.175 as shipped (200 finetune steps, lr 1e-3; the same figure as the group's, so
-the run is deterministic), 0.165 with 400 steps (1:19), 0.187 with 100 (0:22), 0.176 at lr 3e-4 (P_train
-0.902). Every attribute is 0.12–0.22 (birth date 0.156): this pretrained model has not stored the facts
-extractably, where seeds 0 and 1 did at the same 1,200 steps. Pretrained longer, it begins to: with
-`--set pretrain.steps=1800` (pretraining 6:05, loss 0.159) P_test QA is 0.287 (birth city 0.212 … company city
-0.412), +0.16 over the group's single 0.125 — but single was not pretrained as long, and the paper pretrains
-every arm alike, so this is a lead, not a result. 1,800 steps for all three arms would take a seed ≈ 20–23 min
-(single 5:59 → ≈ 9, permute5 6:05, multi5+permute ≈ 5:15 → ≈ 8), at or over the 20-minute bound.
+the run is deterministic), 0.165 with 400 steps (finetune 1:19), 0.187 with 100 (finetune 0:22), 0.176 at lr
+3e-4 (P_train 0.902). Every attribute is 0.12–0.22 (birth date 0.156): this pretrained model has not stored the
+facts extractably, where seeds 0 and 1 did at the same 1,200 steps. Pretrained longer, it begins to: with `--set
+pretrain.steps=1800` (pretraining 6:05, loss 0.159) P_test QA is 0.287 (birth city 0.212 … company city 0.412),
++0.16 over the group's single 0.125 — but single was not pretrained as long, and the paper pretrains every arm
+alike, so this is a lead, not a result. 1,800 steps for all three arms would take a seed ≈ 20–23 min (single
+5:59 → ≈ 9, permute5 6:05, multi5+permute ≈ 5:15 → ≈ 8), at or over the 20-minute bound.
 
 Measured with every template, before the rotary floor (seed 0, 15 min 13 s on 2 cores): P_test QA single 0.064, single+permute5 0.181,
 multi5+permute 0.839, every arm 1.000 on P_train after finetuning. The direction of Results 2–3 holds, and
