@@ -8,7 +8,7 @@ tasks: birth-month parity and mod 6, major luckiness mod 20 (a major's 0-based l
 born in a later month than B" and "A's birth month minus B's". Arms, all finetuned from the same pretrained
 model: `nocot` (direct answers only), `cot` (half the training questions carry their hint), and
 `nocot_quarter` (direct, a quarter of the samples: accuracy against the number of training samples; run at
-`gpu` and `paper`: no check reads it, and at cpu its 3.5 minutes would push a seed past 20).
+`gpu` and `paper`: no check reads it, and at cpu its ≈ 5 minutes would push a seed past 20).
 
 The paper: without CoT, manipulation needs very many samples (month parity 75% at 10k samples; ranking
 months 85% at 50k; ranking majors barely above chance at 2.5M); hints in training do not help direct
@@ -25,9 +25,9 @@ and every arm's classification finetune starts from it. Before, the arms started
 held no forward QA: birth months came only from the hinted half of the training questions, and both months
 of a pair were right 0.10–0.25 of the time (seeds 0–2), capping every comparison.
 
-Deviations at the `cpu` scale (2 cores): N = 1,000 (P_train 500: 500 samples per person task, 4,000 pairs
-per comparison task; the paper: 2.5k–50k), a 4-layer 128-wide GPT2 pretrained 2,000 steps, 200 full-
-finetuning steps of extraction at lr 1e-3, then full finetuning for 1,000 steps at lr 1e-3 with the
+Deviations at the `cpu` scale (2 cores): N = 500 (P_train 250: 250 samples per person task, 4,000 pairs
+per comparison task; the paper: 2.5k–50k), a 4-layer 128-wide GPT2 pretrained 1,200 steps, 200 full-
+finetuning steps of extraction at lr 1e-3, then full finetuning for 1,400 steps at lr 1e-3 with the
 pretraining biographies replayed alongside the classification questions (`finetune.replay`, below; the
 paper: LoRA q/v 16 + embedding 128, lr 1e-3, 50,000 steps, no replay — used by the `gpu` and `paper`
 scales); 300 people / pairs per half evaluated; word-level tokenizer; greedy decoding.
@@ -60,16 +60,37 @@ is computed from a right hint half the time (the CoT training accuracy of the co
 0.738), so the design trains 1,000 steps, on the two arms the checks read. The thresholds are those set
 before these runs.
 
-Seed 0 as designed (`phys run recipe knowledge_classification --scale cpu`, 9:02 with pretrain and extract
+With N = 1,000, 2,000 pretraining steps and arms of 1,000 steps (the design before N = 500, below): seed 0
+(`phys run recipe knowledge_classification --scale cpu`, 9:02 with pretrain and extract
 cached, the arms 4:08 / 4:34; a whole seed ≈ 18 min): **not reproduced** — month subtraction CoT 0.273 vs
 direct 0.087 (+0.187, the check wants 0.2), later month 0.827 vs 0.613 (+0.213), luckiness mod 20 0.383 vs
 0.077 (+0.307), hints in training +0.010 (≤ 0.1), both months hinted 0.480, majors 0.800. One check short,
 by 0.013. Seed 1 (`--seed 1`, whole: 18:32, pretrain 8:40, extract 0:48, the arms 4:16 / 4:29): **inconclusive** —
 its hints name both months 0.247 (the sanity check wants 0.3; one month 0.570, majors 0.630): subtraction CoT
 0.177 vs direct 0.047 (+0.130), later month +0.190, luckiness +0.287, hints in training −0.053. The
-extraction of P_test's months varies with the seed as much as the manipulation. Left to try: a smaller share of replayed
-biographies (they are ≈ 55% of the finetune's tokens), or N = 500 to shorten the pretraining (8:26) and
-give the arms more steps.
+extraction of P_test's months varies with the seed as much as the manipulation.
+
+N = 500 (issue 21). Half the people shorten the pretraining (1,200 steps, ≈ 30 passes over the five entries,
+as knowledge_storage's multi5+permute at N = 500, which extracts 0.83–0.87 there: 4:29 instead of 8:26), and
+the time saved gives each arm 1,400 steps. Seed 1, the inconclusive one (`--seed 1 --set data.n_people=500 --set
+pretrain.steps=1200 --set finetune.steps=1400`, 15:23 whole: pretrain 4:29, extract 0:43, the arms 5:02 /
+4:55): **reproduced** — month subtraction CoT 0.463 vs direct 0.057 (+0.407), later month 0.803 vs 0.593
+(+0.210), luckiness mod 20 0.428 vs 0.076 (+0.352), hints in training +0.017, both months hinted 0.593 (was
+0.247), majors 0.888. The thresholds are those set before any of these runs.
+
+Over seeds with N = 500 (`phys run recipe knowledge_classification --scale cpu --seeds 3`, Intel Xeon, fp32,
+nothing else training; seed 1 cached from the run above): **reproduced 3/3**, the group 33:15 for seeds 0 and 2
+(their stages 16:22 / 16:45; seed 1 15:23 whole). P_test, the `cot` arm, CoT at test vs a direct answer:
+
+| seed | subtraction (≥ +0.2)  | later month (≥ +0.15) | luck mod 20 (≥ +0.15) | hints in training (≤ 0.1) | both months hinted (≥ 0.3) | majors hinted (≥ 0.3) |
+|------|-----------------------|-----------------------|-----------------------|---------------------------|----------------------------|-----------------------|
+| 0    | 0.407 / 0.067 (+0.340) | 0.800 / 0.610 (+0.190) | 0.340 / 0.040 (+0.300) | +0.020                  | 0.573                      | 0.916                 |
+| 1    | 0.463 / 0.057 (+0.407) | 0.803 / 0.593 (+0.210) | 0.428 / 0.076 (+0.352) | +0.017                  | 0.593                      | 0.888                 |
+| 2    | 0.430 / 0.060 (+0.370) | 0.697 / 0.547 (+0.150) | 0.312 / 0.048 (+0.264) | −0.027                  | 0.493                      | 0.688                 |
+
+Every check holds in every seed; the narrowest is seed 2's later month, at its threshold (+0.150). The
+paper's subtraction: 61.5% with CoT (hint 78.1%) vs ≈ chance (8.3%) direct; here 0.41–0.46 with hints 0.49–0.59
+vs 0.06–0.07 direct.
 
 Measured before the extraction stage and the rotary floor (seed 0, 11 min 44 s on 2 cores), P_test, the
 `cot` arm with CoT at test vs a direct answer: luckiness mod 20 0.417 vs 0.080 (chance 0.05), month mod 6 0.563 vs 0.303, parity 0.737 vs
@@ -93,20 +114,20 @@ from ._bios import STORED
 TASKS = ("month_parity", "month_mod6", "luck_mod20", "month_later", "month_diff")
 EXTRACTED = ("birth_date", "major")
 """The attributes the tasks are computed from: the extraction finetune teaches the model to write them."""
-ARMS = {"nocot": FinetuneConfig(steps=1000, lr=1e-3, model="extract", replay="train"),
-        "cot": FinetuneConfig(steps=1000, lr=1e-3, docs="finetune_cot", model="extract", replay="train"),
-        "nocot_quarter": FinetuneConfig(steps=1000, lr=1e-3, samples=2_375, model="extract", replay="train")}
+ARMS = {"nocot": FinetuneConfig(steps=1400, lr=1e-3, model="extract", replay="train"),
+        "cot": FinetuneConfig(steps=1400, lr=1e-3, docs="finetune_cot", model="extract", replay="train"),
+        "nocot_quarter": FinetuneConfig(steps=1400, lr=1e-3, samples=2_188, model="extract", replay="train")}
 """The classification finetunes, from M′. At cpu (full finetuning) each replays the pretraining biographies
 (`replay="train"`), without which it forgets P_test's facts (the docstring's table); the LoRA of the gpu and
 paper scales keeps them as the paper's does, and replays nothing."""
 
 SHARED = (
-    Stage("data", bios.run, BiosConfig(n_people=1000, augmentation="multi5+permute", mixed=False,
+    Stage("data", bios.run, BiosConfig(n_people=500, augmentation="multi5+permute", mixed=False,
                                                      qa_attributes=(), inverse_tasks=(), tasks=TASKS,
                                                      compare_pairs=4000, cot_rate=0.5, max_eval_people=300,
                                                      extraction=EXTRACTED),
           version=4),
-    Stage("pretrain", train.run, TrainConfig(steps=2000, eval_every=0), version=train.VERSION, deps=("data",),
+    Stage("pretrain", train.run, TrainConfig(steps=1200, eval_every=0), version=train.VERSION, deps=("data",),
           device_sensitive=True),
     Stage("extract", finetune.run, FinetuneConfig(steps=200, lr=1e-3, docs="extract"), deps=("data", "pretrain"),
           device_sensitive=True),
@@ -188,7 +209,7 @@ RECIPE = Recipe(
     paper_numbers={"month parity, no CoT, 10k samples": "75%", "month ranking, no CoT, 50k samples": "85%",
                    "month subtraction with CoT (hint 78.1%)": "61.5% (chance 8.3%)",
                    "month parity with CoT (hint 91.0%)": "94.2%", "major ranking, no CoT, 2.5M samples": "≈ chance"},
-    estimates={"smoke": "25 s on 2 CPU cores", "cpu": "≈ 18.5 min per seed on 2 CPU cores (Intel Xeon, fp32; seed 1: 18:32)", "gpu": "not measured yet",
+    estimates={"smoke": "25 s on 2 CPU cores", "cpu": "≈ 15.5 min per seed on 2 CPU cores (Intel Xeon, fp32; seed 1: 15:23)", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
     lints=STORED,

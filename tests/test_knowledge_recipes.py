@@ -113,3 +113,20 @@ def test_knowledge_classification_learns_extraction_before_classification():
             assert finetune.config.model == "extract" and "extract" in finetune.deps
             lora = finetune.config.lora_rank > 0  # LoRA keeps the stored facts; a full finetune replays the bios
             assert finetune.config.replay == ("" if lora else "train") and lora == (scale in ("gpu", "paper"))
+
+
+def test_knowledge_retrieval_judges_dual_retrieval_at_gpu_and_partial_retrieval_everywhere():
+    """At cpu single retrieval (0.59–0.87) bounds the pairs, so dual retrieval is reported there and judged at
+    gpu: weak pairs do not fail a cpu run, they fail a gpu one; a year as good as the whole date fails both."""
+    from phys.core.verdict import judge
+    from phys.recipes.knowledge_retrieval import RECIPE as RETRIEVAL
+
+    arm = "multi5+permute"
+    metrics = {f"dual_test_given_parts_min@{arm}": 0.6, f"dual_test_parts@{arm}": 120,
+               f"forward_test_birth_date@{arm}": 0.8, f"partial_test_birth_year@{arm}": 0.3,
+               f"forward_test_acc@{arm}": 0.7}
+    arms = RETRIEVAL.arms["cpu"]
+    assert judge(RETRIEVAL.checks, metrics, arms=arms, scale="cpu")[0] == "reproduced"
+    assert judge(RETRIEVAL.checks, metrics, arms=arms, scale="gpu")[0] == "not reproduced"
+    year_as_good = {**metrics, f"partial_test_birth_year@{arm}": 0.78}
+    assert judge(RETRIEVAL.checks, year_as_good, arms=arms, scale="cpu")[0] == "not reproduced"
