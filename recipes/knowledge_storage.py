@@ -92,8 +92,9 @@ from ._bios import FULLNAME, GPU, PAPER, SMOKE, arm_stages
 ARMS = ("single", "single+permute1", "single+permute5", "multi5", "multi5+permute", "multi5+permute+fullname")
 CPU_ARMS = ("single", "single+permute5", "multi5+permute")
 CPU_PEOPLE = 350
-"""N at the cpu scale: 1,200 pretraining steps are then ≈ 43 passes over each arm's biographies (at 500, ≈ 30:
-seed 2's single+permute5 did not store its facts extractably; the docstring's tables)."""
+"""N at the cpu scale: 1,200 pretraining steps are then ≈ 44 passes over the five entries a person of the
+augmented arms (at 500, ≈ 31: seed 2's single+permute5 did not store its facts extractably; the docstring's
+tables)."""
 
 
 RECIPE = Recipe(
