@@ -39,6 +39,16 @@ attribute: multi5+permute 0.380, single 0.130, random 0.071 (gaps +0.251 and +0.
 0.769, multi5+permute 0.695; Q-probing 0.125 vs 0.089 vs 0.073 (+0.036): reading after the name does not
 help at 300 probe steps. One probe per attribute (`probe.per_task`) would cost ≈ 6 × 50 s per probe stage,
 ≈ 15 more minutes a seed: over the 20-minute bound as the stages are now.
+
+With 6 templates per attribute, as knowledge_storage's data (issue 21; `--seed 0 --set
+data.templates_per_attribute=6 --set probe.q_end=true`, Intel Xeon, fp32, 10:42, pretraining 4:06 a model,
+each probe stage ≈ 49 s): still **not reproduced** — P-probing before the attribute 0.393 vs single 0.139
+(+0.253) vs random 0.060 (+0.332); just before it 0.805 (single), 0.645 (multi5+permute); Q-probing 0.123 vs
+single 0.162 (−0.039) vs random 0.062; the frozen linear Q-probe at layer 4 0.158 / 0.097 / 0.060. The
+templates are not what keeps the name from carrying the attributes. Leads from a code audit, not yet measured:
+the rank-16 embedding update can memorise the 250 training people through their one-token last names (log
+the probe's train accuracy beside test's); 250 training people are ≈ 15 per class of a 16-way head
+(`probe.train_fraction`); with `q_end` the end marker is the same `<eos>` as position 0.
 """
 
 from phys.spec import Check, Recipe, Stage
