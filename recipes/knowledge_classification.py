@@ -32,7 +32,8 @@ pretraining biographies replayed alongside the classification questions (`finetu
 paper: LoRA q/v 16 + embedding 128, lr 1e-3, 50,000 steps, no replay — used by the `gpu` and `paper`
 scales); 300 people / pairs per half evaluated; word-level tokenizer; greedy decoding.
 
-Why the replay (issue 21; seed 0, Intel Xeon, fp32, the `cot` arm alone from the same M′, `--arms cot`;
+Why the replay (issue 21; seed 0, Intel Xeon, fp32, N = 1,000 and 2,000 pretraining steps as designed then, the
+`cot` arm alone from the same M′, `--arms cot`;
 P_test). M′ itself extracts P_test's birth month 0.817 (the date's first word; the whole date 0.730) and
 major 0.887. A full finetune on classification questions about P_train alone forgets P_test's stored facts:
 the months the model writes in its hint fall to ≈ 0.47. LoRA, which keeps them in the paper, learns nothing
@@ -119,7 +120,8 @@ ARMS = {"nocot": FinetuneConfig(steps=1400, lr=1e-3, model="extract", replay="tr
         "nocot_quarter": FinetuneConfig(steps=1400, lr=1e-3, samples=2_188, model="extract", replay="train")}
 """The classification finetunes, from M′. At cpu (full finetuning) each replays the pretraining biographies
 (`replay="train"`), without which it forgets P_test's facts (the docstring's table); the LoRA of the gpu and
-paper scales keeps them as the paper's does, and replays nothing."""
+paper scales keeps them as the paper's does, and replays nothing. nocot_quarter's 2,188 samples are a quarter
+of the 8,750 questions N = 500 gives (250 P_train people × 3 person tasks + 2 × 4,000 pairs)."""
 
 SHARED = (
     Stage("data", bios.run, BiosConfig(n_people=500, augmentation="multi5+permute", mixed=False,

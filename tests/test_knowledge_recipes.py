@@ -117,7 +117,8 @@ def test_knowledge_classification_learns_extraction_before_classification():
 
 def test_knowledge_retrieval_judges_dual_retrieval_at_gpu_and_partial_retrieval_everywhere():
     """At cpu single retrieval (0.59–0.87) bounds the pairs, so dual retrieval is reported there and judged at
-    gpu: weak pairs do not fail a cpu run, they fail a gpu one; a year as good as the whole date fails both."""
+    gpu: weak pairs do not fail a cpu run, they fail a gpu one; a year as good as the whole date fails a cpu
+    run."""
     from phys.core.verdict import judge
     from phys.recipes.knowledge_retrieval import RECIPE as RETRIEVAL
 
