@@ -10,15 +10,93 @@ which QA cannot use. After multi5+permute, every attribute is readable from the 
 the name alone (Q-probing ≈ QA accuracy): the facts are stored on the name, where QA finds them.
 
 Deviations at the `cpu` scale (2 cores): N = 500 people with 16 values per attribute pool (cities,
-universities, majors, companies; the paper's pools have 100–300) so that a probe trained on 250 people has
-seen every class — the probes are scored on the other 250; a 4-layer 128-wide GPT2, 1,200 pretraining
-steps; probes of 300 steps (the paper: 30,000) with one shared embedding update for all attributes (the
-paper: one probe per task); word-level tokenizer. Per-layer linear probes on cached activations add the
-layer picture the paper draws for iGSM ([2.1]).
+universities, majors, companies; the paper's pools have 100–300) so that the probes' training people have
+seen every class; a 4-layer 128-wide GPT2, 1,200 pretraining steps; word-level tokenizer; one shared
+embedding update for all attributes (the paper: one probe per task).
+The probes, redesigned in issue 21 from the measurements below:
+- the Q-probe reads an `<eos>` after the name (`probe.q_end`, the paper's `<end>`), as the gpu scale;
+- the embedding update leaves the name tokens' rows fixed (`probe.fix_names`). With 500 people most last
+  names belong to one person (384 distinct last names, 287 of them one person's), so a rank-16 update of
+  every row memorises the 250 training people through their names: train 0.99–1.00, test 0.115 (chance
+  0.065). The paper's 100,000 people share names drawn from pools of hundreds, where no row can do that;
+  with the names fixed the Q-probe's update is a query at `<end>`, as there;
+- 600 P-probe and 1,000 Q-probe steps (`probe.steps`, `probe.q_steps`; the paper: 30,000 each), where the
+  300 of before left both probes unfit (P train 0.72 on multi5+permute);
+- the probes train on 400 of the 500 people and are scored on the other 100 (`probe.train_fraction` 0.8;
+  the paper: half of 100,000). At 250 training people (≈ 15 per class of a 16-way head) the Q-probe fits
+  them all (train 1.00) and generalises by seed: +0.290 / +0.080 / +0.137 over single (seeds 0 / 1 / 2,
+  the first 3-seed run below); at 400 it generalises on every seed (table). 100 scored people leave a
+  standard error of ≈ 0.05 on one attribute's accuracy, less on the six-attribute mean.
+The thresholds (0.3 for P-probing's gaps, 0.2 for Q-probing's, 0.5 for the sanity check) are the ones set
+before any of these runs, between "no effect" (0) and the paper's ≈ 1.0 / 0.87 gaps; none was changed. The
+probe design was chosen on the pretrained models of seeds 0–2, which the verdicts below reuse, so seed 3
+was run afterwards as a held-out check of the design.
 
-The `gpu` and `paper` scales train one probe per attribute (`probe.per_task`) and read the Q-probe at a
-token after the name (`probe.q_end`), as the paper; the cpu scale does not yet: neither is measured at cpu
-(issue 21 left them for the next session, with probes trained longer).
+Per-layer linear probes on cached activations add the layer picture the paper draws for iGSM ([2.1]); they
+read the name's last token and, unlike the embedding probe, cannot adapt to an `<end>` token.
+
+The `gpu` and `paper` scales train one probe per attribute (`probe.per_task`) with every embedding row free,
+as the paper (their names are shared by many people: 10,000 or 100,000 people, full pools).
+
+Probe experiments on the two pretrained models of seed 0 (seeds 1 and 2 where a row says so; issue 21,
+Intel Xeon, fp32; chance 0.05–0.08; the Q-probe's test and train accuracy, multi5+permute vs single; a
+script calling the stage's probe on the cached models, not recipe runs):
+
+| Q-probe (rank 16, batch 200) | steps | multi5+permute test / train | single test / train | gap |
+|---|---|---|---|---|
+| every row free, `<eos>` after the name | 300 | 0.115 / 0.991 | 0.077 / 0.953 | +0.038 |
+| every row free, `<unk>` as `<end>` | 1,500 | 0.116 / 1.000 | 0.091 / 1.000 | +0.025 |
+| only `<end>`'s row moves (`<eos>`) | 150 | 0.127 / 0.358 | 0.099 / 0.233 | +0.028 |
+| only `<end>`'s row moves (`<eos>`) | 300 | 0.269 / 0.787 | 0.110 / 0.517 | +0.159 |
+| only `<end>`'s row moves, `<unk>` (never in training) as `<end>` | 300 | 0.216 / 0.758 | 0.107 / 0.569 | +0.109 |
+| only `<end>`'s row moves, 400 training people (100 scored) | 300 | 0.332 / 0.686 | 0.105 / 0.416 | +0.227 |
+| only `<end>`'s row moves (`<eos>`) | 600 | 0.376 / 0.986 | 0.135 / 0.783 | +0.241 |
+| only `<end>`'s row moves (`<eos>`) | 1,000 | 0.415 / 1.000 | 0.125 / 0.954 | +0.290 |
+| only `<end>`'s row moves (`<eos>`) | 1,500 | 0.365 / 1.000 | 0.115 / 0.997 | +0.250 |
+| only `<end>`'s row moves (`<eos>`) | 3,000 | 0.431 / 1.000 | 0.136 / 1.000 | +0.295 |
+| only `<end>`'s row moves, 400 training people (100 scored) | 1,000 | 0.582 / 0.993 | 0.155 / 0.717 | +0.427 |
+| seed 1: only `<end>`'s row moves | 1,000 | 0.238 / 0.999 | 0.138 / 0.965 | +0.100 |
+| seed 1: the same, weight decay 3.0 (instead of 0.3) | 1,000 | 0.299 / 0.877 | 0.149 / 0.707 | +0.150 |
+| seed 1: the same, lr 3e-3 (instead of 1e-3) | 1,000 | 0.243 / 1.000 | 0.132 / 1.000 | +0.111 |
+| seed 1: 400 training people (100 scored) | 1,000 | 0.537 / 0.982 | 0.180 / 0.751 | +0.357 |
+| seed 2: 400 training people (100 scored) | 1,000 | 0.462 / 0.975 | 0.142 / 0.735 | +0.320 |
+
+Greedy decoding of every value's first token from its biography prefix is 1.000 for every attribute in both
+models: both memorised their biographies; what differs is where the facts can be read. The recipe runs
+(`--seed 0 --set probe.q_end=true --set probe.fix_names=true --set probe.q_steps=1000`, then `--set
+probe.steps=600`; probe stages 92 s, then ≈ 120 s each):
+
+| P-probe steps | P before: multi5+permute / single / random | P train (multi5+permute) | P at (single) | Q: multi5+permute / single / random |
+|---|---|---|---|---|
+| 300, names free (the run below, q_end) | 0.380 / 0.130 / 0.071 | — | 0.769 | 0.125 / 0.089 / 0.073 |
+| 300, names fixed | 0.406 / 0.134 / 0.070 | 0.717 | 0.823 | 0.369 / 0.139 / 0.070 |
+| 600, names fixed (the cpu scale) | 0.527 / 0.133 / 0.071 | 0.892 | 0.785 | 0.369 / 0.139 / 0.070 |
+
+The verdict runs, `phys run recipe knowledge_probing --scale cpu --seeds 3` (issue 21, Intel Xeon, fp32;
+the pretrained models cached from the runs above, each seed's stages computed: pretraining 4:14–4:49 a model,
+probe stages 104–134 s): **reproduced 3/3** —
+
+| seed | P before: multi5+permute / single / random | gap over single (≥ 0.3) | over random (≥ 0.3) | P at, single (sanity ≥ 0.5) | Q: multi5+permute / single (gap ≥ 0.2) | stages |
+|---|---|---|---|---|---|---|
+| 0 | 0.575 / 0.145 / 0.068 | +0.430 | +0.507 | 0.857 | 0.542 / 0.157 (+0.385) | 14:23 |
+| 1 | 0.586 / 0.138 / 0.059 | +0.448 | +0.526 | 0.870 | 0.400 / 0.163 (+0.237) | 15:23 |
+| 2 | 0.433 / 0.120 / 0.094 | +0.313 | +0.339 | 0.842 | 0.435 / 0.200 (+0.235) | 15:11 |
+
+The paper's picture at a smaller size: after single pretraining attributes are read at 0.12–0.15 before they
+are written (chance 0.06–0.09) and at 0.84–0.87 just before; after multi5+permute at 0.43–0.59 before, and
+from the name alone at 0.40–0.54 (paper ≈ 100% and 96.6%). The margins are narrow in seed 2 (P +0.313) and
+seeds 1–2 (Q +0.237 / +0.235): the same Q-probe on seed 1's models gave +0.357 in the script above and +0.237
+in the stage (another initialisation of its heads), so a Q gap moves by ≈ ±0.1 with the probe's own
+randomness at 100 scored people.
+
+Held-out seed 3, run after the design was fixed (`phys run recipe knowledge_probing --scale cpu --seed 3`,
+15:35 of stages): **not reproduced** — P-probing 0.509 vs single 0.120 (+0.389) vs random 0.054 (+0.455),
+sanity 0.817, but Q-probing 0.348 vs single 0.168: **+0.180**, under the 0.2. So the Q-probing check passes on
+the three seeds the design was chosen on and not on the fourth: at 100 scored people its gap carries the
+probe's ≈ ±0.1. Next (not done): score every person by cross-fitting (five folds of 400 / 100), which cuts
+that noise without more pretraining, at ≈ 2.5 more minutes a probe stage for the Q-probe.
+
+Earlier measurements, with the probes of before:
 
 Measured at the cpu scale (seed 0, 10 min 24 s on 2 cores; 16 values per pool, chance 0.065). P-probing,
 accuracy on attributes not yet written: multi5+permute 0.358 (company and company city 0.53), single 0.122,
@@ -104,8 +182,9 @@ RECIPE = Recipe(
     scales={
         "smoke": {"data.n_people": 60, "data.pool_size": 4, "pretrain.n_layer": 2, "pretrain.n_embd": 64,
                   "pretrain.batch_size": 16, "pretrain.steps": 40, "pretrain.ckpt_every": 20,
-                  "pretrain.log_every": 10, "probe.steps": 20, "probe.linear_steps": 20},
-        "cpu": {},
+                  "pretrain.log_every": 10, "probe.steps": 20, "probe.linear_steps": 20, "probe.q_end": True, "probe.fix_names": True},
+        "cpu": {"probe.q_end": True, "probe.fix_names": True, "probe.steps": 600, "probe.q_steps": 1000,
+                "probe.train_fraction": 0.8},
         "gpu": {"data.n_people": 10_000, "data.pool_size": 0, "pretrain.n_layer": 8, "pretrain.n_head": 8,
                 "pretrain.n_embd": 512, "pretrain.block_size": 512, "pretrain.batch_size": 96,
                 "pretrain.steps": 20_000, "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000,
@@ -120,7 +199,7 @@ RECIPE = Recipe(
                    "P-probe, multi5+permute, from the first position": "≈ 100%",
                    "Q-probe, multi5+permute (birth city, university, major, company, company city)":
                        "96.1, 72.6, 94.9, 99.6, 99.7% [community reading]"},
-    estimates={"smoke": "20 s on 2 CPU cores", "cpu": "≈ 10 min on 2 CPU cores", "gpu": "not measured yet",
+    estimates={"smoke": "20 s on 2 CPU cores", "cpu": "≈ 16 min on 2 CPU cores", "gpu": "not measured yet",
                "paper": "GPU-days (not measured)"},
     doc=__doc__ or "",
     lints=STORED,

@@ -59,9 +59,10 @@ def test_knowledge_classification_finetunes_three_arms_from_one_pretrained_model
 
 
 def test_knowledge_probing_probes_trained_and_random_models_and_the_paper_probes_reuse_them(runs):
-    """The cpu probes on every arm; then the paper's probing (`probe.per_task`: one probe per attribute;
-    `probe.q_end`: the Q-probe reads a token after the name), as the gpu scale runs it: on the pretrained model
-    already there, with a key of its own, the per-layer linear probes still at the name's last token."""
+    """The cpu probes on every arm (the Q-probe at an `<end>` after the name, name tokens' rows fixed); then the
+    paper's probing (`probe.per_task`: one probe per attribute; every embedding row free), as the gpu scale
+    runs it: on the pretrained model already there, with a key of its own, the per-layer linear probes still
+    at the name's last token."""
     record = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE)
     metrics = record["metrics"]
     for arm in ("single", "multi5+permute", "random"):
@@ -69,7 +70,7 @@ def test_knowledge_probing_probes_trained_and_random_models_and_the_paper_probes
     table = json.loads((runs / record["id"] / "stages" / "probe_random" / "probe.json").read_text())
     assert len(table["linear_q_by_layer"]) == 2 and len(table["p_by_slot"]) == 6
     paper = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE, "--arms", "single",
-                      "--set", "probe.per_task=true", "--set", "probe.q_end=true")
+                      "--set", "probe.per_task=true", "--set", "probe.fix_names=false")
     assert paper["status"] == "done"
     for name in ("pprobe_before@single", "pprobe_at@single", "qprobe_acc@single", "linear_qprobe_L1@single"):
         assert 0 <= paper["metrics"][name] <= 1

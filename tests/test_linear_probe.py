@@ -3,10 +3,12 @@ people they were not trained on: otherwise a probing curve says nothing about th
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 from phys.science.model.gpt import GPT, GPTConfig
-from phys.science.probe import fit_linear_probes, train_embedding_probe
+from phys.science.probe import fit_embedding_probe, fit_linear_probes, train_embedding_probe
 
 K = 5
 
@@ -59,3 +61,40 @@ def test_embedding_probe_leaves_the_model_frozen():
                           torch.ones(64, dtype=torch.bool), [2], emb_rank=2, steps=5, batch_size=16)
     after = {k.replace("wte.base.", "wte."): v for k, v in model.state_dict().items() if k not in ("wte.a", "wte.b")}
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_frozen_tokens_keep_their_embedding_rows_while_the_others_move():
+    model = tiny_model()
+    base = model.wte.weight.detach().clone()
+    idx = torch.randint(1, 40, (64, 8), generator=torch.Generator().manual_seed(2))
+    probe = fit_embedding_probe(model, idx, torch.full((64, 1), 7), torch.randint(2, (64, 1)),
+                                torch.ones(64, dtype=torch.bool), [2], emb_rank=2, steps=20, batch_size=16, lr=1e-2,
+                                frozen_tokens=torch.tensor([5, 6]))
+    with torch.no_grad():
+        rows = probe.model.wte(torch.arange(1, 40).unsqueeze(0))[0]  # (39, C)
+    moved = (rows - base[1:40]).abs().amax(-1) > 0  # (39,)
+    assert not moved[[4, 5]].any() and moved.sum() == 37
+
+
+def test_freezing_identity_tokens_stops_the_probe_from_memorising_people():
+    """Each example carries a token of its own (a one-person last name) and a random label: through that
+    token's row the rank-r update memorises the training examples; with those rows frozen it cannot, and only
+    what the frozen model already computes is left to fit (`probe.fix_names`)."""
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=300, n_layer=2, n_head=2, n_embd=32, block_size=16))
+    n = 200
+    ids = torch.arange(40, 40 + n)  # (n,) one identity token per example
+    idx = torch.ones(n, 6, dtype=torch.long)
+    idx[:, 2] = ids
+    labels = torch.randint(K, (n, 1), generator=torch.Generator().manual_seed(3))
+    train = torch.ones(n, dtype=torch.bool)
+
+    def fit(frozen: torch.Tensor | None) -> float:
+        correct = train_embedding_probe(copy.deepcopy(model), idx, torch.full((n, 1), 5), labels, train, [K],
+                                        emb_rank=2, steps=300, batch_size=50, lr=1e-2, weight_decay=0.0,
+                                        frozen_tokens=frozen)
+        return float(correct.float().mean())
+
+    free, frozen = fit(None), fit(ids)
+    assert free > 0.9
+    assert frozen < free - 0.3

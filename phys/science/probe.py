@@ -55,12 +55,17 @@ class EmbeddingProbe(nn.Module):
     """Frozen GPT + rank-r input-embedding update + LayerNorm + one linear head per task, read at given
     positions of the last layer."""
 
-    def __init__(self, model: GPT, emb_rank: int, n_classes: list[int], seed: int = 0) -> None:
+    def __init__(self, model: GPT, emb_rank: int, n_classes: list[int], seed: int = 0,
+                 frozen_tokens: torch.Tensor | None = None) -> None:
         super().__init__()
         for p in model.parameters():
             p.requires_grad_(False)
         generator = torch.Generator().manual_seed(seed)
-        model.wte = LoRAEmbedding(model.wte, emb_rank, alpha=emb_rank, generator=generator).to(
+        frozen = None
+        if frozen_tokens is not None:
+            frozen = torch.zeros(model.config.vocab_size, dtype=torch.bool)
+            frozen[frozen_tokens.cpu()] = True
+        model.wte = LoRAEmbedding(model.wte, emb_rank, alpha=emb_rank, generator=generator, frozen=frozen).to(
             model.lm_head.weight.device)
         self.model = model
         C = model.config.n_embd
@@ -77,11 +82,11 @@ class EmbeddingProbe(nn.Module):
 
 def fit_embedding_probe(model: GPT, idx: torch.Tensor, positions: torch.Tensor, labels: torch.Tensor,
                         train: torch.Tensor, n_classes: list[int], emb_rank: int, steps: int, batch_size: int,
-                        lr: float = 1e-3, weight_decay: float = 0.3, seed: int = 0, trim: bool = False
-                        ) -> EmbeddingProbe:
+                        lr: float = 1e-3, weight_decay: float = 0.3, seed: int = 0, trim: bool = False,
+                        frozen_tokens: torch.Tensor | None = None) -> EmbeddingProbe:
     """The papers' probe fitted on the examples `train` (see `train_embedding_probe`), in eval mode. It
     wraps `model`'s input embedding in place: pass a copy to keep the model itself unchanged."""
-    probe = EmbeddingProbe(model, emb_rank, n_classes, seed)
+    probe = EmbeddingProbe(model, emb_rank, n_classes, seed, frozen_tokens)
     params = [p for p in probe.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, eps=1e-6)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
@@ -103,18 +108,19 @@ def fit_embedding_probe(model: GPT, idx: torch.Tensor, positions: torch.Tensor, 
 
 def train_embedding_probe(model: GPT, idx: torch.Tensor, positions: torch.Tensor, labels: torch.Tensor,
                           train: torch.Tensor, n_classes: list[int], emb_rank: int, steps: int, batch_size: int,
-                          lr: float = 1e-3, weight_decay: float = 0.3, seed: int = 0, trim: bool = False
-                          ) -> torch.Tensor:
+                          lr: float = 1e-3, weight_decay: float = 0.3, seed: int = 0, trim: bool = False,
+                          frozen_tokens: torch.Tensor | None = None) -> torch.Tensor:
     """Train the papers' probe on the people `train` and return its correctness on everyone.
 
     idx: (N, T) padded token ids (right padding never reaches the read positions: attention is causal);
     positions: (N, P); labels: (N, A) class ids of A tasks; train: (N,) bool. AdamW, linear decay to 0
     ([3.1 App. E]). Returns (N, P, A) bool: is task a right at position p of person n.
     A label of -100 marks a task an example does not carry (no loss). trim: cut each batch after its
-    last read position (causal attention: the same outputs, less work on right padding).
+    last read position (causal attention: the same outputs, less work on right padding). frozen_tokens:
+    (k,) token ids whose embedding rows the update leaves fixed (None: every row may move).
     """
     probe = fit_embedding_probe(model, idx, positions, labels, train, n_classes, emb_rank, steps, batch_size, lr,
-                                weight_decay, seed, trim)
+                                weight_decay, seed, trim, frozen_tokens)
     with torch.no_grad():
         out = []
         for start in range(0, len(idx), 256):

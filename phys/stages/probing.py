@@ -7,12 +7,13 @@ last token ("<eos> Anya Briar Forger"), or with `q_end` at a token after it ("â€
 `<end>`). Labels are the attribute's value (the birth month for the birth
 date, as the papers' first-token task), as classes over the people's values.
 
-Two probes (`phys.science.probe`), both trained on one half of the people and scored on the other:
+Two probes (`phys.science.probe`), both trained on a share of the people (`train_fraction`) and scored on the rest:
 - the papers' probe on the last layer: frozen model + rank-r embedding update (r = 2 for P, 16 for Q) +
   LayerNorm + linear heads (one per attribute, shared over positions here; one embedding update for all
   attributes, or with `per_task` one probe per attribute as the paper trains one per task; LayerNorm also
   for Q-probing, where the paper uses BatchNorm; the Q-probe reads the name's last token, or with `q_end`
-  an `<eos>` after it as the paper's `<end>`);
+  an `<eos>` after it as the paper's `<end>`; with `fix_names` the update leaves the name tokens' rows
+  fixed, so that at a few hundred people it cannot memorise each training person through their name);
 - linear probes on cached activations of every layer (the per-layer picture, seconds per model).
 
 Inputs: `data`, and the model stage named by `model` (model.json + model.pt; with `random_init`, only its
@@ -23,6 +24,7 @@ accuracy) and summary metrics:
   pprobe_before      their mean over the attributes other than birth date (the same set in every arm)
   pprobe_at          at the position just before the attribute (the model is about to write it)
   qprobe_<a>, qprobe_acc                     Q-probe accuracy per attribute and their mean
+  pprobe_before_train, qprobe_train_acc      the same means on the probes' training people (a fit check)
   linear_pprobe_before_L<l>, linear_qprobe_L<l>   linear probes on layer l (1 = first block)
   chance_<a>, chance                         predicting P_train's most common value on the scored half
 Means leave out an attribute with a single class (a pool cut so small that everyone shares the value).
@@ -71,7 +73,17 @@ class ProbeConfig:
     """Q-probing reads a token after the name (`<eos>`, standing for the paper's `<end>`: "<eos> Anya Briar
     Forger <eos>"), whose embedding the rank-r update can make a query; off, the name's last token."""
 
+    q_steps: int = added_later(0)
+    """Optimizer steps of the Q-probe; 0: `steps`, as P-probing's."""
+    fix_names: bool = added_later(False)
+    """The embedding update leaves the name tokens' rows fixed (every token of any person's full name), so a
+    probe cannot give each training person a code through their name: with 500 people, most last names
+    belong to one person. Off, every row may move, as the paper, whose 100,000 people share names drawn from
+    pools of hundreds."""
+
     def __post_init__(self) -> None:
+        if self.q_steps < 0:
+            raise ValueError("q_steps must be >= 0 (0: steps)")
         for name in ("p_rank", "q_rank", "steps", "p_batch", "q_batch", "linear_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
@@ -83,7 +95,7 @@ def metrics(cfg: ProbeConfig, upstream: Mapping[str, Any]) -> set[str]:
     """P-probing (`pprobe_*`: an attribute read at earlier positions of its biography) and Q-probing
     (`qprobe_*`: read from the name alone) per attribute and averaged, per-layer linear probes, and the
     majority chance level. A superset: `pprobe_before_<a>` needs a person with <a> after the first sentence."""
-    out = {"pprobe_before", "pprobe_at", "qprobe_acc", "chance"}
+    out = {"pprobe_before", "pprobe_at", "qprobe_acc", "chance", "pprobe_before_train", "qprobe_train_acc"}
     out |= {f"{k}_{a}" for k in ("pprobe_before", "qprobe", "chance") for a in ATTRIBUTES}
     for layer in layer_names(upstream.get(cfg.model)):
         out |= {f"linear_pprobe_before_{layer}", f"linear_qprobe_{layer}"}
@@ -147,18 +159,22 @@ def run(ctx: StageContext) -> dict[str, Any]:
     dev = ctx.device
     ctx.progress(0, 3)
 
-    def probe(idx: torch.Tensor, read: torch.Tensor, rank: int, batch: int) -> torch.Tensor:
+    # (k,) every token of any person's full name: the rows `fix_names` keeps out of the embedding update
+    names = torch.tensor(sorted({t for q in q_ids for t in q} - {tokenizer.eos_id})) if cfg.fix_names else None
+
+    def probe(idx: torch.Tensor, read: torch.Tensor, rank: int, batch: int, steps: int) -> torch.Tensor:
         """(N, P, A) correctness of the embedding probe(s) reading `read` (N, P) of `idx` (N, T)."""
         tasks = [[i] for i in range(len(ATTRIBUTES))] if cfg.per_task else [list(range(len(ATTRIBUTES)))]
         return torch.cat([train_embedding_probe(copy.deepcopy(model), idx.to(dev), read.to(dev),
                                                 labels[:, t].to(dev), train.to(dev), [n_classes[i] for i in t], rank,
-                                                cfg.steps, batch, cfg.lr, cfg.weight_decay, ctx.seed).cpu()
+                                                steps, batch, cfg.lr, cfg.weight_decay, ctx.seed,
+                                                frozen_tokens=names).cpu()
                           for t in tasks], dim=-1)
 
     # (N, slot, attribute): slot j reads the position before the j-th attribute of that person's bio.
-    p_correct = probe(p_idx, positions, cfg.p_rank, cfg.p_batch)
+    p_correct = probe(p_idx, positions, cfg.p_rank, cfg.p_batch, cfg.steps)
     ctx.progress(1, 3)
-    q_correct = probe(q_idx, q_pos, cfg.q_rank, cfg.q_batch)[:, 0]  # (N, A)
+    q_correct = probe(q_idx, q_pos, cfg.q_rank, cfg.q_batch, cfg.q_steps or cfg.steps)[:, 0]  # (N, A)
     ctx.progress(2, 3)
 
     # Which (slot, attribute) pairs ask for an attribute not yet in the text. Company city is left out once
@@ -181,6 +197,9 @@ def run(ctx: StageContext) -> dict[str, Any]:
     for i, a in enumerate(ATTRIBUTES):
         metrics[f"qprobe_{a}"] = mean(q_correct[test][:, i])
     metrics["qprobe_acc"] = average(metrics[f"qprobe_{ATTRIBUTES[i]}"] for i in summarised)
+    # the same on the people the probes trained on: far above test, the probe fit those people, not the model
+    metrics["pprobe_before_train"] = average(mean(p_correct[train][:, :, i][before[train][:, :, i]]) for i in later)
+    metrics["qprobe_train_acc"] = average(mean(q_correct[train][:, i]) for i in summarised)
 
     # Linear probes on every layer's cached activations.
     with torch.no_grad():

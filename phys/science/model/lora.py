@@ -55,25 +55,31 @@ class LoRAQKV(nn.Module):
 
 class LoRAEmbedding(nn.Module):
     """The token embedding plus a rank-r′ update: E[i] + (α / r′) · A[i] B, with A: (V, r′) zero, B: (r′, C)
-    Gaussian. A token's row moves only if the token is seen, as with a full embedding update."""
+    Gaussian. A token's row moves only if the token is seen, as with a full embedding update; with `frozen`
+    ((V,) bool), the rows it marks never move (their A rows are held at zero)."""
 
-    def __init__(self, base: nn.Embedding, rank: int, alpha: float, generator: torch.Generator) -> None:
+    def __init__(self, base: nn.Embedding, rank: int, alpha: float, generator: torch.Generator,
+                 frozen: torch.Tensor | None = None) -> None:
         super().__init__()
         V, C = base.weight.shape
         self.base = base
         self.scale = alpha / rank
         self.a = nn.Parameter(torch.zeros(V, rank))
         self.b = nn.Parameter(torch.randn(rank, C, generator=generator) / rank**0.5)
+        self.keep: torch.Tensor | None = None if frozen is None else (~frozen).float().unsqueeze(1)  # (V, 1)
+
+    def _a(self) -> torch.Tensor:  # (V, r′), frozen rows zeroed
+        return self.a if self.keep is None else self.a * self.keep.to(self.a.device)
 
     @property
     def weight(self) -> torch.Tensor:  # the (frozen) pretrained matrix, which the output layer is tied to
         return self.base.weight
 
     def delta_weight(self) -> torch.Tensor:
-        return self.scale * self.a @ self.b  # (V, C)
+        return self.scale * self._a() @ self.b  # (V, C)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:  # idx: (B, T) -> (B, T, C)
-        return self.base(idx) + self.scale * F.embedding(idx, self.a) @ self.b
+        return self.base(idx) + self.scale * F.embedding(idx, self._a()) @ self.b
 
 
 def add_lora(model: GPT, rank: int, emb_rank: int, alpha: float = 4.0, seed: int = 0) -> GPT:
