@@ -26,7 +26,7 @@ accuracy) and summary metrics:
   qprobe_<a>, qprobe_acc                     Q-probe accuracy per attribute and their mean
   pprobe_before_train, qprobe_train_acc      the same means on the probes' training people (a fit check)
   linear_pprobe_before_L<l>, linear_qprobe_L<l>   linear probes on layer l (1 = first block)
-  chance_<a>, chance                         predicting P_train's most common value on the scored half
+  chance_<a>, chance                         predicting the training people's most common value on the scored ones
 Means leave out an attribute with a single class (a pool cut so small that everyone shares the value).
 """
 
