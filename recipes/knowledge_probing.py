@@ -40,7 +40,9 @@ as the paper (their names are shared by many people: 10,000 or 100,000 people, f
 
 Probe experiments on the two pretrained models of seed 0 (seeds 1 and 2 where a row says so; issue 21,
 Intel Xeon, fp32; chance 0.05–0.08; the Q-probe's test and train accuracy, multi5+permute vs single; a
-script calling the stage's probe on the cached models, not recipe runs):
+script calling the stage's probe on the cached models, not recipe runs; for the Q-probe "only `<end>`'s row
+moves" is what `--set probe.fix_names=true` does, so a row is rerun with that, `probe.q_steps` and
+`probe.train_fraction` on the cached models in a few minutes):
 
 | Q-probe (rank 16, batch 200) | steps | multi5+permute test / train | single test / train | gap |
 |---|---|---|---|---|

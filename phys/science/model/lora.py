@@ -66,10 +66,11 @@ class LoRAEmbedding(nn.Module):
         self.scale = alpha / rank
         self.a = nn.Parameter(torch.zeros(V, rank))
         self.b = nn.Parameter(torch.randn(rank, C, generator=generator) / rank**0.5)
-        self.keep: torch.Tensor | None = None if frozen is None else (~frozen).float().unsqueeze(1)  # (V, 1)
+        # (V, 1) 0 on frozen rows; not in the state dict (merge_lora and checkpoints see a plain update)
+        self.register_buffer("keep", None if frozen is None else (~frozen).float().unsqueeze(1), persistent=False)
 
     def _a(self) -> torch.Tensor:  # (V, r′), frozen rows zeroed
-        return self.a if self.keep is None else self.a * self.keep.to(self.a.device)
+        return self.a if self.keep is None else self.a * self.keep
 
     @property
     def weight(self) -> torch.Tensor:  # the (frozen) pretrained matrix, which the output layer is tied to
