@@ -186,7 +186,7 @@ RECIPE = Recipe(
                   "pretrain.batch_size": 16, "pretrain.steps": 40, "pretrain.ckpt_every": 20,
                   "pretrain.log_every": 10, "probe.steps": 20, "probe.linear_steps": 20, "probe.q_end": True, "probe.fix_names": True},
         "cpu": {"probe.q_end": True, "probe.fix_names": True, "probe.steps": 600, "probe.q_steps": 1000,
-                "probe.train_fraction": 0.8},
+                "probe.train_fraction": 0.8, "probe.q_folds": 5, "probe_random.q_folds": 0},
         "gpu": {"data.n_people": 10_000, "data.pool_size": 0, "pretrain.n_layer": 8, "pretrain.n_head": 8,
                 "pretrain.n_embd": 512, "pretrain.block_size": 512, "pretrain.batch_size": 96,
                 "pretrain.steps": 20_000, "pretrain.lr": 1e-3, "pretrain.ckpt_every": 1000,

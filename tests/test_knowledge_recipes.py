@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import SMOKE, phys_json
+from conftest import SMOKE, phys, phys_json
 
 
 def stage_status(record: dict) -> dict[str, str]:
@@ -92,6 +92,33 @@ def test_the_q_probe_reads_after_the_name_and_the_linear_probes_at_its_last_toke
         assert row[l] == tok.encode(" " + name)[-1] and l == r - 1
     ids, read, last = q_inputs(tok, names, end=False)
     assert read.tolist() == last.tolist() == [[len(row) - 1] for row in ids]
+
+
+def test_cross_fitting_scores_every_person_once_by_a_probe_that_did_not_train_on_them():
+    """`probe.q_folds`: the folds partition the people, each fold's probe trains on all the others, and with
+    5 folds at train_fraction 0.8 the last fold is the single split (so one fold reproduces today's probe)."""
+    import torch
+
+    from phys.stages.probing import splits
+
+    train, [only] = splits(500, 0.8, 0, seed=3)
+    assert only is train and int(train.sum()) == 400
+    same_train, folds = splits(500, 0.8, 5, seed=3)
+    assert torch.equal(same_train, train) and len(folds) == 5
+    scored = torch.stack([~f for f in folds]).long()  # (5, N): fold f scores these people
+    assert scored.sum(0).tolist() == [1] * 500 and scored.sum(1).tolist() == [100] * 5
+    assert torch.equal(folds[-1], train)
+    assert not torch.equal(splits(500, 0.8, 5, seed=4)[1][0], folds[0])  # the shuffle follows the seed
+
+
+def test_a_cross_fitted_q_probe_scores_everyone(runs):
+    record = phys_json(runs, "run", "recipe", "knowledge_probing", *SMOKE, "--arms", "single",
+                       "--set", "probe.q_folds=3")
+    table = json.loads((runs / record["id"] / "stages" / "probe_single_probing" / "probe.json").read_text())
+    assert table["q_scored_people"] == 60  # smoke: 60 people, all scored (one split: 30)
+    assert 0 <= record["metrics"]["qprobe_acc@single"] <= 1 and 0 <= record["metrics"]["qprobe_train_acc@single"] <= 1
+    bad = phys(runs, "run", "recipe", "knowledge_probing", *SMOKE, "--set", "probe.q_folds=1", check=False)
+    assert bad.returncode != 0 and "q_folds" in bad.stderr + bad.stdout and "Traceback" not in bad.stderr
 
 
 def test_knowledge_classification_learns_extraction_before_classification():

@@ -7,7 +7,9 @@ last token ("<eos> Anya Briar Forger"), or with `q_end` at a token after it ("â€
 `<end>`). Labels are the attribute's value (the birth month for the birth
 date, as the papers' first-token task), as classes over the people's values.
 
-Two probes (`phys.science.probe`), both trained on a share of the people (`train_fraction`) and scored on the rest:
+Two probes (`phys.science.probe`), both trained on a share of the people (`train_fraction`) and scored on the rest
+(with `q_folds` the Q-probe is cross-fitted: one probe per fold, trained on the other folds, so that every
+person is scored once):
 - the papers' probe on the last layer: frozen model + rank-r embedding update (r = 2 for P, 16 for Q) +
   LayerNorm + linear heads (one per attribute, shared over positions here; one embedding update for all
   attributes, or with `per_task` one probe per attribute as the paper trains one per task; LayerNorm also
@@ -75,6 +77,11 @@ class ProbeConfig:
 
     q_steps: int = added_later(0)
     """Optimizer steps of the Q-probe; 0: `steps`, as P-probing's."""
+    q_folds: int = added_later(0)
+    """Cross-fit the Q-probe over this many folds of the people: fold f is scored by a probe trained on the
+    others, so every person is scored once (k probes' work) and the accuracy's noise shrinks by about
+    sqrt(k) against one split. 0: one probe, trained on `train_fraction`. The folds cut the same shuffled
+    order as the single split: with 5 folds and train_fraction 0.8 the last fold is that split."""
     fix_names: bool = added_later(False)
     """The embedding update leaves the name tokens' rows fixed (every token of any person's full name), so a
     probe cannot give each training person a code through their name: with 500 people, most last names
@@ -84,6 +91,8 @@ class ProbeConfig:
     def __post_init__(self) -> None:
         if self.q_steps < 0:
             raise ValueError("q_steps must be >= 0 (0: steps)")
+        if self.q_folds == 1 or self.q_folds < 0:
+            raise ValueError("q_folds must be 0 (one split) or >= 2")
         for name in ("p_rank", "q_rank", "steps", "p_batch", "q_batch", "linear_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
@@ -107,6 +116,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     import bisect
     import copy
     import json
+    import time
 
     import torch
 
@@ -153,17 +163,19 @@ def run(ctx: StageContext) -> dict[str, Any]:
     q_idx = pad(q_ids, tokenizer.pad_id)
 
     N = len(people)
-    train = torch.zeros(N, dtype=torch.bool)
-    train[torch.randperm(N, generator=torch.Generator().manual_seed(ctx.seed))[: int(N * cfg.train_fraction)]] = True
+    train, q_trains = splits(N, cfg.train_fraction, cfg.q_folds, ctx.seed)
     test = ~train
     dev = ctx.device
-    ctx.progress(0, 3)
+    steps_total = 2 + len(q_trains)  # the P-probe, each Q-probe, the linear probes
+    ctx.progress(0, steps_total)
 
     # (k,) every token of any person's full name: the rows `fix_names` keeps out of the embedding update
     names = torch.tensor(sorted({t for q in q_ids for t in q} - {tokenizer.eos_id})) if cfg.fix_names else None
 
-    def probe(idx: torch.Tensor, read: torch.Tensor, rank: int, batch: int, steps: int) -> torch.Tensor:
-        """(N, P, A) correctness of the embedding probe(s) reading `read` (N, P) of `idx` (N, T)."""
+    def probe(idx: torch.Tensor, read: torch.Tensor, rank: int, batch: int, steps: int,
+              train: torch.Tensor = train) -> torch.Tensor:
+        """(N, P, A) correctness of the embedding probe(s) trained on `train` (N,), reading `read` (N, P) of
+        `idx` (N, T)."""
         tasks = [[i] for i in range(len(ATTRIBUTES))] if cfg.per_task else [list(range(len(ATTRIBUTES)))]
         return torch.cat([train_embedding_probe(copy.deepcopy(model), idx.to(dev), read.to(dev),
                                                 labels[:, t].to(dev), train.to(dev), [n_classes[i] for i in t], rank,
@@ -172,10 +184,23 @@ def run(ctx: StageContext) -> dict[str, Any]:
                           for t in tasks], dim=-1)
 
     # (N, slot, attribute): slot j reads the position before the j-th attribute of that person's bio.
+    started = time.perf_counter()
     p_correct = probe(p_idx, positions, cfg.p_rank, cfg.p_batch, cfg.steps)
-    ctx.progress(1, 3)
-    q_correct = probe(q_idx, q_pos, cfg.q_rank, cfg.q_batch, cfg.q_steps or cfg.steps)[:, 0]  # (N, A)
-    ctx.progress(2, 3)
+    ctx.log(f"P-probe: {time.perf_counter() - started:.0f} s")
+    ctx.progress(1, steps_total)
+    # (N, A): each person's correctness under the probe that did not train on them; (A,) mean fit on training people
+    q_correct = torch.zeros(N, len(ATTRIBUTES), dtype=torch.bool)
+    q_scored = torch.zeros(N, dtype=torch.bool)
+    q_fit = torch.zeros(len(ATTRIBUTES))
+    for f, q_train in enumerate(q_trains):
+        started = time.perf_counter()
+        ok = probe(q_idx, q_pos, cfg.q_rank, cfg.q_batch, cfg.q_steps or cfg.steps, q_train)[:, 0]  # (N, A)
+        q_correct[~q_train] = ok[~q_train]
+        q_scored |= ~q_train
+        q_fit += ok[q_train].float().mean(0) / len(q_trains)
+        fold = f" (fold {f + 1} of {len(q_trains)})" if cfg.q_folds else ""
+        ctx.log(f"Q-probe{fold}: {time.perf_counter() - started:.0f} s, {mean(ok[~q_train]):.3f} on its scored people")
+        ctx.progress(2 + f, steps_total)
 
     # Which (slot, attribute) pairs ask for an attribute not yet in the text. Company city is left out once
     # the company is written: it follows from the company in context, not from storage on the name.
@@ -195,11 +220,11 @@ def run(ctx: StageContext) -> dict[str, Any]:
     metrics["pprobe_before"] = average(metrics.get(f"pprobe_before_{ATTRIBUTES[i]}") for i in later)
     metrics["pprobe_at"] = average(mean(p_correct[test][:, :, i][at[test][:, :, i]]) for i in summarised)
     for i, a in enumerate(ATTRIBUTES):
-        metrics[f"qprobe_{a}"] = mean(q_correct[test][:, i])
+        metrics[f"qprobe_{a}"] = mean(q_correct[q_scored][:, i])
     metrics["qprobe_acc"] = average(metrics[f"qprobe_{ATTRIBUTES[i]}"] for i in summarised)
     # the same on the people the probes trained on: far above test, the probe fit those people, not the model
     metrics["pprobe_before_train"] = average(mean(p_correct[train][:, :, i][before[train][:, :, i]]) for i in later)
-    metrics["qprobe_train_acc"] = average(mean(q_correct[train][:, i]) for i in summarised)
+    metrics["qprobe_train_acc"] = average(round(float(q_fit[i]), 4) for i in summarised)
 
     # Linear probes on every layer's cached activations.
     with torch.no_grad():
@@ -223,7 +248,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         ok, mask = linear_p[layer], before[test]  # (m, 6, A)
         metrics[f"linear_pprobe_before_L{layer + 1}"] = average(mean(ok[:, :, i][mask[:, :, i]]) for i in later)
         metrics[f"linear_qprobe_L{layer + 1}"] = average(mean(linear_q[layer][:, i]) for i in summarised)
-    ctx.progress(3, 3)
+    ctx.progress(steps_total, steps_total)
 
     for i, a in enumerate(ATTRIBUTES):
         top = labels[train, i].mode().values
@@ -232,6 +257,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     table = {
         "attributes": list(ATTRIBUTES),
         "classes": n_classes,
+        "q_scored_people": int(q_scored.sum()),
         "p_by_slot": [[mean(p_correct[test][:, j, i]) for i in range(len(ATTRIBUTES))] for j in range(6)],
         "linear_p_by_layer_slot": [[[mean(linear_p[layer][:, j, i]) for i in range(len(ATTRIBUTES))]
                                     for j in range(6)] for layer in range(L)],
@@ -241,6 +267,22 @@ def run(ctx: StageContext) -> dict[str, Any]:
     (ctx.out / "probe.json").write_text(json.dumps(table, indent=1))
     ctx.log("  ".join(f"{k} {v:.3f}" for k, v in metrics.items() if not k.startswith(("chance_", "pprobe_before_"))))
     return metrics
+
+
+def splits(n: int, train_fraction: float, folds: int, seed: int) -> tuple[Any, list[Any]]:
+    """The probes' training people: (n,) bool, the first `train_fraction` of a seeded shuffle; and the
+    Q-probe's training masks, one per fold (fold f: the f-th contiguous cut of the same shuffle, scored by
+    the probe trained on the rest), or with `folds` 0 the single split's."""
+    import torch
+
+    shuffled = torch.randperm(n, generator=torch.Generator().manual_seed(seed))  # (n,) shuffled people
+    train = torch.zeros(n, dtype=torch.bool)
+    train[shuffled[: int(n * train_fraction)]] = True
+    if not folds:
+        return train, [train]
+    fold = torch.empty(n, dtype=torch.long)
+    fold[shuffled] = torch.arange(n) * folds // n  # (n,) each person's fold
+    return train, [fold != f for f in range(folds)]
 
 
 def tokens_with_starts(tokenizer: Any, text: str) -> tuple[list[int], list[int]]:
