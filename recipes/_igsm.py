@@ -22,7 +22,7 @@ from phys.stages.train import TrainConfig
 
 DATA = Stage("data", igsm.run_data, config=IgsmDataConfig())
 TRAIN = Stage("train", train.run, TrainConfig(eval_every=0), version=train.VERSION, deps=("data",), device_sensitive=True)
-EVALUATE = Stage("evaluate", igsm.run_eval, IgsmEvalConfig(), deps=("data", "train"))
+EVALUATE = Stage("evaluate", igsm.run_eval, IgsmEvalConfig(), version=igsm.EVAL_VERSION, deps=("data", "train"))
 
 PAPER_TRAIN = {"train.n_layer": 12, "train.n_head": 12, "train.n_embd": 768, "train.block_size": 768,
                "train.batch_size": 512, "train.steps": 100_000, "train.lr": 2e-3, "train.weight_decay": 0.05,

@@ -63,10 +63,11 @@ def arm_stages(arm: str) -> tuple[Stage, ...]:
     rate, mask, kind = ARMS[arm]
     return (
         Stage(f"data_{arm}", igsm.run_data, IgsmDataConfig(retry_rate=rate, retry_mask=mask, retry_kind=kind),
-              arm=arm, role="data"),
+              version=igsm.WEAK_DATA_VERSION if kind == "weak" else 1, arm=arm, role="data"),
         Stage(f"train_{arm}", train.run, TrainConfig(eval_every=0), version=train.VERSION, deps=(f"data_{arm}",),
               device_sensitive=True, arm=arm, role="train"),
-        Stage(f"evaluate_{arm}", igsm.run_eval, IgsmEvalConfig(), deps=(f"data_{arm}", f"train_{arm}"),
+        Stage(f"evaluate_{arm}", igsm.run_eval, IgsmEvalConfig(), version=igsm.EVAL_VERSION,
+              deps=(f"data_{arm}", f"train_{arm}"),
               arm=arm, role="evaluate"),
     )
 

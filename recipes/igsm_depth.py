@@ -34,7 +34,7 @@ def arm_stages(arm: str) -> tuple[Stage, ...]:
         Stage(f"train_{arm}", train.run, TrainConfig(eval_every=0), version=train.VERSION, deps=("data",),
               device_sensitive=True, arm=arm, role="train"),
         Stage(f"evaluate_{arm}", igsm.run_eval,
-              IgsmEvalConfig(ops=(23,), reask=False, baseline_items=0),
+              IgsmEvalConfig(ops=(23,), reask=False, baseline_items=0), version=igsm.EVAL_VERSION,
               deps=("data", f"train_{arm}"), arm=arm, role="evaluate"),
     )
 

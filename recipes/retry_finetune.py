@@ -51,7 +51,7 @@ def finetune_stages(arm: str) -> tuple[Stage, ...]:
         Stage(f"finetune_{arm}", finetune.run,
               FinetuneConfig(docs="train", model="train", eval_every=0, **lora),
               deps=(data.name, R0[1].name), device_sensitive=True, arm=arm, role="finetune"),
-        Stage(f"evaluate_{arm}", igsm.run_eval, IgsmEvalConfig(model="finetune"),
+        Stage(f"evaluate_{arm}", igsm.run_eval, IgsmEvalConfig(model="finetune"), version=igsm.EVAL_VERSION,
               deps=(R0[0].name, f"finetune_{arm}"), arm=arm, role="evaluate"),
     )
 

@@ -27,7 +27,7 @@ at random (the random control regrets as often and does as well). Even the perfe
 """
 
 from phys.spec import Check, Recipe, Stage
-from phys.stages import regret
+from phys.stages import igsm, regret
 from phys.stages.regret import RegretConfig
 
 from . import _retry
@@ -58,7 +58,7 @@ RECIPE = Recipe(
     title="Retry upon regret: regenerate when a probe detects the mistake",
     claim="Regenerating a solution sentence when a can_next probe flags it as a mistake raises accuracy at the "
           "hardest op a little over greedy decoding; a perfect detector bounds the gain.",
-    stages=(*R0, Stage("regret", regret.run, RegretConfig(), deps=(R0[0].name, R0[1].name),
+    stages=(*R0, Stage("regret", regret.run, RegretConfig(), version=igsm.EVAL_VERSION, deps=(R0[0].name, R0[1].name),
                        device_sensitive=True)),
     checks=(
         Check("regret with the probe detector beats greedy decoding at the hardest op", "acc_hardest_probe", ">",

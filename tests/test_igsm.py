@@ -196,6 +196,15 @@ def problems(n: int, seed: int = 7):
     return [draw(rng, 10, 14, redraw_s=False) for _ in range(n)]
 
 
+def test_a_uniform_op_mix_draws_every_op_alike_and_the_easy_mix_favours_small_ops():
+    """`data.op_mix`: the paper's op* (min of two uniforms: op = 4 is 1/16 at max_op 4) or uniform (1/4 each)."""
+    for mix, top_share in (("easy", 1 / 16), ("uniform", 1 / 4)):
+        rng = random.Random(5)
+        ops = Counter(draw(rng, 4, 8, redraw_s=False, op_mix=mix).op for _ in range(800))
+        assert set(ops) == {1, 2, 3, 4}
+        assert abs(ops[4] / 800 - top_share) < 0.04, (mix, ops)
+
+
 def test_every_generated_solution_checks_correct():
     for p in problems(300):
         g = grade(p, p.solution_text(), p.answer_text())
@@ -295,6 +304,43 @@ def test_format_errors_and_wrong_endings():
     assert grade(p, text, " 12").correct
     assert grade(p, text.replace("Define Messenger", "Define each Messenger")).correct  # "each" is tolerated
     assert set(ERRORS) >= {"parse", "skipped_step", "wrong_value", "wrong_dependency"}
+
+
+def test_numbers_are_0_to_22_as_written_not_equal_mod_23():
+    """A constant of 26 gives 3's products mod 23, and a result of 30 is 7 mod 23: both wrong values now (an
+    independent checker found them accepted); "07" and "²" are not numbers of the format."""
+    p = worked_example()
+    text = p.solution_text()
+    assert grade(p, text.replace("3 * K = 3 * 7 = 21", "26 * K = 26 * 7 = 21")).error == "wrong_value"
+    assert grade(p, text.replace("so K = 7", "so K = 30")).error == "wrong_value"
+    assert grade(p, text.replace("so K = 7", "so K = 07")).error == "parse"
+    assert grade(p, text.replace("so K = 7", "so K = \u00b2")).error == "parse"
+    assert grade(p, text, " 12").correct
+
+
+def test_an_earlier_steps_intermediate_letter_may_be_reused():
+    """The worked example with Dance Studio's School Daypack = 2 * (K - d): its reference solution computes
+    K - d again as an intermediate; naming the earlier step's intermediate instead is as right (the checker
+    accepted that only within one step). A letter not yet defined, or a wrong earlier one, still fails."""
+    s_stat, mb_stat = (1, 1, 0, 2), (1, 1, 1, 2)
+    inputs = {MB_RU: [RNG], FS_MB: [MB_RU, RNG], FS_SD: [RNG, MB_RU, FS_MB], FS_BACKPACK: [FS_SD, FS_MB],
+              SD_SC: [RNG], s_stat: [SD_SC], mb_stat: [MB_RU], FS_STAT: [FS_SD, FS_MB, s_stat, mb_stat],
+              DS_SD: [RNG, MB_RU, FS_MB]}
+    forms = {MB_RU: Form("none", None, 7), FS_MB: Form("single", "mul", 3), FS_SD: Form("diff", "add", 5),
+             SD_SC: Form("none", None, 11), DS_SD: Form("diff", "mul", 2)}
+    p = hand_problem(("Classroom", "Backpack", "Stationery"),
+                     (("Film Studio", "Dance Studio"), ("School Daypack", "Messenger Backpack"), ("Scissors", "Ruler")),
+                     (((0, 1), (0,)), ((0,), (1,))), inputs, forms, [MB_RU, FS_MB, FS_SD, DS_SD],
+                     [FS_SD, DS_SD, MB_RU, SD_SC, FS_MB], "KdqTrB")
+    text = p.solution_text()
+    assert "q = K - d = 7 - 21 = 9" in text and "r = K - d = 7 - 21 = 9; so B = 2 * r = 2 * 9 = 18" in text
+    assert grade(p, text, p.answer_text()).correct
+    reused = text.replace("r = K - d = 7 - 21 = 9; so B = 2 * r", "so B = 2 * q")
+    g = grade(p, reused, p.answer_text())
+    assert g.correct, g
+    assert grade(p, text.replace("r = K - d = 7 - 21 = 9; so B = 2 * r", "so B = 2 * x")).error == "skipped_step"
+    wrong = text.replace("r = K - d = 7 - 21 = 9; so B = 2 * r = 2 * 9 = 18", "so B = 2 * T = 2 * 14 = 5")
+    assert not grade(p, wrong).correct
 
 
 def test_back_steps_are_skipped_by_the_parser():

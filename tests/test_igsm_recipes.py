@@ -30,6 +30,50 @@ def test_generalization_smoke_run_grades_every_set(runs):
     assert all(r["op"] == 4 for r in rows if r["set"] == "op4")
 
 
+def test_the_in_distribution_sets_per_op_are_unseen_training_template_problems(tmp_path):
+    """`evaluate.per_op`: a set per op ≤ max_op of fresh problems whose templates are in the training bin and
+    whose text no training problem has; each set has its own majority answer. The test-bin `id` set at a
+    small op (the cpu scales') is a few effective templates, which `min_templates` keeps from being scored."""
+    from phys.science.igsm.generate import hash_bins
+    from phys.science.igsm.tokens import vocabulary
+    from phys.science.igsm.world import load
+
+    cfg = igsm.IgsmDataConfig(max_op=3, max_edge=6, problems=300, block_size=512, subcategories=1, items=10)
+    igsm.run_data(StageContext("data", cfg, 0, tmp_path, log=lambda line: None))
+    seen = igsm.seen_problems(tmp_path, vocabulary(load(), cfg.mod))
+    assert all(seen(p) for p in _problems_of(cfg, 0, 5))  # the data stage's own first problems
+    sets = igsm.eval_sets(cfg, igsm.IgsmEvalConfig(ops=(4,), items=60, per_op=40), seed=0, seen=seen)
+    assert [n for n in sets if n.startswith("id_op")] == ["id_op1", "id_op2", "id_op3"]
+    train = hash_bins(cfg.hash_split, "train")
+    for k in (1, 2, 3):
+        problems = sets[f"id_op{k}"]
+        assert len(problems) == 40 and all(p.op == k and p.template_hash() in train and not seen(p) for p in problems)
+    assert igsm.effective_templates(sets["id_op1"]) == 1.0  # op = 1 has one training-bin template
+    assert igsm.effective_templates(sets["id"]) < 10  # the degenerate test-bin set of AUDIT.md
+    metrics, _ = igsm.score(sets["id_op2"], [("", None)] * 40)
+    answers = [p.answer for p in sets["id_op2"]]
+    assert metrics["answer_majority"] == max(map(answers.count, answers)) / 40 and metrics["acc"] == 0
+
+
+def _problems_of(cfg, seed: int, n: int) -> list:
+    """The first n problems the data stage drew (chunk 0's stream, as `draw_chunk`)."""
+    from phys.science.igsm.generate import draw, hash_bins
+
+    rng = random.Random(f"igsm-train:{seed}:0")
+    return [draw(rng, cfg.max_op, bins=hash_bins(cfg.hash_split, "train"), **cfg.difficulty()) for _ in range(n)]
+
+
+def test_a_smoke_run_scores_per_op_sets_and_gates_the_unseen_template_sets(runs):
+    record = phys_json(runs, "run", "recipe", "igsm_generalization", *SMOKE, "--set", "evaluate.per_op=4",
+                       "--set", "evaluate.min_templates=1000")
+    m = record["metrics"]
+    for k in (1, 2, 3):
+        assert 0 <= m[f"acc_id_op{k}"] <= m[f"answer_acc_id_op{k}"] <= 1 and 0 < m[f"answer_majority_id_op{k}"] <= 1
+    assert m["acc_id_worst"] == min(m[f"acc_id_op{k}"] for k in (1, 2, 3)) and "answer_gap_id_worst" in m
+    assert "acc_id" not in m and "acc_reask" not in m and m["templates_id"] < 1000  # not scored: too few templates
+    assert "acc_op4" in m and "templates_op4" in m
+
+
 def test_probing_smoke_run_probes_trained_and_random(runs):
     record = phys_json(runs, "run", "recipe", "igsm_probing", *SMOKE)
     assert record["status"] == "done"

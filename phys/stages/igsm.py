@@ -13,8 +13,11 @@ import json
 import random
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Mapping, NamedTuple
+from pathlib import Path
+from typing import Any, Callable, Literal, Mapping, NamedTuple
 
+from phys.errors import PhysError
+from phys.science.config import added_later
 from phys.stages.context import LintInput, Measure, StageContext, measures, produces
 
 
@@ -42,12 +45,15 @@ class IgsmDataConfig:
     letters: Literal["random", "ordered"] = "random"
     """Solution letters drawn at random (the paper) or a, b, c, … in order (small scales: greedy decoding
     by a small model otherwise reuses its likeliest letter)."""
+    op_mix: Literal["easy", "uniform"] = added_later("easy")
+    """How training problems' op is drawn on 1..max_op: `easy`, the paper's min of two uniforms (op = max_op
+    is 1 / max_op² of the problems), or `uniform` (1 / max_op each; a departure for small scales)."""
     retry_rate: float = 0.0
     """Part 2.2 retry data: before each solution sentence a retry "Define P as BACK." with this
     probability, another with this probability again, … (the paper: 0.01-0.5; 0 = error-free)."""
     retry_kind: Literal["wrong", "weak", "miss"] = "wrong"
     """What P is (`phys.science.igsm.retry`): a parameter that cannot be computed next (the paper's retry data), one
-    of a later sentence (retry_weak) or one of the problem not yet used (retry_miss)."""
+    of the solution not yet written (retry_weak) or one of the problem not yet used (retry_miss)."""
     retry_mask: bool = False
     """Label masking: no loss on the retracted "Define P as" tokens (the paper: unnecessary)."""
     subcategories: int = 5
@@ -69,6 +75,8 @@ class IgsmDataConfig:
             raise ValueError("mod must be in 2..52")
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
+        if self.op_mix not in ("easy", "uniform"):
+            raise ValueError("op_mix must be easy or uniform")
         if not 0 <= self.retry_rate < 1:
             raise ValueError("retry_rate must be in [0, 1)")
         if not 1 <= self.subcategories <= 5 or not 4 <= self.items <= 20:
@@ -82,8 +90,15 @@ class IgsmDataConfig:
         if (self.subcategories, self.items) != (5, 20):
             world = world.restrict(self.subcategories, self.items)
         return {"max_edge": self.max_edge, "fmt": self.fmt, "mod": self.mod, "redraw_s": self.redraw_s,
-                "world": world, "letters": self.letters}
+                "world": world, "letters": self.letters, "op_mix": self.op_mix}
 
+
+EVAL_VERSION = 2
+"""Version of the stages that grade solutions (`evaluate`, Part 2.2's `regret`): 2 since issue 22, whose
+checker calls a number outside 0..22 a wrong value and accepts an earlier step's intermediate letter."""
+WEAK_DATA_VERSION = 2
+"""Version of a data stage with `retry_kind="weak"`: 2 since issue 22, whose weak retries name any parameter
+not yet written, at every position (the official generator)."""
 
 CHUNK = 1000  # problems per seed stream
 
@@ -127,7 +142,7 @@ def data_metrics(cfg: IgsmDataConfig, upstream: Mapping[str, Any]) -> set[str]:
 def op_mix(inp: LintInput) -> list[Measure]:
     """top_op_share: the share of the training problems at op = max_op: counted in igsm.json where the stage
     has run, else the share the generator draws (op* is the min of two uniforms: 1 / max_op²)."""
-    from phys.science.igsm.generate import easy_biased_share
+    from phys.science.igsm.generate import op_share
 
     cfg: IgsmDataConfig = inp.config
     stored = inp.folder / "igsm.json" if inp.folder is not None else None
@@ -135,7 +150,7 @@ def op_mix(inp: LintInput) -> list[Measure]:
         ops = {int(k): v for k, v in json.loads(stored.read_text())["op_histogram"].items()}
         share, subject = ops.get(cfg.max_op, 0) / max(1, sum(ops.values())), "the training problems"
     else:
-        share, subject = easy_biased_share(cfg.max_op, cfg.max_op), "the training problems as drawn"
+        share, subject = op_share(cfg.max_op, cfg.max_op, cfg.op_mix), "the training problems as drawn"
     return [Measure("top_op_share", f"op = {cfg.max_op} in {subject}", share)]
 
 
@@ -173,7 +188,6 @@ def run_data(ctx: StageContext) -> dict[str, Any]:
                     samples.append(d.text)
             ctx.progress(min((c + 1) * CHUNK, cfg.problems), cfg.problems)
     if not docs:
-        from phys.errors import PhysError
         raise PhysError(f"every problem is longer than {ctx.name}.block_size={cfg.block_size}",
                         hint=f"raise {ctx.name}.block_size or lower {ctx.name}.max_edge")
     Docs.from_lists(docs, starts, list(range(len(docs))), ignore=ignore).save(ctx.out, "train")
@@ -220,19 +234,33 @@ class IgsmEvalConfig:
     """Longest solution generated (tokens)."""
     model: str = "train"
     """The upstream stage whose model.pt is evaluated."""
+    per_op: int = added_later(0)
+    """Problems in each in-distribution set `id_op<k>`, k = 1..max_op: fresh problems of training-bin
+    templates at op = k that no training problem equals (problem and question), each set scored against its
+    own commonest answer. 0: none. The paper's in-distribution set (`id`) draws test-bin templates, of
+    which a small op has few (op = 1 has two templates, one per bin): at op ≤ 4 it is a few templates and
+    half its answers are a childless item's 0 (recipes/_igsm.py), so these sets measure learning there."""
+    min_templates: float = added_later(0.0)
+    """Score the test-template sets `id` and `reask` (the unseen-template claim) only where their effective
+    number of templates (1 / Σ share² over the set's solution templates) reaches this; below it only
+    `templates_<set>` is reported. 0: always score them."""
 
     def __post_init__(self) -> None:
         if self.items < 1 or self.batch_size < 1 or self.max_new_tokens < 1 or self.baseline_items < 0:
             raise ValueError("items, batch_size and max_new_tokens must be >= 1, baseline_items >= 0")
+        if self.per_op < 0 or self.min_templates < 0:
+            raise ValueError("per_op and min_templates must be >= 0")
         if any(op < 1 for op in self.ops):
             raise ValueError("every op must be >= 1")
 
 
-def eval_sets(data: IgsmDataConfig, cfg: IgsmEvalConfig, seed: int) -> dict[str, list[Any]]:
-    """name -> problems: `id` (the training distribution), `op{max_op}`, `op{k}` for k in cfg.ops,
+def eval_sets(data: IgsmDataConfig, cfg: IgsmEvalConfig, seed: int,
+              seen: Callable[[Any], bool] | None = None) -> dict[str, list[Any]]:
+    """name -> problems: `id` (the training distribution), with `per_op` the sets `id_op<k>` (k = 1..max_op,
+    training-bin templates, no problem for which `seen` is true), `op{max_op}`, `op{k}` for k in cfg.ops,
     `reask` (op = max_op problems asked about another parameter; the paper's reask of hard is reported
-    next to op = 32, so its base op may differ); all with test-bin templates, each set from its own
-    seeded stream."""
+    next to op = 32, so its base op may differ); all but `id_op<k>` with test-bin templates, each set from
+    its own seeded stream."""
     from phys.science.igsm.generate import draw, hash_bins, reask
 
     bins = hash_bins(data.hash_split, "test")
@@ -240,6 +268,19 @@ def eval_sets(data: IgsmDataConfig, cfg: IgsmEvalConfig, seed: int) -> dict[str,
     sets: dict[str, list[Any]] = {}
     rng = random.Random(f"igsm-eval:id:{seed}")
     sets["id"] = [draw(rng, data.max_op, bins=bins, **kw) for _ in range(cfg.items)]
+    train_bins = hash_bins(data.hash_split, "train")
+    for k in range(1, data.max_op + 1) if cfg.per_op else ():
+        rng = random.Random(f"igsm-eval:id_op{k}:{seed}")
+        drawn, tries = [], 0
+        while len(drawn) < cfg.per_op:
+            tries += 1
+            if tries > 50 * cfg.per_op:
+                raise PhysError(f"fewer than {cfg.per_op} op = {k} problems of training templates outside the "
+                                f"training set after {tries - 1} draws", hint="lower evaluate.per_op")
+            p = draw(rng, data.max_op, op=k, bins=train_bins, **kw)
+            if seen is None or not seen(p):
+                drawn.append(p)
+        sets[f"id_op{k}"] = drawn
     for op in sorted({data.max_op, *cfg.ops}):
         rng = random.Random(f"igsm-eval:op{op}:{seed}")
         sets[f"op{op}"] = [draw(rng, data.max_op, op=op, bins=bins, **kw) for _ in range(cfg.items)]
@@ -317,9 +358,47 @@ SCORE = ("acc", "answer_acc", "answer_majority", "backs", "solution_tokens", "un
 """The keys of `score` besides `err_<error>` (`unnecessary` only where a solution is right)."""
 
 
-def set_names(data: IgsmDataConfig, ops: tuple[int, ...], reask: bool) -> list[str]:
-    """The names of `eval_sets`: `id`, `op<k>` for max_op and each of `ops`, `reask`."""
-    return ["id", *(f"op{k}" for k in sorted({data.max_op, *ops})), *(["reask"] if reask else [])]
+def set_names(data: IgsmDataConfig, ops: tuple[int, ...], reask: bool, per_op: int = 0) -> list[str]:
+    """The names of `eval_sets`: `id`, with `per_op` `id_op<k>` for k = 1..max_op, `op<k>` for max_op and each
+    of `ops`, `reask`."""
+    per = [f"id_op{k}" for k in range(1, data.max_op + 1)] if per_op else []
+    return ["id", *per, *(f"op{k}" for k in sorted({data.max_op, *ops})), *(["reask"] if reask else [])]
+
+
+def seen_problems(data: Path, tok: Any) -> Callable[[Any], bool]:
+    """Whether a problem (its text and question, as tokens) is one of the training problems of the data
+    stage in `data`: their `<prob> … <sol>` prefixes, hashed."""
+    import hashlib
+
+    import numpy as np
+
+    from phys.science.data.packing import Docs
+    from phys.science.igsm.tokens import PROB, SOL
+
+    docs = Docs.load(data, "train")
+    tokens = np.asarray(docs.tokens)
+    ends = np.flatnonzero(tokens == tok.index[SOL])  # (n_docs,): each document holds one <sol>
+    if len(ends) != len(docs):
+        raise PhysError("the data stage's documents do not hold one <sol> each", hint="rerun the data stage")
+
+    def key(ids: Any) -> bytes:
+        return hashlib.blake2b(np.asarray(ids, dtype=np.int32).tobytes(), digest_size=8).digest()
+
+    hashes = {key(tokens[start : end + 1]) for start, end in zip(docs.offsets[:-1], ends)}
+
+    def seen(problem: Any) -> bool:
+        return key([tok.index[PROB], *tok.encode(problem.problem_text()), tok.index[SOL]]) in hashes
+
+    return seen
+
+
+def effective_templates(problems: list[Any]) -> float:
+    """1 / Σ share² over the problems' solution templates: the number of equally common templates that
+    would be as concentrated (2 templates at 75% / 25% count 1.6)."""
+    from phys.science.igsm.problem import sketch
+
+    counts = Counter(sketch(p.steps) for p in problems)
+    return 1 / sum((c / len(problems)) ** 2 for c in counts.values())
 
 
 def eval_metrics(cfg: IgsmEvalConfig, upstream: Mapping[str, Any]) -> set[str]:
@@ -329,9 +408,12 @@ def eval_metrics(cfg: IgsmEvalConfig, upstream: Mapping[str, Any]) -> set[str]:
 
     data = upstream["data"]
     hardest = f"op{max({data.max_op, *cfg.ops})}"
-    per_set = (*SCORE, "op", *(f"err_{e}" for e in ERRORS))
-    out = {f"{k}_{name}" for name in set_names(data, cfg.ops, cfg.reask) for k in per_set}
+    per_set = (*SCORE, "op", "templates", *(f"err_{e}" for e in ERRORS))
+    out = {f"{k}_{name}" for name in set_names(data, cfg.ops, cfg.reask, cfg.per_op) for k in per_set}
     out |= {f"{k}_{alias}" for k in ("acc", "answer_acc", "unnecessary") for alias in ("max_op", "hardest")}
+    if cfg.per_op:
+        out |= {"acc_id_ops", "answer_acc_id_ops", "answer_majority_id_ops", "acc_id_worst", "answer_acc_id_worst",
+                "answer_gap_id_worst"}
     out.add("answer_chance")
     if cfg.baseline_items:
         out |= {f"{k}_{name}_random" for k in ("acc", "answer_acc") for name in ("id", hardest)}
@@ -385,8 +467,14 @@ def run_eval(ctx: StageContext) -> dict[str, Any]:
 
     cfg: IgsmEvalConfig = ctx.config
     data_cfg, tok, model = load_upstream(ctx, cfg.model)
-    sets = eval_sets(data_cfg, cfg, ctx.seed)
+    sets = eval_sets(data_cfg, cfg, ctx.seed, seen_problems(ctx.inputs["data"], tok) if cfg.per_op else None)
     metrics: dict[str, Any] = {}
+    for name, problems in list(sets.items()):
+        metrics[f"templates_{name}"] = round(effective_templates(problems), 1)
+        if name in ("id", "reask") and metrics[f"templates_{name}"] < cfg.min_templates:
+            ctx.log(f"{name}: {metrics[f'templates_{name}']} effective templates, under evaluate.min_templates="
+                    f"{cfg.min_templates:g}: the unseen-template claim is not measured on it")
+            del sets[name]
     total, done = sum(len(v) for v in sets.values()), 0
     with open(ctx.out / "solutions.jsonl", "w") as f:
         for name, problems in sets.items():
@@ -407,7 +495,7 @@ def run_eval(ctx: StageContext) -> dict[str, Any]:
         torch.manual_seed(ctx.seed)
         untrained = GPT(model.config).to(ctx.device).eval()
         hardest = f"op{max({data_cfg.max_op, *cfg.ops})}"
-        for name in ("id", hardest):
+        for name in [n for n in ("id", hardest) if n in sets]:
             problems = sets[name][: cfg.baseline_items]
             short = IgsmEvalConfig(**{**asdict(cfg), "max_new_tokens": min(cfg.max_new_tokens, 256)})
             m, _ = score(problems, solve(untrained, tok, problems, short, ctx.device))
@@ -421,4 +509,12 @@ def run_eval(ctx: StageContext) -> dict[str, Any]:
                 metrics[f"{key}_{alias}"] = metrics[f"{key}_{name}"]
     if cfg.baseline_items:
         metrics["acc_hardest_random"] = metrics[f"acc_{hardest}_random"]
+    per = [f"id_op{k}" for k in range(1, data_cfg.max_op + 1) if f"id_op{k}" in sets]
+    if per:  # in distribution over the ops: the mean, the worst op, the worst op's lead over its majority answer
+        for key in ("acc", "answer_acc", "answer_majority"):
+            metrics[f"{key}_id_ops"] = round(sum(metrics[f"{key}_{name}"] for name in per) / len(per), 4)
+        for key in ("acc", "answer_acc"):
+            metrics[f"{key}_id_worst"] = min(metrics[f"{key}_{name}"] for name in per)
+        metrics["answer_gap_id_worst"] = round(min(metrics[f"answer_acc_{n}"] - metrics[f"answer_majority_{n}"]
+                                                   for n in per), 4)
     return metrics

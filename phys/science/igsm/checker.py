@@ -20,7 +20,9 @@ Error types, the first error in solution order decides:
     wrong_query       the last defined parameter is not the one asked
     wrong_answer      the answer segment is not the query's value
 
-Stricter than the official checker in three ways: every defined parameter's value is compared with its
+Numbers are written as the solutions write them: 0..22, ASCII digits, no leading zero (a constant of 25
+that equals 2 mod 23 is a wrong value, "²" or "02" not a number). A step may reuse an intermediate letter
+of an earlier step (it is evaluated on the same inputs). Stricter than the official checker in three ways: every defined parameter's value is compared with its
 true value, its written formula is evaluated on random input values against the true one (so a wrong
 constant, operation or operand order is caught even when it gives the right value), and the "so" letter
 must be the defined letter.
@@ -74,7 +76,10 @@ class Grade:
 
 
 def _number(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+    """The value of a number as the solutions write it (ASCII digits, no leading zero), else None."""
+    if not (text.isascii() and text.isdigit()) or (len(text) > 1 and text[0] == "0"):
+        return None
+    return int(text)
 
 
 def _equation(letter: str, parts: list[str]) -> Equation:
@@ -152,20 +157,41 @@ def parse(solution: str) -> tuple[list[ParsedStep], int]:
     return steps, retries
 
 
-def same_formula(problem: Problem, p: Param, step: ParsedStep, param_of: dict[str, Param], trials: int = 3) -> bool:
+def same_formula(problem: Problem, p: Param, step: ParsedStep, param_of: dict[str, Param],
+                 earlier: dict[str, Equation] | None = None, trials: int = 3) -> bool:
     """Whether the step computes p's formula: both evaluated on random values of p's inputs (a wrong
-    constant or operation can give the right value by chance, e.g. when an input is 0)."""
+    constant or operation can give the right value by chance, e.g. when an input is 0). `earlier`: the
+    intermediate letters of earlier steps (letter -> its equation), which a step may reuse; they are
+    evaluated on the same random inputs."""
     rng = random.Random(0)
     inputs = problem.graph.inputs[p]
+    earlier = earlier or {}
     for _ in range(trials):
         val = {u: rng.randrange(problem.mod) for u in inputs if u != RNG}
         letters = {letter: val[q] for letter, q in param_of.items() if q in val}
+
+        def compute(eq: Equation) -> int | None:
+            values = []
+            for o in eq.hint:
+                if o not in LETTERS:
+                    values.append(int(o))
+                elif o in letters:
+                    values.append(letters[o])
+                elif o in earlier and o not in param_of:  # an earlier step's intermediate
+                    value = compute(earlier[o])
+                    if value is None:
+                        return None
+                    values.append(letters.setdefault(o, value))
+                else:
+                    return None  # a parameter that is not an input of p
+            return (apply(eq.sign, *values, problem.mod) if len(values) == 2
+                    else values[0] if values else eq.result)
+
         for eq in step.equations:
-            if any(o in LETTERS and o not in letters for o in eq.hint):
-                return False  # an intermediate letter of another step
-            values = [letters[o] if o in LETTERS else int(o) for o in eq.hint]
-            letters[eq.letter] = (apply(eq.sign, *values, problem.mod) if len(values) == 2
-                                  else values[0] if values else eq.result)
+            value = compute(eq)
+            if value is None:
+                return False
+            letters[eq.letter] = value
         truth = evaluate(problem.structure, p, inputs, problem.forms.get(p), val, problem.mod)
         if letters[step.equations[-1].letter] != truth:
             return False
@@ -182,6 +208,7 @@ def grade(problem: Problem, solution: str, answer: str | None = None) -> Grade:
     value_of: dict[str, int] = {}  # letter -> the value written for it
     deps_of: dict[str, frozenset[str]] = {}  # letter -> the Define letters it was computed from
     param_of: dict[str, Param] = {}  # Define letter -> parameter
+    intermediates: dict[str, Equation] = {}  # an earlier step's intermediate letter -> its equation
     out = Grade(True, retries=retries)
 
     def fail(error: str, t: int, detail: str) -> Grade:
@@ -218,6 +245,9 @@ def grade(problem: Problem, solution: str, answer: str | None = None) -> Grade:
             extra = ", ".join(sorted(problem.name(u) for u in used - true))
             return fail("wrong_dependency", t, f"{name}: computed from {extra}, which it does not depend on")
         for eq in step.equations:  # values: substitutions, operations, the parameter's value, its formula
+            numbers = [*(int(o) for o in eq.hint if o not in LETTERS), *(eq.calc or ()), eq.result]
+            if any(n >= problem.mod for n in numbers):
+                return fail("wrong_value", t, f"{name}: a number outside 0..{problem.mod - 1} (mod {problem.mod})")
             if eq.calc is not None:
                 for operand, written in zip(eq.hint, eq.calc):
                     expected = value_of[operand] if operand in LETTERS else int(operand)
@@ -230,8 +260,9 @@ def grade(problem: Problem, solution: str, answer: str | None = None) -> Grade:
             value_of[eq.letter] = eq.result
         if own.result != problem.values[p]:
             return fail("wrong_value", t, f"{name} = {own.result}, its value is {problem.values[p]}")
-        if not same_formula(problem, p, step, param_of):
+        if not same_formula(problem, p, step, param_of, intermediates):
             return fail("wrong_value", t, f"{name}: the right value by a wrong formula")
+        intermediates.update((eq.letter, eq) for eq in step.equations[:-1])
         param_of[own.letter] = p
         out.defined.append(p)
         out.unnecessary += p not in necessary

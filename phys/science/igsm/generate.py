@@ -34,6 +34,20 @@ def easy_biased_share(k: int, top: int) -> float:
     return (2 * (top - k) + 1) / top**2 if 1 <= k <= top else 0.0
 
 
+OpMix = Literal["easy", "uniform"]
+
+
+def draw_op(rng: random.Random, top: int, mix: OpMix = "easy") -> int:
+    """An op on 1..top: the paper's easy-biased op* (`easy`) or uniform (`uniform`, a departure for small
+    scales, where op = top is 1 / top² of the easy mix: 1/16 at top 4)."""
+    return easy_biased(rng, top) if mix == "easy" else rng.randint(1, top)
+
+
+def op_share(k: int, top: int, mix: OpMix = "easy") -> float:
+    """P(draw_op(rng, top, mix) = k)."""
+    return easy_biased_share(k, top) if mix == "easy" else (1 / top if 1 <= k <= top else 0.0)
+
+
 def _width(rng: random.Random, r: float) -> int:
     weights = [math.exp(-((r - c) ** 2)) for c in (0.2, 0.5, 0.8)]
     return rng.choices((2, 3, 4), weights)[0]
@@ -41,18 +55,19 @@ def _width(rng: random.Random, r: float) -> int:
 
 def draw(rng: random.Random, max_op: int, max_edge: int, op: int | None = None,
          bins: frozenset[int] | None = None, fmt: Literal["pq", "qp"] = "pq", mod: int = 23,
-         redraw_s: bool = True, world: World | None = None, letters: Literal["random", "ordered"] = "random"
-         ) -> Problem:
-    """One problem with op = `op` (or op* = min of two uniforms on 1..max_op) and ip ≤ max_edge whose
-    template hash is in `bins` [§5]. redraw_s: draw the budget s independently of op* and reject until they
-    agree (the official procedure); False sets s = op* directly (cheaper, a slightly different mix).
+         redraw_s: bool = True, world: World | None = None, letters: Literal["random", "ordered"] = "random",
+         op_mix: OpMix = "easy") -> Problem:
+    """One problem with op = `op` (or op* drawn by `op_mix` on 1..max_op: the paper's min of two uniforms) and
+    ip ≤ max_edge whose template hash is in `bins` [§5]. redraw_s: draw the budget s independently of op*
+    (by the same mix) and reject until they agree (the official procedure); False sets s = op* directly
+    (cheaper, a slightly different mix).
     letters: the solution's letters random (the paper) or a, b, c, … (`letter_stream`).
     Where (d − 1)·w0 > max_edge (only below the paper's settings, e.g. max_edge = 6) the draw is repeated,
     which thins out the deepest and widest structures."""
     world = world or load()
-    target = op if op is not None else easy_biased(rng, max_op)
+    target = op if op is not None else draw_op(rng, max_op, op_mix)
     for _ in range(MAX_DRAWS):
-        s = op if op is not None else (easy_biased(rng, max_op) if redraw_s else target)
+        s = op if op is not None else (draw_op(rng, max_op, op_mix) if redraw_s else target)
         n = max(rng.randint(1, s), rng.randint(1, s))
         m = rng.randint(n, s)
         r = (s - 1) / (max_edge - 1)

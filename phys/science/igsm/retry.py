@@ -7,9 +7,10 @@ retry_rate^j), each with a parameter P not yet inserted at that position. What P
     wrong   a parameter that cannot be computed next: not yet defined and some input not yet computed
             [2.2-full fn. 15: "excluding those already used", read here as excluding the parameters
             already defined; the same wrong P may be retracted again before a later sentence]
-    weak    a parameter of a later solution sentence (k + 1 onward: never the one written next), inserted
-            after a sentence (k ≥ 1) [§5.5 retry_weak]: no semantics needed; it may be computable already
-            (a fake mistake)
+    weak    a parameter of the solution not yet written (sentence k onward, the one written next
+            included), at every position as the official generator [§5.5 retry_weak]: no semantics
+            needed; it may be computable already (a fake mistake). Before issue 22: k + 1 onward and
+            k ≥ 1 only, 0.17 weak retries per problem at the Part 2.2 cpu setting
     miss    an instance parameter stated in the problem, not yet defined and not the one written next
             [§5.5 retry_miss]: possibly unnecessary, possibly computable (abstract parameters, which no
             problem sentence states, are never drawn)
@@ -40,7 +41,7 @@ def candidates(problem: Problem, k: int, kind: Kind) -> list[Param]:
         return sorted(p for p in inputs if p != RNG and p not in defined
                       and any(u != RNG and u not in defined for u in inputs[p]))
     if kind == "weak":
-        return sorted(set(problem.necessary[k + 1 :])) if k >= 1 else []
+        return sorted(set(problem.necessary[k:]))
     if kind == "miss":
         return sorted(p for p in problem.sentence_order if p not in defined and p != problem.necessary[k])
     raise ValueError(f"unknown retry kind {kind!r}; expected one of {', '.join(KINDS)}")
