@@ -117,6 +117,16 @@ def test_a_cross_fitted_q_probe_scores_everyone(runs):
     table = json.loads((runs / record["id"] / "stages" / "probe_single_probing" / "probe.json").read_text())
     assert table["q_scored_people"] == 60  # smoke: 60 people, all scored (one split: 30)
     assert 0 <= record["metrics"]["qprobe_acc@single"] <= 1 and 0 <= record["metrics"]["qprobe_train_acc@single"] <= 1
+    from phys.errors import StageInterrupted
+    from phys.stages import probing
+    from phys.stages.context import StageContext
+
+    stages = runs / record["id"] / "stages"  # a stop between probes ends the stage at once
+    ctx = StageContext("probe_single_probing", probing.ProbeConfig(q_folds=3, steps=2, linear_steps=2), 0,
+                       runs / "scratch", {"data": stages / "data_single_probing", "pretrain": stages / "pretrain_single_probing"},
+                       log=lambda line: None, should_stop=lambda: True)
+    with pytest.raises(StageInterrupted):
+        probing.run(ctx)
     bad = phys(runs, "run", "recipe", "knowledge_probing", *SMOKE, "--set", "probe.q_folds=1", check=False)
     assert bad.returncode != 0 and "q_folds" in bad.stderr + bad.stdout and "Traceback" not in bad.stderr
 

@@ -41,7 +41,7 @@ from phys.machine import cpu
 from phys.science.config import added_later
 from phys.stages.context import StageContext, layer_names, produces
 from phys.science.data.pools import ATTRIBUTES
-from phys.errors import PhysError
+from phys.errors import PhysError, StageInterrupted
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
     q_scored = torch.zeros(N, dtype=torch.bool)
     q_fit = torch.zeros(len(ATTRIBUTES))
     for f, q_train in enumerate(q_trains):
+        if ctx.should_stop():  # between probes: a stop costs this stage's probes so far (it is computed again)
+            raise StageInterrupted(f"stopped before Q-probe {f + 1} of {len(q_trains)}")
         started = time.perf_counter()
         ok = probe(q_idx, q_pos, cfg.q_rank, cfg.q_batch, cfg.q_steps or cfg.steps, q_train)[:, 0]  # (N, A)
         q_correct[~q_train] = ok[~q_train]
