@@ -36,6 +36,17 @@ solutions reuse a letter under greedy decoding (the next thing this scale has to
 letters already used). Twelve million tokens are ~3,000 times fewer than the paper's; the CPU budget
 does not show this finding.
 
+Issue 22, first measurement with the redesigned evaluation (`evaluate.per_op`: unseen problems of training
+templates per op, each with its own majority answer; `evaluate.min_templates=10` leaves the test-bin `id`
+(3.7 effective templates) and `reask` (3.0) unscored), AMD EPYC, bf16, seed 0, one run, not yet the cpu scale:
+
+| config (`--set …` on the cpu scale) | wall | id_op1 / id_op2 / id_op3 (majority answer) | op3 test-bin | op4 (OOD) |
+|---|---|---|---|---|
+| `data.max_op=3 data.max_edge=5 data.items=4 data.op_mix=uniform data.letters=ordered data.loss=solution train.steps=3000 evaluate.ops=4 evaluate.items=100 evaluate.per_op=100` (6 × 128, 24.6M tokens, final loss 0.063) | 23:10 (train 22:20) | 0.52 / 0.57 / 0.36 (0.09 / 0.15 / 0.24) | 0.13 | 0.00 (answers 0.19, majority 0.11) |
+
+Errors at op = 3: wrong values 0.34 (numbers copied from another sentence, as in AUDIT.md), skipped steps 0.13;
+at op = 4 skipped steps 0.70. The next experiments choose the cpu scale from here (issue 22).
+
 The `gpu` and `paper` scales use iGSM-med (op ≤ 15, ip ≤ 20, 768-token contexts) and the paper's
 optimizer (lr 0.002, wd 0.05, β2 0.98, 1% warmup, cosine to 0.01×). Deviation: their problems are drawn
 once by the data stage (2M and 20M, `data.workers` processes; ≈ 0.6B and 6B tokens stored as int32) and

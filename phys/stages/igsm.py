@@ -445,15 +445,12 @@ def eval_mix(inp: LintInput) -> list[Measure]:
 @functools.lru_cache(maxsize=16)
 def _eval_mix(data: IgsmDataConfig, cfg: IgsmEvalConfig, seed: int) -> tuple[Measure, ...]:
     """`eval_mix` of one (data, eval, seed): the arms of a recipe evaluate the same sets with other models."""
-    from phys.science.igsm.problem import sketch
-
     out: list[Measure] = []
     for name, problems in eval_sets(data, cfg, seed).items():
         n, subject = len(problems), f"eval set {name}"
-        templates = Counter(sketch(p.steps) for p in problems)
         answers = Counter(p.answer for p in problems)
         out += [Measure("eval_questions", subject, len({p.problem_text() for p in problems})),
-                Measure("eval_templates", subject, 1 / sum((c / n) ** 2 for c in templates.values())),
+                Measure("eval_templates", subject, effective_templates(problems)),
                 Measure("eval_majority", subject, answers.most_common(1)[0][1] / n, chance=1 / data.mod)]
     return tuple(out)
 
