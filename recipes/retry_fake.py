@@ -17,7 +17,10 @@ Measured on 2 cores (seed 0), 20 min 41 s after retry_data: **inconclusive**. Ev
 problems in every set (final answers at op = 5: r0 0.105, weak20 0.11, miss20 0.105). At this scale's
 op ≤ 3, retry_weak has almost no place to go: a parameter of a sentence two or more ahead exists only in
 3-step solutions, so its data carry 0.022 retries per problem (retry_miss: 0.36); the weak20 model writes
-no "BACK" at inference, the miss20 model 0.06 per problem.
+no "BACK" at inference, the miss20 model 0.06 per problem. (Those figures are from the retry_weak of before
+issue 22: k + 1 onward, after the first sentence only. Since issue 22 it is the official generator's — any
+parameter not yet written, the next one included, at every position — so weak20's data carry more retries;
+not measured yet.)
 """
 
 from phys.spec import Check, Recipe
