@@ -11,8 +11,10 @@ Lints (`phys recipes check`, measured on the cpu scales as shipped):
 - `eval_templates`, `eval_majority` at cpu: the template-hash split at op ≤ 4 leaves the test-bin `id` set
   (and `reask`, and the Part 2.2 `op3`) a few templates: 3.3 (2.4 in the Part 2.2 world) counted as
   1 / Σ share², 49% (55%) of its answers 0, the childless totals of AUDIT.md. The cpu checks on these sets
-  cannot judge the claim (a model solving 22–25% of unseen train-template problems scored 0/200 there);
-  issue 22 redesigns the evaluation at small op. The op > max_op sets have 26–165 templates and do not fire.
+  cannot judge the claim (a model solving 22–25% of unseen train-template problems scored 0/200 there).
+  igsm_generalization judges its cpu run on the per-op sets of training-bin templates instead
+  (`evaluate.per_op`) and leaves these sets unscored below `evaluate.min_templates`; the recipes that still
+  read them change next (issue 22). The op > max_op sets have 26–165 templates and do not fire.
 """
 
 from phys.spec import Lints, Stage

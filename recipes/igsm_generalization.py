@@ -36,16 +36,36 @@ solutions reuse a letter under greedy decoding (the next thing this scale has to
 letters already used). Twelve million tokens are ~3,000 times fewer than the paper's; the CPU budget
 does not show this finding.
 
-Issue 22, first measurement with the redesigned evaluation (`evaluate.per_op`: unseen problems of training
-templates per op, each with its own majority answer; `evaluate.min_templates=10` leaves the test-bin `id`
-(3.7 effective templates) and `reask` (3.0) unscored), AMD EPYC, bf16, seed 0, one run, not yet the cpu scale:
+Issue 22: the evaluation at small op. `evaluate.per_op` draws, per op k ≤ max_op, problems of training-bin
+templates that no training problem equals (problem and question), each set scored against its own commonest
+answer; the paper's `id` set (test-bin templates) is scored only where it has `evaluate.min_templates`
+effective templates (1 / Σ share²): at op ≤ 3 it has 3.7–4.3, so the unseen-template claim (`acc_id ≥ 0.8`)
+is judged at gpu and paper only. The cpu checks, chosen before the final runs: the worst op's accuracy ≥ 0.6
+(a clear majority: 0.5 is a bare one, and 0.6 is 2.8 standard errors above it at 200 problems; no training
+scores 0 and the commonest answers 0.08–0.31 in the runs below), op = max_op + 1 above the random-init model by 0.05 (10 of
+200 problems; a model that has not learned scores 0 there), the answers at the worst op 0.05 above that
+set's commonest answer (sanity).
 
-| config (`--set …` on the cpu scale) | wall | id_op1 / id_op2 / id_op3 (majority answer) | op3 test-bin | op4 (OOD) |
-|---|---|---|---|---|
-| `data.max_op=3 data.max_edge=5 data.items=4 data.op_mix=uniform data.letters=ordered data.loss=solution train.steps=3000 evaluate.ops=4 evaluate.items=100 evaluate.per_op=100` (6 × 128, 24.6M tokens, final loss 0.063) | 23:10 (train 22:20) | 0.52 / 0.57 / 0.36 (0.09 / 0.15 / 0.24) | 0.13 | 0.00 (answers 0.19, majority 0.11) |
+Experiments towards a cpu scale (AMD EPYC, avx512_bf16, bf16, 2 threads, one run each; all with
+`data.max_op=3 data.max_edge=5 data.items=4 data.op_mix=uniform data.letters=ordered data.loss=solution
+train.steps=3000 evaluate.ops=4`, per_op 100 in the first row, 200 after; batch 32 × 256 = 24.6M tokens):
 
-Errors at op = 3: wrong values 0.34 (numbers copied from another sentence, as in AUDIT.md), skipped steps 0.13;
-at op = 4 skipped steps 0.70. The next experiments choose the cpu scale from here (issue 22).
+| run | other settings | wall (train) | id_op1 / 2 / 3 (commonest answer) | op3 test-bin | op4 (OOD) | what fails |
+|---|---|---|---|---|---|---|
+| A, seed 0 | 100k problems (2.1 epochs), 4 heads | 23:10 (22:20) | 0.52 / 0.57 / 0.36 (0.09 / 0.15 / 0.24) | 0.13 | 0.00 | values copied from another sentence (op1 32%); op4 skips steps (70%) |
+| B, seed 0 | 300k problems (0.76 epoch), 2 heads of 64 | 20:59 (18:56) | **0.70 / 0.60** / 0.34 (0.08 / 0.12 / 0.21) | 0.02 | 0.00 | arithmetic mod 23: 227 of 283 additions written in id_op2 / id_op3 / op3 wrong, 94 of 144 products; copies right (179 of 185 op1) |
+| B, seed 1 | B | 21:12 (19:06) | 0.49 / 0.46 / 0.27 (0.09 / 0.20 / 0.13) | 0.06 | 0.00 | copies from a wrong sentence (op1 36%) and arithmetic (227 of 300 additions wrong) |
+| C, seed 0 | B + `data.mod=7` | 20:10 (18:09) | 0.28 / 0.32 / 0.32 (0.20 / 0.25 / 0.31) | 0.09 | 0.00 | arithmetic right (3 of 450 operations in all sets wrong); copies from a wrong sentence (op1 35%) |
+| D, seed 0 | B + `data.mod=11` | 20:42 (18:41) | 0.32 / 0.36 / 0.30 (0.12 / 0.19 / 0.20) | 0.09 | 0.00 | arithmetic right (2 of 429 wrong); copies from a wrong sentence (86 of 184 op1, any position) |
+
+Reading: the cpu model has two skills to learn besides the format, finding a sentence by its two
+multi-token names and the arithmetic table, and 24.6M tokens are at the edge of both. The table mod 23 (1,035
+facts of + and ×) is not learned in either seed; mod 7 or 11 it is
+learned in both runs. Finding the sentence is learned in B seed 0 and not in B seed 1 (same settings): a
+transition that one seed crosses in this budget and another does not, so C and D's failures to find it need
+not be the modulus's. At op = 4 every run writes at most three steps
+(skipped steps 60–70%): the length of the training solutions bounds what it writes. The cpu scale as
+shipped is still the one of the paragraphs above (before issue 22) until these experiments choose one.
 
 The `gpu` and `paper` scales use iGSM-med (op ≤ 15, ip ≤ 20, 768-token contexts) and the paper's
 optimizer (lr 0.002, wd 0.05, β2 0.98, 1% warmup, cosine to 0.01×). Deviation: their problems are drawn
@@ -59,6 +79,12 @@ from phys.spec import Check, Recipe
 
 from ._igsm import DATA, EVALUATE, LINTS, SCALES, TRAIN
 
+PER_OP = {"smoke": {"evaluate.per_op": 4},
+          "cpu": {"evaluate.per_op": 200, "evaluate.min_templates": 10},
+          "gpu": {"evaluate.per_op": 256, "evaluate.min_templates": 10},
+          "paper": {"evaluate.per_op": 1024, "evaluate.min_templates": 10}}
+"""The in-distribution sets per op (and the template gate of `id` / `reask`) of this recipe's checks."""
+
 RECIPE = Recipe(
     name="igsm_generalization",
     part="2.1",
@@ -67,21 +93,26 @@ RECIPE = Recipe(
           "generalizes out of distribution to op > max_op, and writes almost no unnecessary steps.",
     stages=(DATA, TRAIN, EVALUATE),
     checks=(
-        Check("in distribution: unseen problems are solved", "acc_id", ">=", 0.8,
-              paper="99.9% (iGSM-med_pq, op ≤ 15)",
-              description="whole-solution accuracy on test-template problems of the training distribution"),
+        Check("in distribution, at every op: unseen problems are solved", "acc_id_worst", ">=", 0.6,
+              paper="99.9% at op ≤ 15, 99.1% at op = 15 (iGSM-med_pq)",
+              description="whole-solution accuracy at the worst op k ≤ max_op, on problems of training-bin "
+                          "templates that no training problem equals (evaluate.per_op)"),
+        Check("in distribution: problems of unseen templates are solved", "acc_id", ">=", 0.8,
+              paper="99.9% (iGSM-med_pq, op ≤ 15)", scales=("gpu", "paper"),
+              description="whole-solution accuracy on test-bin templates of the training distribution (at op ≤ 4 "
+                          "that set has a few templates, below evaluate.min_templates: judged at gpu)"),
         Check("out of distribution: the hardest op beats the untrained model", "acc_hardest", ">", 0.05,
               paper="77.7% at op = 23 (med), 84.0% at op = 32 (hard)", baseline="acc_hardest_random",
               description="accuracy at the largest op evaluated, minus the same model at random init"),
-        Check("level-1 reasoning: almost no unnecessary parameters", "unnecessary_id", "<=", 0.1,
+        Check("level-1 reasoning: almost no unnecessary parameters", "unnecessary_id_ops", "<=", 0.1,
               paper="≈ 0 in distribution; ≈ 0.5 per solution on reask at op = 32",
-              description="mean number of unnecessary parameters per correct solution"),
-        Check("the model learned to answer", "answer_acc_id", ">=", 0.05, paper="≈ 100%", role="sanity",
-              baseline="answer_majority_id",
-              description="final-answer accuracy in distribution, minus always giving the set's commonest "
-                          "answer (op = 1 test templates all ask a childless item's total: 0)"),
+              description="mean number of unnecessary parameters per correct in-distribution solution"),
+        Check("the model learned to answer, at every op", "answer_gap_id_worst", ">=", 0.05, paper="≈ 100%",
+              role="sanity",
+              description="final-answer accuracy at the worst op k ≤ max_op minus always giving that set's "
+                          "commonest answer"),
     ),
-    scales=SCALES,
+    scales={scale: {**settings, **PER_OP[scale]} for scale, settings in SCALES.items()},
     paper_numbers={
         "iGSM-med_pq, op ≤ 15 / op = 15": "99.9% / 99.1%",
         "iGSM-med_pq, op = 20 / 21 / 22 / 23": "92.0 / 88.4 / 84.5 / 77.7%",

@@ -26,7 +26,7 @@ def test_generalization_smoke_run_grades_every_set(runs):
     info = json.loads((stage / "data" / "igsm.json").read_text())
     assert max(map(int, info["op_histogram"])) <= 3 and max(map(int, info["ip_histogram"])) <= 6
     rows = [json.loads(line) for line in (stage / "evaluate" / "solutions.jsonl").read_text().splitlines()]
-    assert {r["set"] for r in rows} == {"id", "op3", "op4", "reask"}
+    assert {r["set"] for r in rows} == {"id", "id_op1", "id_op2", "id_op3", "op3", "op4", "reask"}  # per_op at smoke
     assert all(r["op"] == 4 for r in rows if r["set"] == "op4")
 
 

@@ -413,7 +413,7 @@ def eval_metrics(cfg: IgsmEvalConfig, upstream: Mapping[str, Any]) -> set[str]:
     out |= {f"{k}_{alias}" for k in ("acc", "answer_acc", "unnecessary") for alias in ("max_op", "hardest")}
     if cfg.per_op:
         out |= {"acc_id_ops", "answer_acc_id_ops", "answer_majority_id_ops", "acc_id_worst", "answer_acc_id_worst",
-                "answer_gap_id_worst"}
+                "answer_gap_id_worst", "unnecessary_id_ops"}
     out.add("answer_chance")
     if cfg.baseline_items:
         out |= {f"{k}_{name}_random" for k in ("acc", "answer_acc") for name in ("id", hardest)}
@@ -514,4 +514,8 @@ def run_eval(ctx: StageContext) -> dict[str, Any]:
             metrics[f"{key}_id_worst"] = min(metrics[f"{key}_{name}"] for name in per)
         metrics["answer_gap_id_worst"] = round(min(metrics[f"answer_acc_{n}"] - metrics[f"answer_majority_{n}"]
                                                    for n in per), 4)
+        right = [(metrics[f"unnecessary_{n}"], metrics[f"acc_{n}"]) for n in per if f"unnecessary_{n}" in metrics]
+        if right:  # per correct solution over the ops' sets (weighted by their correct solutions)
+            total = sum(acc for _, acc in right)
+            metrics["unnecessary_id_ops"] = round(sum(u * acc for u, acc in right) / total, 4)
     return metrics
