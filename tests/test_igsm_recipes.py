@@ -70,6 +70,10 @@ def test_a_smoke_run_scores_per_op_sets_and_gates_the_unseen_template_sets(runs)
     for k in (1, 2, 3):
         assert 0 <= m[f"acc_id_op{k}"] <= m[f"answer_acc_id_op{k}"] <= 1 and 0 < m[f"answer_majority_id_op{k}"] <= 1
     assert m["acc_id_worst"] == min(m[f"acc_id_op{k}"] for k in (1, 2, 3)) and "answer_gap_id_worst" in m
+    measured = [m[f"unnecessary_id_op{k}"] for k in (1, 2, 3) if f"unnecessary_id_op{k}" in m]  # correct ones only
+    assert ("unnecessary_id_ops" in m) == bool(measured)
+    if measured:
+        assert min(measured) <= m["unnecessary_id_ops"] <= max(measured)
     assert "acc_id" not in m and "acc_reask" not in m and m["templates_id"] < 1000  # not scored: too few templates
     assert "acc_op4" in m and "templates_op4" in m
 
