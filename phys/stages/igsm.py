@@ -95,7 +95,7 @@ class IgsmDataConfig:
 
 EVAL_VERSION = 2
 """Version of the stages that grade solutions (`evaluate`, Part 2.2's `regret`): 2 since issue 22, whose
-checker calls a number outside 0..22 a wrong value and accepts an earlier step's intermediate letter."""
+checker calls a number outside 0..mod − 1 a wrong value and accepts an earlier step's intermediate letter."""
 WEAK_DATA_VERSION = 2
 """Version of a data stage with `retry_kind="weak"`: 2 since issue 22, whose weak retries name any parameter
 not yet written, at every position (the official generator)."""

@@ -20,9 +20,11 @@ Error types, the first error in solution order decides:
     wrong_query       the last defined parameter is not the one asked
     wrong_answer      the answer segment is not the query's value
 
-Numbers are written as the solutions write them: 0..22, ASCII digits, no leading zero (a constant of 25
-that equals 2 mod 23 is a wrong value, "²" or "02" not a number). A step may reuse an intermediate letter
-of an earlier step (it is evaluated on the same inputs). Stricter than the official checker in three ways: every defined parameter's value is compared with its
+Numbers are written as the solutions write them: 0..mod − 1, ASCII digits, no leading zero (at mod 23 a
+constant of 25 that equals 2 is a wrong value, "²" or "02" not a number). A step may reuse an
+intermediate letter of an earlier step (it is evaluated on the same inputs).
+
+Stricter than the official checker in three ways: every defined parameter's value is compared with its
 true value, its written formula is evaluated on random input values against the true one (so a wrong
 constant, operation or operand order is caught even when it gives the right value), and the "so" letter
 must be the defined letter.
